@@ -1,0 +1,61 @@
+package provider
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is the outcome of one provider look-up. The values are a contract
+// (design.md): not_found is evidence of nothing, never "clean"; error is never
+// read as clean either; rate_limited means the quota is spent and the look-up
+// was deferred, not failed.
+type Status string
+
+// Look-up outcomes.
+const (
+	StatusOK          Status = "ok"
+	StatusNotFound    Status = "not_found"
+	StatusError       Status = "error"
+	StatusSkipped     Status = "skipped"
+	StatusRateLimited Status = "rate_limited"
+)
+
+// Answered reports whether the source gave evidence (ok) or a definite "no
+// record" (not_found), as opposed to failing or not being asked.
+func (s Status) Answered() bool { return s == StatusOK || s == StatusNotFound }
+
+// Finding is one provider's normalised answer about one IOC.
+type Finding struct {
+	// Provider is the Spec name of the source.
+	Provider string `json:"provider"`
+	// Status is the outcome; see Status.
+	Status Status `json:"status"`
+	// Reason says why a source was skipped, errored or rate limited, in a few
+	// words an analyst can act on ("no API key", "unauthorized: check the API key").
+	Reason string `json:"reason,omitempty"`
+	// Malicious is the maliciousness signal in [0,1]: how strongly this source
+	// says the IOC is bad. 0 when it says nothing bad.
+	Malicious float64 `json:"-"`
+	// Benign is the benign signal in [0,1]: how strongly this source says the
+	// IOC is good (an allow-list hit, GreyNoise RIOT). 0 when it says nothing good.
+	Benign float64 `json:"-"`
+	// Summary is one line for humans: "12/94 engines flag it malicious".
+	Summary string `json:"summary,omitempty"`
+	// Link is a permalink for analysts, e.g. the VirusTotal GUI page.
+	Link string `json:"link,omitempty"`
+	// Data holds the key fields as typed values (counts as ints, dates as
+	// time.Time or RFC 3339 strings, lists as []string).
+	Data map[string]any `json:"data,omitempty"`
+	// Tags are labels the source attaches (malware family, threat type).
+	Tags []string `json:"tags,omitempty"`
+	// Raw is the provider's response body, kept only when asked for.
+	Raw json.RawMessage `json:"raw,omitempty"`
+	// Cached and Latency are filled in by the enrichment engine.
+	Cached  bool          `json:"cached"`
+	Latency time.Duration `json:"-"`
+}
+
+// Skipped returns a skipped Finding with its reason.
+func Skipped(name, reason string) Finding {
+	return Finding{Provider: name, Status: StatusSkipped, Reason: reason}
+}

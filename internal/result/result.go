@@ -1,0 +1,83 @@
+// Package result defines the enrichment result for one IOC: the JSON object
+// of the design.md contract, which every output format is written from.
+package result
+
+import (
+	"time"
+
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/tlp"
+)
+
+// Verdict is the overall judgement. The values are a contract.
+type Verdict string
+
+// Verdicts, from worst to least known.
+const (
+	Malicious  Verdict = "malicious"
+	Suspicious Verdict = "suspicious"
+	Benign     Verdict = "benign"
+	Unknown    Verdict = "unknown"
+)
+
+// Result is the enrichment of one IOC (design.md "Result of enriching one IOC").
+type Result struct {
+	IOC        ioc.IOC   `json:"ioc"`
+	Verdict    Verdict   `json:"verdict"`
+	Score      int       `json:"score"`      // 0-100, how malicious
+	Confidence int       `json:"confidence"` // 0-100, how much evidence stands behind the score
+	Reasons    []string  `json:"reasons"`
+	Sources    []Source  `json:"sources"`
+	DBotScore  int       `json:"dbot_score"`
+	TLP        tlp.Level `json:"tlp"`
+	EnrichedAt time.Time `json:"enriched_at"`
+	// Internal is true for private/reserved addresses and internal names,
+	// which were sent to local sources only.
+	Internal bool `json:"internal,omitempty"`
+	// Context carries where the IOC came from (file, JSON path, e-mail part).
+	Context map[string]string `json:"context,omitempty"`
+}
+
+// Source is one provider's part of a Result.
+type Source struct {
+	Provider  string         `json:"provider"`
+	Status    string         `json:"status"` // ok | not_found | error | skipped | rate_limited
+	Reason    string         `json:"reason,omitempty"`
+	Cached    bool           `json:"cached"`
+	LatencyMS int64          `json:"latency_ms"`
+	Summary   string         `json:"summary,omitempty"`
+	Link      string         `json:"link,omitempty"`
+	Data      map[string]any `json:"data,omitempty"`
+	Tags      []string       `json:"tags,omitempty"`
+	// Malicious and Benign are the source's signals in [0,1], kept so the
+	// score can be explained and recomputed.
+	Malicious float64 `json:"malicious_signal"`
+	Benign    float64 `json:"benign_signal"`
+}
+
+// DBotScore maps a verdict to XSOAR's DBotScore: 0 unknown, 1 good,
+// 2 suspicious, 3 bad.
+func DBotScore(v Verdict) int {
+	switch v {
+	case Malicious:
+		return 3
+	case Suspicious:
+		return 2
+	case Benign:
+		return 1
+	}
+	return 0
+}
+
+// CortexLevel maps a verdict to a Cortex/TheHive taxonomy level.
+func CortexLevel(v Verdict) string {
+	switch v {
+	case Malicious:
+		return "malicious"
+	case Suspicious:
+		return "suspicious"
+	case Benign:
+		return "safe"
+	}
+	return "info"
+}
