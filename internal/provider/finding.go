@@ -25,6 +25,21 @@ const (
 func (s Status) Answered() bool { return s == StatusOK || s == StatusNotFound }
 
 // Finding is one provider's normalised answer about one IOC.
+//
+// The two signals share one scale, so that scoring can weigh every source
+// alike:
+//
+//   - 0.9–1.0: the source alone settles it. Malicious: a blocklist hit, a
+//     sample held by MalwareBazaar, a Safe Browsing match, a ThreatFox IOC with
+//     high confidence, five or more VirusTotal engines. Benign: an allow-list
+//     hit, GreyNoise RIOT, AbuseIPDB isWhitelisted, OTX allow-list validation.
+//   - 0.5–0.9: strong but not conclusive (two to four VT engines, AbuseIPDB
+//     confidence 50–89, OTX pulses from several authors).
+//   - 0.1–0.5: weak (one VT engine, low AbuseIPDB confidence). A clean
+//     VirusTotal answer (zero detections from many engines) is weak benign
+//     evidence, about 0.2, and never malicious.
+//   - 0: the source says nothing either way. A not_found answer has both
+//     signals 0, and so does an AbuseIPDB score of 0 with no reports.
 type Finding struct {
 	// Provider is the Spec name of the source.
 	Provider string `json:"provider"`
@@ -34,10 +49,10 @@ type Finding struct {
 	// words an analyst can act on ("no API key", "unauthorized: check the API key").
 	Reason string `json:"reason,omitempty"`
 	// Malicious is the maliciousness signal in [0,1]: how strongly this source
-	// says the IOC is bad. 0 when it says nothing bad.
+	// says the IOC is bad, on the scale below. 0 when it says nothing bad.
 	Malicious float64 `json:"-"`
 	// Benign is the benign signal in [0,1]: how strongly this source says the
-	// IOC is good (an allow-list hit, GreyNoise RIOT). 0 when it says nothing good.
+	// IOC is good, on the scale below. 0 when it says nothing good.
 	Benign float64 `json:"-"`
 	// Summary is one line for humans: "12/94 engines flag it malicious".
 	Summary string `json:"summary,omitempty"`
