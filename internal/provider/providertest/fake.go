@@ -30,14 +30,14 @@ type Fault int
 
 // Faults the fake can inject.
 const (
-	Normal       Fault = iota
-	Unauthorized       // answer the provider's 401/403 body
-	TooManyOnce        // answer 429 + Retry-After: 1 once, then normally
-	TooManyAlways      // always 429 + Retry-After: 1
-	ServerError        // always 500
-	Hang               // block until the client gives up
-	Malformed          // 200 with a truncated JSON body
-	Oversized          // 200 with a body far over the client's cap
+	Normal        Fault = iota
+	Unauthorized        // answer the provider's 401/403 body
+	TooManyOnce         // answer 429 + Retry-After: 1 once, then normally
+	TooManyAlways       // always 429 + Retry-After: 1
+	ServerError         // always 500
+	Hang                // block until the client gives up
+	Malformed           // 200 with a truncated JSON body
+	Oversized           // 200 with a body far over the client's cap
 )
 
 // Fixture is one canned HTTP answer.
@@ -105,7 +105,7 @@ type Fake struct {
 	ServerErrorBody Fixture
 	// Auth, when set, is checked on every request; a request that fails it
 	// gets UnauthorizedBody, as the real service would answer a bad key.
-	Auth func(r *http.Request) bool
+	Auth     func(r *http.Request) bool
 	sentOnce bool
 	release  chan struct{}
 }
