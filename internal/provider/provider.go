@@ -174,3 +174,13 @@ func All() []Spec {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// Batcher is implemented by providers whose API answers many IOCs in one
+// request (Safe Browsing: up to 500 entries). The engine prefers it for bulk
+// runs. The returned Findings are in the order of is; an error fails the
+// whole batch.
+type Batcher interface {
+	LookupBatch(ctx context.Context, is []ioc.IOC) ([]Finding, error)
+	// MaxBatch is the most IOCs one call may carry.
+	MaxBatch() int
+}
