@@ -1,0 +1,285 @@
+// Package config loads iocane's configuration: a YAML file, overridden by
+// IOCANE_* environment variables, overridden by flags (design.md). It
+// validates everything at start-up, so a typo in a provider name, a rate or a
+// TLP marking is a clear error before any look-up is made.
+//
+// Provider settings live under providers.<name> in YAML and in
+// IOCANE_<NAME>_<SETTING> variables (IOCANE_VIRUSTOTAL_API_KEY,
+// IOCANE_MISP_BASE_URL, IOCANE_ABUSEIPDB_RATE, IOCANE_SHODAN_ENABLED=false).
+// Credentials are held as provider.Secret and never printed.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/tlp"
+)
+
+// DefaultFile is read when present and no --config is given.
+const DefaultFile = "iocane.yaml"
+
+// secretSettings are setting names that always hold credentials.
+var secretSettings = []string{"api_key", "tenant_id", "client_id", "client_secret", "token", "password", "secret"}
+
+// Config is the loaded, validated configuration.
+type Config struct {
+	// File is the YAML file read, "" when none.
+	File string
+	// DB is the embedded store's path (IOCANE_DB, --db); "" means the
+	// default in the user's data directory.
+	DB string
+	// TLP is the marking given to untagged input. Default amber.
+	TLP tlp.Level
+	// InternalSuffixes are corporate domain suffixes that are internal, on
+	// top of .local, .internal, .lan, .corp, .home.arpa and the like.
+	InternalSuffixes []string
+	// Providers holds each registered provider's resolved settings.
+	Providers map[string]Provider
+	// K is the merged raw configuration, for sections other packages own
+	// (routing, score, server, integrations).
+	K *koanf.Koanf
+}
+
+// Provider is one provider's resolved settings.
+type Provider struct {
+	Name    string
+	Enabled bool
+	// BaseURL is the configured base, or the Spec's documented default.
+	BaseURL string
+	// Rate and Quota are the configured limits, or the Spec's free-tier defaults.
+	Rate, Quota string
+	// MaxTLP is the most restricted marking the provider may receive: the
+	// Spec's, unless configured lower. Configuring it higher is an error.
+	MaxTLP   tlp.Level
+	Secrets  map[string]provider.Secret
+	Settings map[string]string
+}
+
+// Missing lists the credentials spec needs that p lacks.
+func (p Provider) Missing(spec provider.Spec) []string {
+	var out []string
+	for _, c := range spec.Credentials {
+		if p.Secrets[c].IsZero() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ProviderConfig turns p into the provider.Config a Spec.New receives,
+// without the HTTP client and logger, which the engine adds.
+func (p Provider) ProviderConfig() provider.Config {
+	return provider.Config{BaseURL: strings.TrimRight(p.BaseURL, "/"), Secrets: p.Secrets, Settings: p.Settings}
+}
+
+// Options says where to load from.
+type Options struct {
+	// Path is --config; when empty, DefaultFile is read if present.
+	Path string
+	// Environ replaces os.Environ (tests).
+	Environ []string
+}
+
+// Load reads the file and the environment and validates the result.
+func Load(o Options) (*Config, error) {
+	k := koanf.New(".")
+	path := o.Path
+	explicit := path != ""
+	environ := o.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	if !explicit {
+		if v := lookupEnv(environ, "IOCANE_CONFIG"); v != "" {
+			path, explicit = v, true
+		} else {
+			path = DefaultFile
+		}
+	}
+	c := &Config{TLP: tlp.Default, Providers: map[string]Provider{}, K: k}
+	if _, err := os.Stat(path); err == nil {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+		c.File = path
+	} else if explicit {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	names := providerNames()
+	if err := k.Load(env.Provider(".", env.Opt{
+		Prefix:        "IOCANE_",
+		EnvironFunc:   func() []string { return environ },
+		TransformFunc: func(key, v string) (string, any) { return envKey(names, key), v },
+	}), nil); err != nil {
+		return nil, fmt.Errorf("config: environment: %w", err)
+	}
+	return c, c.resolve(names)
+}
+
+// envKey maps IOCANE_VIRUSTOTAL_API_KEY to providers.virustotal.api_key and
+// IOCANE_DB to db; it returns "" for variables it does not know, which koanf
+// then ignores.
+func envKey(providers []string, key string) string {
+	rest := strings.TrimPrefix(key, "IOCANE_")
+	for _, p := range providers {
+		up := strings.ToUpper(p) + "_"
+		if strings.HasPrefix(rest, up) && len(rest) > len(up) {
+			return "providers." + p + "." + strings.ToLower(rest[len(up):])
+		}
+	}
+	switch rest {
+	case "DB", "TLP", "INTERNAL_SUFFIXES", "ADMIN_TOKEN":
+		return strings.ToLower(rest)
+	}
+	return ""
+}
+
+func lookupEnv(environ []string, name string) string {
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+func providerNames() []string {
+	var names []string
+	for _, s := range provider.All() {
+		names = append(names, s.Name)
+	}
+	// Longest first, so a name that prefixes another cannot steal its variables.
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	return names
+}
+
+// resolve fills the typed fields from k and validates them.
+func (c *Config) resolve(names []string) error {
+	k := c.K
+	var errs []error
+	c.DB = k.String("db")
+	if v := k.String("tlp"); v != "" {
+		l, err := tlp.MustParse(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tlp: %w", err))
+		}
+		c.TLP = l
+	}
+	c.InternalSuffixes = stringList(k, "internal_suffixes")
+	for _, name := range k.MapKeys("providers") {
+		if !slices.Contains(names, name) {
+			sorted := append([]string(nil), names...)
+			sort.Strings(sorted)
+			errs = append(errs, fmt.Errorf("providers.%s: unknown provider (known: %s)", name, strings.Join(sorted, ", ")))
+		}
+	}
+	for _, spec := range provider.All() {
+		p, err := resolveProvider(k, spec)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.Providers[spec.Name] = p
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+func resolveProvider(k *koanf.Koanf, spec provider.Spec) (Provider, error) {
+	pre := "providers." + spec.Name + "."
+	p := Provider{
+		Name: spec.Name, Enabled: true, BaseURL: spec.BaseURL, Rate: spec.Rate, Quota: spec.Quota,
+		MaxTLP: spec.MaxTLP, Secrets: map[string]provider.Secret{}, Settings: map[string]string{},
+	}
+	var errs []error
+	for _, key := range k.MapKeys(strings.TrimSuffix(pre, ".")) {
+		raw := k.Get(pre + key)
+		v := scalar(raw)
+		switch {
+		case key == "enabled":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%senabled: want true or false, got %q", pre, v))
+			}
+			p.Enabled = b
+		case key == "base_url":
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					errs = append(errs, fmt.Errorf("%sbase_url: want an http(s) URL, got %q", pre, v))
+				}
+				p.BaseURL = v
+			}
+		case key == "rate":
+			p.Rate = v
+		case key == "quota":
+			p.Quota = v
+		case key == "max_tlp":
+			l, err := tlp.MustParse(v)
+			switch {
+			case err != nil:
+				errs = append(errs, fmt.Errorf("%smax_tlp: %w", pre, err))
+			case l > spec.MaxTLP:
+				errs = append(errs, fmt.Errorf("%smax_tlp: %s may receive at most TLP:%s (policy: TLP:RED goes to no third party)",
+					pre, spec.Name, strings.ToUpper(spec.MaxTLP.String())))
+			default:
+				p.MaxTLP = l
+			}
+		case slices.Contains(secretSettings, key) || slices.Contains(spec.Credentials, key):
+			p.Secrets[key] = provider.NewSecret(v)
+		default:
+			p.Settings[key] = v
+		}
+	}
+	if err := ValidateLimits(p.Rate, p.Quota); err != nil {
+		errs = append(errs, fmt.Errorf("%s%w", pre, err))
+	}
+	return p, errors.Join(errs...)
+}
+
+// ValidateLimits checks rate and quota strings. It is a variable so the
+// rate-limit package can install its parser without an import cycle.
+var ValidateLimits = func(rate, quota string) error { return nil }
+
+// scalar renders a YAML or environment value as a string; lists become
+// comma-separated.
+func scalar(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = scalar(e)
+		}
+		return strings.Join(parts, ",")
+	}
+	return fmt.Sprint(v)
+}
+
+// stringList reads a list given as YAML list or comma-separated string.
+func stringList(k *koanf.Koanf, key string) []string {
+	var out []string
+	for _, s := range strings.Split(scalar(k.Get(key)), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package config
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/tlp"
+)
+
+type nop struct{}
+
+func (nop) Lookup(context.Context, ioc.IOC) (provider.Finding, error) { return provider.Finding{}, nil }
+
+func init() {
+	for _, name := range []string{"cfgtestvt", "cfgtestmisp"} {
+		max := tlp.Amber
+		if name == "cfgtestmisp" {
+			max = tlp.Red
+		}
+		provider.Register(provider.Spec{
+			Name: name, Types: []ioc.Type{ioc.IPv4}, Credentials: []string{"api_key"},
+			BaseURL: "https://api.example.test/v3", Rate: "4/m", Quota: "500/d", MaxTLP: max,
+			New: func(provider.Config) (provider.Provider, error) { return nop{}, nil },
+		})
+	}
+}
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "iocane.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEnvOverridesFile(t *testing.T) {
+	path := writeFile(t, `
+tlp: green
+internal_suffixes: [corp.example.com, ad.example.net]
+providers:
+  cfgtestvt:
+    api_key: from-file
+    rate: 2/m
+    max_age_days: 30
+`)
+	c, err := Load(Options{Path: path, Environ: []string{
+		"IOCANE_CFGTESTVT_API_KEY=from-env-SECRET",
+		"IOCANE_CFGTESTVT_BASE_URL=http://127.0.0.1:9/api/v3/",
+		"IOCANE_CFGTESTMISP_ENABLED=false",
+		"IOCANE_DB=/tmp/x.db",
+		"UNRELATED=1",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vt := c.Providers["cfgtestvt"]
+	if got := vt.Secrets["api_key"].Reveal(); got != "from-env-SECRET" {
+		t.Errorf("api_key = %q, want the environment's", got)
+	}
+	if vt.Rate != "2/m" || vt.Quota != "500/d" {
+		t.Errorf("rate/quota = %q/%q, want file rate and spec quota", vt.Rate, vt.Quota)
+	}
+	if vt.Settings["max_age_days"] != "30" {
+		t.Errorf("settings = %v", vt.Settings)
+	}
+	if pc := vt.ProviderConfig(); pc.BaseURL != "http://127.0.0.1:9/api/v3" {
+		t.Errorf("base URL = %q, want trailing slash trimmed", pc.BaseURL)
+	}
+	if c.Providers["cfgtestmisp"].Enabled {
+		t.Error("IOCANE_CFGTESTMISP_ENABLED=false did not disable it")
+	}
+	if c.DB != "/tmp/x.db" || c.TLP != tlp.Green || strings.Join(c.InternalSuffixes, ",") != "corp.example.com,ad.example.net" {
+		t.Errorf("db=%q tlp=%v suffixes=%v", c.DB, c.TLP, c.InternalSuffixes)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", c.Providers, vt, vt); strings.Contains(s, "SECRET") || strings.Contains(s, "from-file") {
+		t.Errorf("printing the config leaks a key: %s", s)
+	}
+}
+
+func TestDefaultsWithoutFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c, err := Load(Options{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vt := c.Providers["cfgtestvt"]
+	if !vt.Enabled || vt.BaseURL != "https://api.example.test/v3" || vt.Rate != "4/m" || c.TLP != tlp.Amber {
+		t.Errorf("defaults not applied: %+v tlp=%v", vt, c.TLP)
+	}
+	if got := vt.Missing(provider.Spec{Credentials: []string{"api_key"}}); len(got) != 1 {
+		t.Errorf("Missing = %v, want [api_key]", got)
+	}
+}
+
+func TestValidationErrors(t *testing.T) {
+	cases := map[string]string{
+		"unknown provider":   "providers:\n  virustotl:\n    api_key: x\n",
+		"bad tlp":            "tlp: purple\n",
+		"bad enabled":        "providers:\n  cfgtestvt:\n    enabled: maybe\n",
+		"bad base url":       "providers:\n  cfgtestvt:\n    base_url: ftp://x\n",
+		"red to third party": "providers:\n  cfgtestvt:\n    max_tlp: red\n",
+		"malformed yaml":     "providers: [\n",
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(Options{Path: writeFile(t, body), Environ: []string{}})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.HasPrefix(err.Error(), "config:") {
+				t.Errorf("error %q does not say where it comes from", err)
+			}
+		})
+	}
+	if _, err := Load(Options{Path: "/nonexistent/iocane.yaml", Environ: []string{}}); err == nil {
+		t.Error("an explicit missing --config file is not an error")
+	}
+	// Your own MISP may receive RED.
+	if _, err := Load(Options{Path: writeFile(t, "providers:\n  cfgtestmisp:\n    max_tlp: red\n"), Environ: []string{}}); err != nil {
+		t.Errorf("misp max_tlp red: %v", err)
+	}
+}
