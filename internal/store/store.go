@@ -1,0 +1,162 @@
+// Package store is iocane's embedded persistence: one SQLite file (pure Go,
+// modernc.org/sqlite) holding the provider answer cache, quota counters (so a
+// restart never resets a daily quota), run statistics for the weekly report,
+// and the latest result per IOC.
+//
+// The file is opened in WAL mode with a busy timeout, so a CLI run and a
+// server can share it. Writes go through one connection; SQLite serialises
+// writers anyway, and one connection avoids SQLITE_BUSY storms under load.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DefaultPath returns the default store file: $XDG_DATA_HOME/iocane/iocane.db,
+// or ~/.local/share/iocane/iocane.db.
+func DefaultPath() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "iocane", "iocane.db"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("store: no home directory for the default database (use --db): %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "iocane", "iocane.db"), nil
+}
+
+// DB is an open store.
+type DB struct {
+	sql  *sql.DB
+	path string
+	now  func() time.Time
+}
+
+// migrations are applied in order; PRAGMA user_version records how many ran.
+var migrations = []string{
+	`CREATE TABLE cache (
+		provider   TEXT NOT NULL,
+		type       TEXT NOT NULL,
+		value      TEXT NOT NULL,
+		status     TEXT NOT NULL,
+		finding    BLOB NOT NULL,
+		stored_at  INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		PRIMARY KEY (provider, type, value)
+	) WITHOUT ROWID;
+	CREATE INDEX cache_expires ON cache (expires_at);
+	CREATE TABLE quota (
+		key   TEXT PRIMARY KEY,
+		count INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE runs (
+		id          INTEGER PRIMARY KEY,
+		kind        TEXT NOT NULL,
+		input       TEXT NOT NULL,
+		started_at  INTEGER NOT NULL,
+		finished_at INTEGER,
+		iocs        INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE run_iocs (
+		run_id  INTEGER NOT NULL,
+		type    TEXT NOT NULL,
+		verdict TEXT NOT NULL,
+		count   INTEGER NOT NULL,
+		PRIMARY KEY (run_id, type, verdict)
+	) WITHOUT ROWID;
+	CREATE TABLE run_sources (
+		run_id     INTEGER NOT NULL,
+		provider   TEXT NOT NULL,
+		status     TEXT NOT NULL,
+		cached     INTEGER NOT NULL,
+		count      INTEGER NOT NULL,
+		latency_ms INTEGER NOT NULL,
+		lat_hist   TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (run_id, provider, status, cached)
+	) WITHOUT ROWID;
+	CREATE TABLE results (
+		type        TEXT NOT NULL,
+		value       TEXT NOT NULL,
+		result      BLOB NOT NULL,
+		enriched_at INTEGER NOT NULL,
+		PRIMARY KEY (type, value)
+	) WITHOUT ROWID;`,
+}
+
+// Open opens (creating if needed) the store at path and applies migrations.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(1)
+	db := &DB{sql: sdb, path: path, now: time.Now}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Path returns the file the store lives in.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the store.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Ping checks that the store answers and its schema is current.
+func (db *DB) Ping(ctx context.Context) error {
+	var v int
+	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if v != len(migrations) {
+		return fmt.Errorf("store: schema version %d, want %d", v, len(migrations))
+	}
+	return nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	var v int
+	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this iocane knows (%d): upgrade iocane", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := db.sql.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("store: not found")

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iocane/iocane/internal/cache"
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/ratelimit"
+)
+
+func open(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestQuotaSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "iocane.db")
+	db := open(t, path)
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	q := ratelimit.NewQuota("virustotal", []ratelimit.Window{{N: 3, Period: ratelimit.Day}}, db.Quotas())
+	q.Now = func() time.Time { return now }
+	for i := 0; i < 3; i++ {
+		if err := q.Take(ctx); err != nil {
+			t.Fatalf("take %d: %v", i, err)
+		}
+	}
+	db.Close()
+
+	db2 := open(t, path)
+	q2 := ratelimit.NewQuota("virustotal", []ratelimit.Window{{N: 3, Period: ratelimit.Day}}, db2.Quotas())
+	q2.Now = func() time.Time { return now }
+	if err := q2.Take(ctx); err == nil {
+		t.Fatal("a restart reset the daily quota: fourth request allowed")
+	}
+	q2.Now = func() time.Time { return now.Add(12 * time.Hour) } // next UTC day
+	if err := q2.Take(ctx); err != nil {
+		t.Fatalf("next day: %v", err)
+	}
+}
+
+func TestQuotaConcurrentAdd(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "q.db"))
+	qs := db.Quotas()
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := qs.Add(context.Background(), "k", 1); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n, _ := qs.Get(context.Background(), "k"); n != 50 {
+		t.Errorf("count = %d, want 50", n)
+	}
+}
+
+func TestCacheRoundTripExpiryPurge(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "c.db"))
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	db.now = func() time.Time { return now }
+	c := db.Cache()
+	k := cache.Key{Provider: "virustotal", IOC: ioc.IOC{Type: ioc.IPv4, Value: "185.220.101.47"}}
+	f := provider.Finding{Provider: "virustotal", Status: provider.StatusOK, Malicious: 0.9, Benign: 0.1,
+		Summary: "12/94 engines flag it malicious", Link: "https://www.virustotal.com/gui/ip-address/185.220.101.47",
+		Data: map[string]any{"malicious": 12}, Tags: []string{"tor"}}
+	if err := c.Put(ctx, k, cache.Entry{Finding: f, StoredAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	e, ok, err := c.Get(ctx, k)
+	if err != nil || !ok {
+		t.Fatalf("get: ok=%v err=%v", ok, err)
+	}
+	if e.Finding.Malicious != 0.9 || e.Finding.Benign != 0.1 || e.Finding.Summary != f.Summary || e.Finding.Data["malicious"] != float64(12) || e.Finding.Tags[0] != "tor" {
+		t.Errorf("round trip lost data: %+v", e.Finding)
+	}
+	other := cache.Key{Provider: "shodan", IOC: k.IOC}
+	if _, ok, _ := c.Get(ctx, other); ok {
+		t.Error("cache key ignores the provider")
+	}
+	now = now.Add(2 * time.Hour)
+	if _, ok, _ := c.Get(ctx, k); ok {
+		t.Error("expired entry returned")
+	}
+	_ = c.Put(ctx, k, cache.Entry{Finding: f, StoredAt: now, ExpiresAt: now.Add(time.Hour)})
+	_ = c.Put(ctx, other, cache.Entry{Finding: f, StoredAt: now, ExpiresAt: now.Add(time.Hour)})
+	if n, err := db.PurgeCache(ctx, "shodan", 0); err != nil || n != 1 {
+		t.Errorf("purge shodan: n=%d err=%v", n, err)
+	}
+	if _, ok, _ := c.Get(ctx, k); !ok {
+		t.Error("purging shodan removed virustotal's entry")
+	}
+	if n, _ := db.PurgeCache(ctx, "", 0); n != 1 {
+		t.Errorf("purge all: n=%d, want 1", n)
+	}
+}
+
+func TestOpenRejectsNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.db")
+	db := open(t, path)
+	if _, err := db.sql.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(context.Background(), path); err == nil {
+		t.Fatal("opened a store with a newer schema")
+	}
+}
