@@ -25,6 +25,7 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -245,15 +246,14 @@ func resolveProvider(k *koanf.Koanf, spec provider.Spec) (Provider, error) {
 			p.Settings[key] = v
 		}
 	}
-	if err := ValidateLimits(p.Rate, p.Quota); err != nil {
-		errs = append(errs, fmt.Errorf("%s%w", pre, err))
+	if _, err := ratelimit.ParseRate(p.Rate); err != nil {
+		errs = append(errs, fmt.Errorf("%srate: %w", pre, err))
+	}
+	if _, err := ratelimit.ParseQuota(p.Quota); err != nil {
+		errs = append(errs, fmt.Errorf("%squota: %w", pre, err))
 	}
 	return p, errors.Join(errs...)
 }
-
-// ValidateLimits checks rate and quota strings. It is a variable so the
-// rate-limit package can install its parser without an import cycle.
-var ValidateLimits = func(rate, quota string) error { return nil }
 
 // scalar renders a YAML or environment value as a string; lists become
 // comma-separated.
