@@ -1,0 +1,100 @@
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// Breaker is a provider's circuit breaker (sony/gobreaker): after a run of
+// consecutive failures it opens and the chain answers ErrCircuitOpen
+// without sending; after the cool-down it lets one probe through
+// (half-open), and closes again when the probe succeeds.
+//
+// Failures are 5xx answers (500, 502, 503, 504 and the rest), timeouts and
+// transport errors. Answers that say nothing about the provider's health
+// count as successes: 2xx, 3xx and 4xx, including 401, 404 and 429.
+// Cancellations by the caller and quota refusals are not counted at all.
+type Breaker struct {
+	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
+}
+
+// NewBreaker returns a breaker that opens after failures consecutive
+// failures and half-opens after coolDown (defaults 5 and 30 s when zero).
+// onChange, if not nil, hears of every state change.
+func NewBreaker(name string, failures int, coolDown time.Duration, onChange func(from, to string)) *Breaker {
+	if failures <= 0 {
+		failures = DefaultBreakerFailures
+	}
+	if coolDown <= 0 {
+		coolDown = DefaultBreakerCoolDown
+	}
+	st := gobreaker.Settings{
+		Name:        name,
+		MaxRequests: 1,
+		Timeout:     coolDown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errNotCounted) },
+	}
+	if onChange != nil {
+		st.OnStateChange = func(_ string, from, to gobreaker.State) { onChange(from.String(), to.String()) }
+	}
+	return &Breaker{cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](st)}
+}
+
+// State returns "closed", "half-open" or "open".
+func (b *Breaker) State() string { return b.cb.State().String() }
+
+// Open reports whether the breaker is refusing requests now.
+func (b *Breaker) Open() bool { return b.cb.State() == gobreaker.StateOpen }
+
+var (
+	errFailure    = errors.New("failure")
+	errNotCounted = errors.New("not counted")
+)
+
+// BreakerOf returns the breaker of a client made by NewClient, or nil.
+func BreakerOf(c *http.Client) *Breaker {
+	if c == nil {
+		return nil
+	}
+	if t, ok := c.Transport.(*retryTransport); ok {
+		return t.breaker
+	}
+	return nil
+}
+
+// breakerTransport refuses requests while the breaker is open and records
+// each attempt's outcome.
+type breakerTransport struct {
+	name    string
+	breaker *Breaker
+	next    http.RoundTripper
+}
+
+func (t *breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	done, err := t.breaker.cb.Allow()
+	if err != nil {
+		closeBody(req)
+		return nil, fmt.Errorf("%s: %w", t.name, ErrCircuitOpen)
+	}
+	resp, err := t.next.RoundTrip(req)
+	done(breakerOutcome(req, resp, err))
+	return resp, err
+}
+
+func breakerOutcome(req *http.Request, resp *http.Response, err error) error {
+	switch {
+	case err == nil && resp.StatusCode >= 500:
+		return errFailure
+	case err == nil:
+		return nil
+	case req.Context().Err() != nil, isNotSent(err):
+		// The caller gave up, or nothing was sent: no news about the provider.
+		return errNotCounted
+	}
+	return errFailure
+}
