@@ -65,3 +65,8 @@ func ErrorFinding(name string, err error) Finding {
 	}
 	return f
 }
+
+// ErrNotConfigured is returned by a Spec's New when an optional source has
+// nothing to work with (an allow-list with no files, GeoIP with no
+// database). The engine reports the source as skipped, not as an error.
+var ErrNotConfigured = errors.New("not configured")
