@@ -22,6 +22,10 @@ import (
 	"github.com/iocane/iocane/internal/result"
 )
 
+// Namespace is iocane's UUIDv5 namespace for the ids of the documents and
+// objects it writes.
+const Namespace = "6f1f3c2e-58a4-4e0b-9d7e-2a9c5b1e4d73"
+
 // Writer writes results in one format. Write is called once per result and
 // Close once at the end, when whole-document formats write their document.
 // A Writer is not safe for concurrent use.

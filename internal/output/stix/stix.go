@@ -45,12 +45,14 @@ func init() {
 	output.Register("stix", func(w io.Writer, opt output.Options) output.Writer { return New(w, opt) })
 }
 
-var (
+const (
 	// scoNamespace is the STIX 2.1 namespace for deterministic SCO ids.
-	scoNamespace = mustUUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
+	scoNamespace = "00abedb4-aa42-466c-9c01-fed23315a9b7"
 	// iocaneNamespace is iocane's namespace for its own object ids.
-	iocaneNamespace = mustUUID("6f1f3c2e-58a4-4e0b-9d7e-2a9c5b1e4d73")
+	iocaneNamespace = output.Namespace
 )
+
+var uuid5 = output.UUID5
 
 // IdentityID is the id of iocane's identity object.
 var IdentityID = "identity--" + uuid5(iocaneNamespace, "iocane")

@@ -1,10 +1,16 @@
-package stix
+package output
 
 import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 )
+
+// UUID5 returns the name-based (SHA-1, version 5) UUID of name in the
+// namespace given in canonical text form, RFC 9562 section 5.5. STIX uses it
+// for deterministic ids; the other formats for stable document ids. It
+// panics on a malformed namespace, a programming error.
+func UUID5(namespace, name string) string { return uuid5(mustUUID(namespace), name) }
 
 // uuid is a 16-byte RFC 9562 UUID.
 type uuid [16]byte
@@ -13,9 +19,12 @@ type uuid [16]byte
 // malformed constant.
 func mustUUID(s string) uuid {
 	var u uuid
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		panic(fmt.Sprintf("output: bad uuid %q", s))
+	}
 	b, err := hex.DecodeString(s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36])
-	if err != nil || len(s) != 36 || len(b) != 16 {
-		panic(fmt.Sprintf("stix: bad uuid %q", s))
+	if err != nil {
+		panic(fmt.Sprintf("output: bad uuid %q", s))
 	}
 	copy(u[:], b)
 	return u
