@@ -29,11 +29,11 @@ type Policy struct {
 	Malicious int `yaml:"malicious" koanf:"malicious" json:"malicious"`
 	// Suspicious is the lowest score with a suspicious verdict. Default 30.
 	Suspicious int `yaml:"suspicious" koanf:"suspicious" json:"suspicious"`
-	// Benign is the benign evidence (0–100) needed for a benign verdict.
-	// Default 50.
+	// Benign is the benign evidence (0–100, see the package doc) needed for a
+	// benign verdict. Default 50.
 	Benign int `yaml:"benign" koanf:"benign" json:"benign"`
 	// MinConfidence is the confidence below which the verdict is unknown.
-	// Default 20.
+	// Default 20 (0 means the default; 1 all but turns the floor off).
 	MinConfidence int `yaml:"min_confidence" koanf:"min_confidence" json:"min_confidence"`
 	// Strong is the signal at which one source of grade C or better is
 	// conclusive on its own. Default 0.9.
