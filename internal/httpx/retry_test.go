@@ -93,6 +93,29 @@ func TestRetryAfterBeyondCap(t *testing.T) {
 	})
 }
 
+// TestRetryAfterCap separates the Retry-After cap from MaxElapsed: 90 s is
+// over the default 60-s cap, and within a raised one.
+func TestRetryAfterCap(t *testing.T) {
+	for _, tc := range []struct {
+		cap      time.Duration
+		wantWait time.Duration
+		wantCode int
+	}{{0, 0, 429}, {2 * time.Minute, 90 * time.Second, 200}} {
+		synctest.Test(t, func(t *testing.T) {
+			base := &inProcess{h: script([]int{429, 200}, func(_ int, h http.Header) { h.Set("Retry-After", "90") })}
+			c := NewClient(Options{Name: "p", Base: base, MaxElapsed: 10 * time.Minute, MaxRetryAfter: tc.cap})
+			start := time.Now()
+			resp, _, err := get(t, c, fakeURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.wantCode || time.Since(start) != tc.wantWait {
+				t.Errorf("cap %v: got %d after %v, want %d after %v", tc.cap, resp.StatusCode, time.Since(start), tc.wantCode, tc.wantWait)
+			}
+		})
+	}
+}
+
 func TestRetryAfterBeyondDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		base := &inProcess{h: script([]int{429, 200}, func(_ int, h http.Header) { h.Set("Retry-After", "10") })}

@@ -109,15 +109,17 @@ func ParseRate(s string) (Rate, error) {
 	if unit == 0 {
 		return bad("unit must be s, m, h or d")
 	}
+	if mult > int64(366*24*time.Hour/unit) {
+		return bad("period longer than a year")
+	}
 	period := time.Duration(mult) * unit
+	if float64(period)/n < float64(time.Microsecond) {
+		return bad("rate too high: more than one request per microsecond")
+	}
 	if n == float64(int64(n)) {
 		return Rate{N: int(n), Per: period}, nil
 	}
-	iv := time.Duration(float64(period) / n)
-	if iv <= 0 {
-		return bad("rate too high")
-	}
-	return Rate{N: 1, Per: iv}, nil
+	return Rate{N: 1, Per: time.Duration(float64(period) / n)}, nil
 }
 
 // Limiter paces requests. Wait blocks until the next request may be sent,

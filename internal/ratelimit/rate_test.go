@@ -54,14 +54,17 @@ func TestParseRate(t *testing.T) {
 
 func TestParseRateErrors(t *testing.T) {
 	tests := map[string]string{
-		"4/x":   `ratelimit: bad rate "4/x": unit must be s, m, h or d`,
-		"4":     `ratelimit: bad rate "4": want N/unit`,
-		"0/s":   `ratelimit: bad rate "0/s": count must be a positive number`,
-		"-1/s":  "count must be a positive number",
-		"a/s":   "count must be a positive number",
-		"4/0s":  "period multiplier must be a positive integer",
-		"4/m/s": "unit must be",
-		"4/":    "unit must be",
+		"4/x":        `ratelimit: bad rate "4/x": unit must be s, m, h or d`,
+		"4":          `ratelimit: bad rate "4": want N/unit`,
+		"0/s":        `ratelimit: bad rate "0/s": count must be a positive number`,
+		"-1/s":       "count must be a positive number",
+		"a/s":        "count must be a positive number",
+		"4/0s":       "period multiplier must be a positive integer",
+		"4/m/s":      "unit must be",
+		"4/":         "unit must be",
+		"1e9/ms":     "rate too high",
+		"2000/ms":    "rate too high",
+		"1/1000000d": "period longer than a year",
 	}
 	for in, want := range tests {
 		_, err := ParseRate(in)
@@ -72,7 +75,7 @@ func TestParseRateErrors(t *testing.T) {
 }
 
 func FuzzParseRate(f *testing.F) {
-	for _, s := range []string{"4/m", "5/10s", "0.5/s", "unlimited", "1/500ms", "9/9d"} {
+	for _, s := range []string{"4/m", "5/10s", "0.5/s", "unlimited", "1/500ms", "9/9d", "1000/ms", "1e9/ms", "1e6/1000000d"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
