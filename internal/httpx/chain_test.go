@@ -291,3 +291,38 @@ func TestRedirectsStayOnHost(t *testing.T) {
 		t.Errorf("same-host redirect: %q %v", body, err)
 	}
 }
+
+// TestBreakerCancelledProbeFreesTheSlot: a half-open probe whose caller
+// gives up says nothing about the provider, and the next request may probe.
+func TestBreakerCancelledProbeFreesTheSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var healthy atomic.Bool
+		base := &inProcess{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !healthy.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+		})}
+		c := NewClient(Options{Name: "p", Base: base, MaxAttempts: 1, BreakerFailures: 1, BreakerCoolDown: time.Second,
+			Limiter: ratelimit.NewLimiter(ratelimit.Rate{N: 1, Per: 10 * time.Second})})
+		_, _, _ = get(t, c, fakeURL) // opens the breaker
+		time.Sleep(2 * time.Second)
+		// The probe waits for its turn (8 s more) and its caller gives up.
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fakeURL, nil)
+		if _, err := c.Transport.RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("probe: %v", err)
+		}
+		if s := BreakerOf(c).State(); s != "half-open" {
+			t.Fatalf("breaker %s after a cancelled probe", s)
+		}
+		healthy.Store(true)
+		resp, _, err := get(t, c, fakeURL)
+		if err != nil || resp.StatusCode != 200 || BreakerOf(c).State() != "closed" {
+			t.Fatalf("second probe: %v %v, breaker %s", resp, err, BreakerOf(c).State())
+		}
+		if BreakerOf(http.DefaultClient) != nil || BreakerOf(nil) != nil {
+			t.Error("BreakerOf a foreign client is not nil")
+		}
+	})
+}
