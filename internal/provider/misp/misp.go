@@ -36,7 +36,7 @@ const DefaultLimit = 100
 func init() {
 	provider.Register(provider.Spec{
 		Name:        Name,
-		Types:       ioc.Types,
+		Types:       slices.Clone(ioc.Types),
 		Credentials: []string{"api_key"},
 		BaseURL:     "", // your own instance: no default
 		Rate:        "10/s",
