@@ -1,0 +1,203 @@
+// Package greynoise asks GreyNoise's Community API whether an IPv4 address is
+// internet background noise (a mass scanner) or a known benign business
+// service (the RIOT data set): GET /v3/community/{ip}
+// (https://docs.greynoise.io/reference/getcommunityip).
+//
+// The Community API works without a key at a lower rate, so the key is
+// optional; when set it travels in the "key" header. An address GreyNoise
+// has not seen is a 404 that still carries a JSON body; that is not_found.
+package greynoise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/tlp"
+)
+
+// Name is the provider's contract name.
+const Name = "greynoise"
+
+// DefaultBaseURL is the documented API base.
+const DefaultBaseURL = "https://api.greynoise.io"
+
+func init() {
+	provider.Register(provider.Spec{
+		Name:        Name,
+		Types:       []ioc.Type{ioc.IPv4},
+		Credentials: []string{"api_key"},
+		OptionalKey: true,
+		BaseURL:     DefaultBaseURL,
+		Rate:        "10/m",
+		Quota:       "50/d", // community tier, third-party figure (providers.md §9d, [U])
+		TTL:         12 * time.Hour,
+		NotFoundTTL: 6 * time.Hour,
+		MaxTLP:      tlp.Amber,
+		Discloses:   true,
+		Reliability: provider.ReliabilityB,
+		New:         New,
+	})
+}
+
+// Client is a GreyNoise Community API client. It holds no state beyond its
+// config.
+type Client struct {
+	base    string
+	key     provider.Secret // may be zero: keyless community use
+	http    *http.Client
+	keepRaw bool
+}
+
+var _ provider.Provider = (*Client)(nil)
+
+// New builds a Client from cfg: api_key is optional, BaseURL defaults to
+// DefaultBaseURL. It does no I/O.
+func New(cfg provider.Config) (provider.Provider, error) {
+	base := cfg.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("greynoise: base url %q: want an http(s) URL", base)
+	}
+	if cfg.HTTP == nil {
+		return nil, errors.New("greynoise: no http client")
+	}
+	return &Client{base: base, key: cfg.Secret("api_key"), http: cfg.HTTP, keepRaw: cfg.KeepRaw}, nil
+}
+
+// community is the /v3/community/{ip} answer, found (200) or not (404).
+type community struct {
+	IP             string `json:"ip"`
+	Noise          *bool  `json:"noise"`
+	RIOT           *bool  `json:"riot"`
+	Classification string `json:"classification"`
+	Name           string `json:"name"`
+	Link           string `json:"link"`
+	LastSeen       string `json:"last_seen"`
+	Message        string `json:"message"`
+}
+
+// Lookup runs GET /v3/community/{ip}.
+func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error) {
+	if i.Type != ioc.IPv4 {
+		return provider.Finding{}, provider.ErrUnsupported
+	}
+	req, err := provider.NewRequest(ctx, http.MethodGet, provider.JoinURL(c.base, "v3/community/"+url.PathEscape(i.Value)), nil)
+	if err != nil {
+		return provider.Finding{}, err
+	}
+	if !c.key.IsZero() {
+		req.Header.Set("key", c.key.Reveal())
+	}
+	resp, err := provider.Do(c.http, req, c.key)
+	if err != nil {
+		return provider.Finding{}, err
+	}
+	var a community
+	decodeErr := provider.DecodeJSON(resp.Body, &a)
+	if resp.Code == http.StatusNotFound && decodeErr == nil && (a.Noise != nil || a.RIOT != nil || a.IP != "") {
+		// Key on the status and the body's shape, not on the message,
+		// whose wording has changed over time.
+		return provider.Finding{Provider: Name, Status: provider.StatusNotFound,
+			Summary: "not observed scanning the internet, not a known business service"}, nil
+	}
+	if err := provider.CheckStatus(resp, c.key); err != nil {
+		var he *provider.HTTPError
+		if decodeErr == nil && a.Message != "" && !errors.As(err, &he) {
+			err = fmt.Errorf("%w: %s", err, provider.Excerpt([]byte(a.Message), 160))
+		}
+		return provider.Finding{}, provider.Scrub(fmt.Errorf("greynoise: %w", err), c.key)
+	}
+	if decodeErr != nil {
+		return provider.Finding{}, fmt.Errorf("greynoise: %w", decodeErr)
+	}
+	if a.Noise == nil && a.RIOT == nil {
+		return provider.Finding{}, fmt.Errorf("greynoise: %w: neither noise nor riot in the answer", provider.ErrBadResponse)
+	}
+	f, err := finding(i, a)
+	if err != nil {
+		return provider.Finding{}, fmt.Errorf("greynoise: %w", err)
+	}
+	if c.keepRaw {
+		f.Raw = resp.Body
+	}
+	return f, nil
+}
+
+// Signal levels; see the README.
+const (
+	riotBenign      = 0.9  // RIOT: a known benign business service (strong)
+	benignScanner   = 0.6  // classification benign: a known, benign scanner
+	maliciousSignal = 0.75 // classification malicious
+	unknownNoise    = 0.2  // scanning the internet with unknown intent (weak)
+)
+
+// finding maps a 200 answer.
+func finding(i ioc.IOC, a community) (provider.Finding, error) {
+	noise, riot := a.Noise != nil && *a.Noise, a.RIOT != nil && *a.RIOT
+	f := provider.Finding{
+		Provider: Name,
+		Status:   provider.StatusOK,
+		Link:     a.Link,
+		Data: map[string]any{
+			"noise":          noise,
+			"riot":           riot,
+			"classification": a.Classification,
+		},
+	}
+	if f.Link == "" {
+		f.Link = "https://viz.greynoise.io/ip/" + i.Value
+	}
+	for k, v := range map[string]string{"name": a.Name, "link": a.Link, "message": a.Message} {
+		if v != "" {
+			f.Data[k] = v
+		}
+	}
+	if a.LastSeen != "" {
+		t, err := time.Parse(time.DateOnly, a.LastSeen)
+		if err != nil {
+			return provider.Finding{}, fmt.Errorf("%w: last_seen %q", provider.ErrBadResponse, provider.Excerpt([]byte(a.LastSeen), 40))
+		}
+		f.Data["last_seen"] = t
+	}
+	name := a.Name
+	if name == "unknown" {
+		name = ""
+	}
+	switch a.Classification {
+	case "malicious":
+		f.Malicious = maliciousSignal
+		f.Summary = "malicious"
+	case "benign":
+		f.Benign = benignScanner
+		f.Summary = "benign"
+	default:
+		if noise {
+			f.Malicious = unknownNoise
+		}
+		f.Summary = "intent unknown"
+	}
+	switch {
+	case riot:
+		f.Benign = max(f.Benign, riotBenign)
+		f.Summary = "known business service (RIOT), " + f.Summary
+		f.Tags = append(f.Tags, "riot")
+	case noise:
+		f.Summary = "internet scanner, " + f.Summary
+		f.Tags = append(f.Tags, "noise")
+	}
+	if name != "" {
+		f.Summary += ": " + name
+	}
+	if a.Classification != "" {
+		f.Tags = append(f.Tags, a.Classification)
+	}
+	return f, nil
+}
