@@ -84,6 +84,9 @@ func File(t testing.TB, name string) Fixture {
 type Request struct {
 	Method string
 	Path   string
+	// RawPath is the path as sent, still escaped (OTX sends a URL as
+	// "http:%2F%2Fhost"), so checks on its shape see what went on the wire.
+	RawPath string
 	Query  url.Values
 	Header http.Header
 	Body   []byte
@@ -152,7 +155,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	f.mu.Lock()
-	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
 	fault := f.fault
 	once := f.sentOnce
 	if fault == TooManyOnce {

@@ -207,8 +207,8 @@ func Run(t *testing.T, s Suite) {
 					}
 				}
 				for _, r := range h.fake.Requests() {
-					if strings.Contains(r.Path, "//") {
-						t.Errorf("request path %q has a double slash", r.Path)
+					if strings.Contains(r.RawPath, "//") {
+						t.Errorf("request path %q has a double slash", r.RawPath)
 					}
 				}
 			})
