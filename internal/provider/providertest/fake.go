@@ -87,9 +87,9 @@ type Request struct {
 	// RawPath is the path as sent, still escaped (OTX sends a URL as
 	// "http:%2F%2Fhost"), so checks on its shape see what went on the wire.
 	RawPath string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
+	Query   url.Values
+	Header  http.Header
+	Body    []byte
 }
 
 // Fake is an httptest server in front of a provider-shaped handler.
@@ -167,7 +167,12 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case fault == TooManyAlways || (fault == TooManyOnce && !once):
 		fx := f.TooManyBody
 		fx.Code = http.StatusTooManyRequests
-		fx.Header = map[string]string{"Retry-After": "1"}
+		hdr := map[string]string{}
+		for k, v := range fx.Header { // the provider's own 429 headers (X-RateLimit-*) stay
+			hdr[k] = v
+		}
+		hdr["Retry-After"] = "1"
+		fx.Header = hdr
 		fx.Write(w)
 		return
 	case fault == ServerError:
