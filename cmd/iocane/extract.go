@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/iocane/iocane/internal/input"
+	"github.com/iocane/iocane/internal/ioc"
+)
+
+func init() { addCommand(newExtractCmd) }
+
+// extractRecord is one line of `iocane extract` output: the design.md
+// contract {"type","value"} plus where the IOC came from.
+type extractRecord struct {
+	Type           ioc.Type          `json:"type"`
+	Value          string            `json:"value"`
+	Raw            string            `json:"raw,omitempty"`
+	Source         string            `json:"source,omitempty"`
+	Path           string            `json:"path,omitempty"`
+	Internal       bool              `json:"internal,omitempty"`
+	InternalReason string            `json:"internal_reason,omitempty"`
+	TLP            string            `json:"tlp,omitempty"`
+	Context        map[string]string `json:"context,omitempty"`
+}
+
+func newExtractCmd() *cobra.Command {
+	var format, inFormat, column, types string
+	var maxSize int64
+	c := &cobra.Command{
+		Use:   "extract [FILE...]",
+		Short: "Extract IOCs from text, SIEM alerts, e-mails, STIX, MISP or CSV",
+		Long: `extract finds the indicators of compromise in each FILE (standard input when
+there is none, or for "-") and prints each once: refanged, normalised and
+deduplicated across the whole run. The host of every URL and e-mail address
+is printed too, as a domain or IP. Internal and reserved values are printed
+with "internal": true and the reason; later stages never send them out.
+
+The input format is detected from the file name and content, or set with
+--input-format:
+  text  anything; defanged forms (hxxps://, [.], [at]) are refanged
+  json  SIEM alerts (Splunk webhook, Elastic) or any JSON / JSON Lines;
+        "path" is the JSON path the IOC came from
+  eml   an e-mail: sender addresses, Received chain (the originating public
+        IP has context.originating_ip), URLs in text and HTML (a link whose
+        text shows another domain has context.mismatch), attachment hashes
+  stix  a STIX 2.1 bundle: indicator patterns and observables, with TLP
+  misp  a MISP event: attributes and object attributes, with TLP tags
+  csv   the IOC column is detected, or named with --column
+
+A file that cannot be read, or is malformed, is reported on stderr and the
+exit status is 1, but the other files are still read and their IOCs printed.`,
+		Example: `  # IOCs in a phishing e-mail, one JSON object per line
+  iocane extract suspicious.eml
+
+  # From a pasted report on standard input, one value per line
+  pbpaste | iocane extract --format text
+
+  # Only the IPs and URLs of a Splunk alert
+  iocane extract --types ipv4,ipv6,url alert.json
+
+  # The "indicator" column of a CSV export, as CSV
+  iocane extract --column indicator --format csv feed.csv
+
+  # A JSON array of everything in several files
+  iocane extract --format json report.txt bundle.json event.json`,
+		RunE: func(c *cobra.Command, args []string) error {
+			inf, err := input.ParseFormat(inFormat)
+			if err != nil {
+				return usagef("--input-format: %v", err)
+			}
+			want, err := parseTypes(types)
+			if err != nil {
+				return usagef("--types: %v", err)
+			}
+			w, err := newExtractWriter(c.OutOrStdout(), format)
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				args = []string{"-"}
+			}
+			opt := input.Options{Format: inf, Column: column, MaxSize: maxSize}
+			seen := ioc.NewSeen()
+			emit := func(it input.Item) error {
+				if want != nil && !want[it.Type] {
+					return nil
+				}
+				if !seen.Add(it.IOC) {
+					return nil
+				}
+				rec := extractRecord{Type: it.Type, Value: it.Value, Source: it.Source, Path: it.Path, TLP: it.TLP, Context: it.Context}
+				if it.Raw != it.Value {
+					rec.Raw = it.Raw
+				}
+				rec.Internal, rec.InternalReason = ioc.Internal(it.IOC)
+				return w.write(rec)
+			}
+			var errs []error
+			for _, name := range args {
+				err := extractOne(c, name, opt, emit)
+				var we writeError
+				if errors.As(err, &we) {
+					_ = w.close()
+					return err // the output is gone; nothing more to do
+				}
+				if errors.Is(err, input.ErrTruncated) {
+					fmt.Fprintln(c.ErrOrStderr(), "iocane: warning:", err)
+					continue
+				}
+				if err != nil {
+					errs = append(errs, err)
+				}
+			}
+			if err := w.close(); err != nil {
+				return err
+			}
+			return errors.Join(errs...)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&format, "format", "jsonl", "output format: jsonl, json (one array), csv (with a header) or text (one value per line)")
+	f.StringVar(&inFormat, "input-format", "auto", "input format: auto, text, json, eml, stix, misp or csv")
+	f.StringVar(&column, "column", "", "CSV: the column holding IOCs, by header name or 1-based index (default: detected)")
+	f.StringVar(&types, "types", "", "only these IOC types, comma-separated (e.g. ipv4,ipv6,url,sha256)")
+	f.Int64Var(&maxSize, "max-size", input.DefaultMaxSize, "largest e-mail, STIX or MISP document read, in bytes")
+	return c
+}
+
+// extractOne reads one named input ("-" is standard input).
+func extractOne(c *cobra.Command, name string, opt input.Options, emit func(input.Item) error) error {
+	var r io.Reader = c.InOrStdin()
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return fmt.Errorf("%s: cannot read: %w", name, unwrapPath(err))
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return fmt.Errorf("%s: is a directory", name)
+		}
+		r = f
+	}
+	err := input.Read(c.Context(), r, name, opt, func(it input.Item) error {
+		if err := emit(it); err != nil {
+			return writeError{err}
+		}
+		return nil
+	})
+	return err
+}
+
+// unwrapPath drops the *PathError wrapper, whose message repeats the name.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// writeError marks a failure to write the output, which ends the run.
+type writeError struct{ err error }
+
+func (w writeError) Error() string { return "writing output: " + w.err.Error() }
+func (w writeError) Unwrap() error { return w.err }
+
+func parseTypes(s string) (map[ioc.Type]bool, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	want := map[ioc.Type]bool{}
+	for _, p := range strings.Split(s, ",") {
+		t := ioc.Type(strings.ToLower(strings.TrimSpace(p)))
+		if t == "" {
+			continue
+		}
+		if t == "hash" {
+			for _, h := range []ioc.Type{ioc.MD5, ioc.SHA1, ioc.SHA256, ioc.SHA512} {
+				want[h] = true
+			}
+			continue
+		}
+		if !t.Valid() {
+			names := make([]string, len(ioc.Types))
+			for i, k := range ioc.Types {
+				names[i] = string(k)
+			}
+			return nil, fmt.Errorf("unknown IOC type %q (want %s or hash)", p, strings.Join(names, ", "))
+		}
+		want[t] = true
+	}
+	return want, nil
+}
+
+// extractWriter prints records in one output format.
+type extractWriter struct {
+	out    *bufio.Writer
+	format string
+	enc    *json.Encoder
+	csv    *csv.Writer
+	n      int
+}
+
+var extractFormats = []string{"jsonl", "json", "csv", "text"}
+
+func newExtractWriter(out io.Writer, format string) (*extractWriter, error) {
+	format = strings.ToLower(format)
+	if !slices.Contains(extractFormats, format) {
+		return nil, usagef("--format: unknown output format %q (want jsonl, json, csv or text)", format)
+	}
+	w := &extractWriter{out: bufio.NewWriterSize(out, 64<<10), format: format}
+	switch format {
+	case "jsonl", "json":
+		w.enc = json.NewEncoder(w.out)
+		w.enc.SetEscapeHTML(false)
+	case "csv":
+		w.csv = csv.NewWriter(w.out)
+		if err := w.csv.Write([]string{"type", "value", "raw", "source", "path", "internal", "internal_reason", "tlp", "context"}); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *extractWriter) write(r extractRecord) error {
+	w.n++
+	switch w.format {
+	case "json":
+		if w.n > 1 {
+			if _, err := w.out.WriteString(","); err != nil {
+				return err
+			}
+		} else if _, err := w.out.WriteString("["); err != nil {
+			return err
+		}
+		return w.enc.Encode(r) // its newline ends the element
+	case "csv":
+		ctx := ""
+		if len(r.Context) > 0 {
+			b, _ := json.Marshal(r.Context)
+			ctx = string(b)
+		}
+		internal := ""
+		if r.Internal {
+			internal = "true"
+		}
+		return w.csv.Write([]string{string(r.Type), r.Value, r.Raw, r.Source, r.Path, internal, r.InternalReason, r.TLP, ctx})
+	case "text":
+		_, err := fmt.Fprintln(w.out, r.Value)
+		return err
+	}
+	return w.enc.Encode(r)
+}
+
+// close ends the output and flushes it.
+func (w *extractWriter) close() error {
+	switch w.format {
+	case "json":
+		end := "]\n"
+		if w.n == 0 {
+			end = "[]\n"
+		}
+		if _, err := w.out.WriteString(end); err != nil {
+			return err
+		}
+	case "csv":
+		w.csv.Flush()
+		if err := w.csv.Error(); err != nil {
+			return err
+		}
+	}
+	return w.out.Flush()
+}
