@@ -187,18 +187,28 @@ func (e *emlReader) received(chain, xorig []string, prefix string) {
 // fromClause returns the "from ..." part of a Received header: what the
 // receiving server saw of the sender, up to " by ".
 func fromClause(v string) string {
-	l := strings.ToLower(v)
-	i := strings.Index(l, "from ")
+	i := indexFold(v, "from ")
 	if i < 0 {
 		return ""
 	}
-	v, l = v[i+5:], l[i+5:]
+	v = v[i+5:]
 	for _, stop := range []string{" by ", "\nby ", "\tby ", ";"} {
-		if j := strings.Index(l, stop); j >= 0 {
-			v, l = v[:j], l[:j]
+		if j := indexFold(v, stop); j >= 0 {
+			v = v[:j]
 		}
 	}
 	return v
+}
+
+// indexFold is strings.Index ignoring ASCII case; unlike lowering the
+// string first it keeps byte offsets valid in any text.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 // entity reads one MIME entity: a multipart container, a nested message,

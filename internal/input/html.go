@@ -64,9 +64,8 @@ func (e *emlReader) html(b []byte, path string) {
 			case target != "":
 				e.target(target, path, map[string]string{"html": tag + "[" + want + "]"})
 			case tag == "meta" && httpEquiv == "refresh":
-				if _, u, ok := strings.Cut(strings.ToLower(content), "url="); ok {
-					start := len(content) - len(u)
-					e.target(strings.Trim(content[start:], `'" `), path, map[string]string{"html": "meta[refresh]"})
+				if i := indexFold(content, "url="); i >= 0 {
+					e.target(strings.Trim(content[i+4:], `'" `), path, map[string]string{"html": "meta[refresh]"})
 				}
 			}
 			if tag == "br" || tag == "p" || tag == "div" || tag == "td" || tag == "li" || tag == "tr" {
@@ -94,11 +93,10 @@ func (e *emlReader) html(b []byte, path string) {
 // target extracts the IOCs of one link target. mailto: gives the address;
 // fragments, javascript:, cid: and tel: give nothing.
 func (e *emlReader) target(t, path string, ctx map[string]string) {
-	l := strings.ToLower(t)
 	switch {
-	case t == "" || strings.HasPrefix(t, "#") || strings.HasPrefix(l, "javascript:") || strings.HasPrefix(l, "cid:") || strings.HasPrefix(l, "tel:"):
+	case t == "" || strings.HasPrefix(t, "#") || hasPrefixFold(t, "javascript:") || hasPrefixFold(t, "cid:") || hasPrefixFold(t, "tel:"):
 		return
-	case strings.HasPrefix(l, "mailto:"):
+	case hasPrefixFold(t, "mailto:"):
 		addr, _, _ := strings.Cut(t[len("mailto:"):], "?")
 		if u, err := url.PathUnescape(addr); err == nil {
 			addr = u
@@ -107,6 +105,10 @@ func (e *emlReader) target(t, path string, ctx map[string]string) {
 		return
 	}
 	e.extract([]byte(t), path, ctx)
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // anchor handles one <a>: its target, flagged when its text shows another

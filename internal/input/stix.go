@@ -95,7 +95,15 @@ func readSTIX(r io.Reader, rn *run) error {
 			}
 		}
 		send := func(t ioc.Type, v string) bool {
-			i, err := ioc.ParseAs(t, v)
+			var i ioc.IOC
+			var err error
+			if t == anyIP {
+				if i, err = ioc.Parse(v); err == nil && !i.Type.IsIP() {
+					return true
+				}
+			} else {
+				i, err = ioc.ParseAs(t, v)
+			}
 			if err != nil {
 				return true
 			}

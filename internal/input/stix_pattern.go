@@ -80,6 +80,9 @@ func asnPrefix(t ioc.Type, v string) string {
 	return v
 }
 
+// anyIP marks a comparison whose value may be an IPv4 or IPv6 address.
+const anyIP ioc.Type = "ip"
+
 // patternPathType maps an object path to the IOC type its value is.
 func patternPathType(path string) ioc.Type {
 	obj, prop, _ := strings.Cut(strings.ToLower(path), ":")
@@ -95,6 +98,10 @@ func patternPathType(path string) ioc.Type {
 	case "file", "artifact":
 		if h, ok := strings.CutPrefix(prop, "hashes."); ok {
 			return hashType(h)
+		}
+	case "network-traffic":
+		if prop == "src_ref.value" || prop == "dst_ref.value" {
+			return anyIP
 		}
 	case "autonomous-system":
 		if prop == "number" {
