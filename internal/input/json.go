@@ -22,8 +22,9 @@ var skipJSON = map[string]bool{"results_link": true, "server_uri": true, "search
 // readJSON walks any JSON — one document, a JSON Lines stream or
 // concatenated documents — token by token, and extracts IOCs from every
 // string value and object key, keeping the JSON path. A number under a key
-// naming an AS number (asn, as_number, ...) becomes an asn IOC. Paths in the
-// second and later documents of a stream start with "record N: ".
+// naming an AS number (asn, as_number, ECS as.number ...) becomes an asn
+// IOC. Paths in the second and later documents of a stream start with
+// "record N: ".
 func readJSON(r io.Reader, rn *run) error {
 	g := newJSONGuard(r, rn.tokenLimit())
 	dec := json.NewDecoder(g)
@@ -71,7 +72,7 @@ func readJSON(r io.Reader, rn *run) error {
 			}
 			valueDone(st)
 		case json.Number:
-			if n := len(st); n > 0 && st[n-1].obj && isASNKey(st[n-1].key) {
+			if n := len(st); n > 0 && st[n-1].obj && (isASNKey(st[n-1].key) || n > 1 && st[n-1].key == "number" && st[n-2].obj && st[n-2].key == "as") {
 				if i, err := ioc.ParseAs(ioc.ASN, "AS"+t.String()); err == nil {
 					if !rn.send(Item{IOC: i, Path: jsonPath(st, record)}) {
 						return nil
