@@ -1,7 +1,3 @@
-// Package ioc defines indicators of compromise (IOCs): their types, how one is
-// parsed and normalised, how defanged text is refanged, which values are
-// internal or reserved and so must never leave the organisation, and a
-// linear-time scanner that extracts IOCs from arbitrary text.
 package ioc
 
 // Type is the kind of an indicator. The names are a contract (design.md):

@@ -1,0 +1,186 @@
+package ioc
+
+import (
+	"strings"
+	"sync"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
+)
+
+// idnaProfile converts internationalised names to punycode. Underscores are
+// allowed (they occur in real hostnames); the label rules are checked by
+// checkASCIIDomain afterwards.
+var idnaProfile = idna.New(
+	idna.MapForLookup(),
+	idna.Transitional(false),
+	idna.BidiRule(),
+	idna.StrictDomainName(false),
+	idna.VerifyDNSLength(false),
+)
+
+// pseudoTLDs are top-level names that are not in the ICANN root but name
+// internal or reserved networks (RFC 2606, RFC 6761, RFC 6762, common
+// corporate practice). They are accepted as domains so that they can be
+// extracted and then classified internal.
+var pseudoTLDs = map[string]bool{
+	"local": true, "internal": true, "lan": true, "corp": true, "intranet": true,
+	"localhost": true, "test": true, "example": true, "invalid": true,
+	"localdomain": true, "home": true, "private": true,
+}
+
+// extTLDs are ICANN TLDs that are also common file extensions or that end
+// common code and SIEM field names. A bare two-label name ending in one of
+// them ("setup.zip", "main.py", "self.name") is taken as a domain by Extract
+// only with further evidence (see the package documentation).
+var extTLDs = map[string]bool{
+	"zip": true, "mov": true, "py": true, "sh": true, "rs": true, "pl": true,
+	"pm": true, "md": true, "ps": true, "cc": true, "so": true, "ai": true,
+	"ac": true, "am": true, "in": true, "la": true, "mk": true, "ml": true,
+	"mm": true, "cat": true, "app": true, "do": true, "gs": true, "ms": true,
+	"sc": true, "one": true, "cab": true, "pub": true, "java": true,
+	"properties": true, "save": true, "map": true, "data": true, "name": true,
+	"email": true, "run": true, "id": true, "host": true, "build": true,
+	"group": true, "type": true, "info": false,
+}
+
+// codeReceivers are first labels that, before a word-like TLD, mark a code
+// expression or a SIEM field name ("user.email", "host.name", "log.info")
+// rather than a domain.
+var codeReceivers = map[string]bool{
+	"self": true, "this": true, "os": true, "sys": true, "window": true,
+	"document": true, "console": true, "log": true, "logger": true,
+	"logging": true, "req": true, "res": true, "request": true, "response": true,
+	"obj": true, "args": true, "params": true, "config": true, "settings": true,
+	"user": true, "host": true, "file": true, "process": true, "source": true,
+	"destination": true, "client": true, "server": true, "event": true,
+	"agent": true, "url": true, "dns": true, "app": true, "ctx": true,
+	"context": true, "err": true, "error": true, "item": true, "node": true,
+	"result": true, "data": true, "json": true, "module": true, "props": true,
+	"state": true, "observer": true, "related": true, "network": true,
+	"cloud": true, "container": true, "rule": true, "threat": true, "email": true,
+	"message": true, "msg": true, "e": true, "x": true, "it": true, "t": true,
+}
+
+// classicTLDs are never treated as word-like after a code receiver.
+var classicTLDs = map[string]bool{
+	"com": true, "net": true, "org": true, "io": true, "co": true, "me": true,
+	"ru": true, "cn": true, "uk": true, "de": true, "xyz": true, "top": true,
+	"biz": true, "su": true, "tk": true, "cc": true,
+}
+
+var tldCache sync.Map // string -> bool
+
+// validTLD reports whether the lower-case label is an ICANN top-level domain
+// or one of pseudoTLDs.
+func validTLD(tld string) bool {
+	if v, ok := tldCache.Load(tld); ok {
+		return v.(bool)
+	}
+	ok := pseudoTLDs[tld]
+	if !ok {
+		ps, icann := publicsuffix.PublicSuffix(tld)
+		ok = icann && ps == tld
+	}
+	if len(tld) <= 24 { // bound the cache: only plausible TLDs are stored
+		tldCache.Store(tld, ok)
+	}
+	return ok
+}
+
+// normalizeDomain returns the canonical form of a host name: lower case,
+// punycode, no trailing dot; it checks label syntax, lengths and the TLD.
+func normalizeDomain(s string) (string, bool) {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 1024 {
+		return "", false
+	}
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		s = strings.ToLower(s)
+		if strings.Contains(s, "xn--") {
+			a, err := idnaProfile.ToASCII(s)
+			if err != nil || a != s {
+				return "", false
+			}
+		}
+	} else {
+		a, err := idnaProfile.ToASCII(s)
+		if err != nil {
+			return "", false
+		}
+		s = strings.TrimSuffix(a, ".")
+	}
+	if !checkASCIIDomain(s) {
+		return "", false
+	}
+	return s, true
+}
+
+// checkASCIIDomain validates a lower-case ASCII name: at least two labels of
+// 1-63 letters, digits, hyphens (not at either end) or underscores (not in
+// the TLD), at most 253 bytes, and a valid TLD.
+func checkASCIIDomain(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	dot := strings.LastIndexByte(s, '.')
+	if dot <= 0 {
+		return false
+	}
+	tld := s[dot+1:]
+	if len(tld) < 2 || len(tld) > 63 {
+		return false
+	}
+	if strings.HasPrefix(tld, "xn--") {
+		for i := 0; i < len(tld); i++ {
+			if c := tld[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	} else {
+		for i := 0; i < len(tld); i++ {
+			if c := tld[i]; c < 'a' || c > 'z' {
+				return false
+			}
+		}
+	}
+	start := 0
+	for i := 0; i <= dot; i++ {
+		if i < dot && s[i] != '.' {
+			c := s[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+			continue
+		}
+		l := s[start:i]
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		start = i + 1
+	}
+	return validTLD(tld)
+}
+
+// needsEvidence reports whether a valid, normalised domain found bare in
+// free text is too likely to be a file name or a code expression to be
+// reported without evidence (defanging, a URL or an e-mail around it).
+func needsEvidence(d string) bool {
+	first := strings.IndexByte(d, '.')
+	last := strings.LastIndexByte(d, '.')
+	if first != last {
+		return false // three or more labels
+	}
+	tld := d[last+1:]
+	if extTLDs[tld] || pseudoTLDs[tld] {
+		return true
+	}
+	return codeReceivers[d[:first]] && !classicTLDs[tld]
+}

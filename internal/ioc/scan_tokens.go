@@ -1,0 +1,387 @@
+package ioc
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+func isTrim(c byte) bool { return c == '.' || c == '-' || c == '_' }
+
+// flagsOf computes the run flags of b[i:j].
+func (s *scanner) flagsOf(i, j int) int {
+	_, f := (&scanner{b: s.b[:j]}).scanRun(i)
+	return f
+}
+
+// token classifies a run of host-name bytes that is not part of a URL or an
+// e-mail address: IPv4, domain, hash, CVE, ASN or BTC.
+func (s *scanner) token(i, j, flags int) {
+	if j-i > MaxToken {
+		return
+	}
+	b := s.b
+	for i < j && isTrim(b[i]) {
+		i++
+	}
+	for j > i && isTrim(b[j-1]) {
+		j--
+	}
+	if j-i < 2 {
+		return
+	}
+	if flags&fDot != 0 {
+		if k := bytes.Index(b[i:j], []byte("..")); k >= 0 {
+			for i < j {
+				k := bytes.Index(b[i:j], []byte(".."))
+				if k < 0 {
+					k = j - i
+				}
+				if k > 0 {
+					s.token(i, i+k, s.flagsOf(i, i+k))
+				}
+				i += k + 1
+			}
+			return
+		}
+		if flags&fNonDigit == 0 {
+			if v, ok := parseIPv4(string(b[i:j])); ok {
+				s.put(IPv4, v, i, j)
+			}
+			return
+		}
+		{
+			if d, ok := normalizeDomain(string(b[i:j])); ok {
+				if !needsEvidence(d) || s.defanged(i, j) {
+					s.put(Domain, d, i, j)
+				}
+				return
+			}
+		}
+		if flags&fNonASCII != 0 {
+			s.asciiParts(i, j)
+			return
+		}
+	}
+	if flags&fNonHex == 0 {
+		if t := hashType(j - i); t != "" {
+			s.put(t, strings.ToLower(string(b[i:j])), i, j)
+		}
+		return
+	}
+	if flags&(fDot|fSep) != 0 {
+		s.pieces(i, j)
+		return
+	}
+	if flags&fNonASCII != 0 {
+		return
+	}
+	switch c := b[i]; {
+	case c == 'A' && b[i+1] == 'S' && j-i > 2:
+		k := i + 2
+		if b[k] == 'N' {
+			k++
+		}
+		if v, ok := normalizeASN(string(b[k:j])); ok && b[k] != '+' {
+			s.put(ASN, v, i, j)
+		}
+	case (c == '1' || c == '3' || c == 'b' || c == 'B') && j-i >= 26:
+		if v := string(b[i:j]); validBTC(v) {
+			s.put(BTC, v, i, j)
+		}
+	}
+}
+
+// asciiParts re-scans the ASCII stretches of a run that mixes scripts
+// ("访问evil.com网站"), for text without spaces between words.
+func (s *scanner) asciiParts(i, j int) {
+	b := s.b
+	for i < j {
+		if b[i] >= 0x80 {
+			i++
+			continue
+		}
+		k := i
+		for k < j && b[k] < 0x80 {
+			k++
+		}
+		if k < j || i > 0 && b[i-1] >= 0x80 {
+			s.token(i, k, s.flagsOf(i, k))
+		}
+		i = k
+	}
+}
+
+// pieces looks inside a run that is not a domain or an address for hashes
+// delimited by '.', '-' or '_' ("<sha256>.exe") and for CVE identifiers.
+func (s *scanner) pieces(i, j int) {
+	b := s.b
+	for p := i; p < j; {
+		q := p
+		hex := true
+		for q < j && !isTrim(b[q]) {
+			if class[b[q]]&cHex == 0 {
+				hex = false
+			}
+			q++
+		}
+		switch {
+		case hex && hashType(q-p) != "":
+			s.put(hashType(q-p), strings.ToLower(string(b[p:q])), p, q)
+		case q-p == 3 && (b[p]|0x20) == 'c' && (b[p+1]|0x20) == 'v' && (b[p+2]|0x20) == 'e' && q < j && b[q] == '-':
+			if e := s.tryCVE(p, j); e > 0 {
+				q = e
+			}
+		}
+		p = q + 1
+	}
+}
+
+// tryCVE parses CVE-YYYY-NNNN at b[p:] (within j) and returns its end.
+func (s *scanner) tryCVE(p, j int) int {
+	b := s.b
+	q := p + 4
+	for q < j && q-p < 17 && (class[b[q]]&cDigit != 0 || q == p+8 && b[q] == '-') {
+		q++
+	}
+	if q < j && class[b[q]]&cAlnum != 0 {
+		return 0
+	}
+	v, ok := normalizeCVE(string(b[p:q]))
+	if !ok {
+		return 0
+	}
+	s.put(CVE, v, p, q)
+	return q
+}
+
+// tryURL parses a URL whose scheme ends at b[colon] (followed by "//"). It
+// checks the authority first, so that a failed attempt costs only the bytes
+// up to the next '/'. It returns where scanning resumes, or 0.
+func (s *scanner) tryURL(i, colon int) int {
+	b := s.b
+	st, sch := schemeBefore(b, colon)
+	if sch == "" || st < i {
+		return 0
+	}
+	quote := st > 0 && b[st-1] == '\''
+	p := colon + 3
+	paren, square := 0, 0
+	authEnd := -1
+loop:
+	for p < len(b) {
+		c := b[p]
+		if c < 0x80 {
+			if class[c]&cURL == 0 {
+				break
+			}
+			switch c {
+			case '(':
+				paren++
+			case ')':
+				if paren == 0 {
+					break loop
+				}
+				paren--
+			case '[':
+				square++
+			case ']':
+				if square == 0 {
+					break loop
+				}
+				square--
+			case '\'':
+				if quote {
+					break loop
+				}
+			case '/', '?', '#':
+				if authEnd < 0 {
+					authEnd = p
+					if _, ok := parseURL(string(b[st:p])); !ok {
+						return 0
+					}
+				}
+			}
+			p++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[p:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) || isQuoteRune(r) {
+			break
+		}
+		p += n
+	}
+	end := colon + 3 + trimURLEnd(b[colon+3:p])
+	if end-st > MaxToken {
+		return p
+	}
+	u, ok := parseURL(string(b[st:end]))
+	if !ok {
+		return 0
+	}
+	s.put(URL, u.value, st, end)
+	s.put(u.host.Type, u.host.Value, st+u.hostStart, st+u.hostEnd)
+	return end
+}
+
+// isQuoteRune reports whether r is a typographic quote or bracket that ends
+// a URL in prose.
+func isQuoteRune(r rune) bool {
+	switch r {
+	case '“', '”', '‘', '’', '«', '»', '‹', '›', '„', '「', '」', '『', '』', '（', '）', '＜', '＞', '【', '】', '、', '，', '。':
+		return true
+	}
+	return false
+}
+
+// tryEmail parses local@domain with the local part b[i:at].
+func (s *scanner) tryEmail(i, at int) int {
+	b := s.b
+	for i < at && b[i] == '.' {
+		i++
+	}
+	if at-i < 1 || at-i > 64 {
+		return 0
+	}
+	d, end, _ := emailDomain(b, at+1)
+	if d == "" {
+		return 0
+	}
+	v, ok := normalizeEmail(string(b[i:at]) + "@" + d)
+	if !ok {
+		return 0
+	}
+	s.putEmail(v, i, at+1, end)
+	return end
+}
+
+func (s *scanner) putEmail(v string, start, domStart, end int) {
+	s.put(Email, v, start, end)
+	s.put(Domain, v[strings.LastIndexByte(v, '@')+1:], domStart, end)
+}
+
+// emailDomain reads a domain at b[p:] whose labels are joined by '.' or by
+// the word " dot ", returning it with '.' joins, its end and whether a " dot "
+// word was used.
+func emailDomain(b []byte, p int) (string, int, bool) {
+	var d []byte
+	words := false
+	for {
+		q, _ := (&scanner{b: b}).scanRun(p)
+		if q-p > 255 {
+			return "", p, false
+		}
+		e := q
+		for e > p && isTrim(b[e-1]) {
+			e--
+		}
+		if e == p {
+			break
+		}
+		d = append(d, b[p:e]...)
+		p = e
+		if e == q && q+5 < len(b) && b[q] == ' ' && foldEq(b[q+1:q+4], "dot") && b[q+4] == ' ' && class[b[q+5]]&cAlnum != 0 && len(d) < 255 {
+			d = append(d, '.')
+			p = q + 5
+			words = true
+			continue
+		}
+		break
+	}
+	return string(d), p, words
+}
+
+// spacedEmail parses "local at domain dot tld" where b[ls:j] is the local
+// part and b[j:] starts with " at ". The domain must use at least one " dot "
+// word, so that plain prose ("meet at example.com") is left alone.
+func spacedEmail(b []byte, ls, j int) (v string, domStart, end int, ok bool) {
+	if j-ls < 1 || j-ls > 64 {
+		return "", 0, 0, false
+	}
+	domStart = j + 4
+	d, end, words := emailDomain(b, domStart)
+	if !words {
+		return "", 0, 0, false
+	}
+	v, ok = normalizeEmail(string(b[ls:j]) + "@" + d)
+	return v, domStart, end, ok
+}
+
+// localStart returns the start of the e-mail local part ending at b[j].
+func localStart(b []byte, j int) int {
+	k := j
+	for k > 0 && j-k < 64 && class[b[k-1]]&cLocal != 0 {
+		k--
+	}
+	for k < j && b[k] == '.' {
+		k++
+	}
+	return k
+}
+
+// tryIPv6 parses an IPv6 address starting at b[i]. The candidate is at most
+// 45 bytes, so a failed attempt costs a bounded amount of work.
+func (s *scanner) tryIPv6(i int) int {
+	b := s.b
+	if i > 0 && (class[b[i-1]]&cAlnum != 0 || b[i-1] == ':' || b[i-1] == '.') {
+		return 0
+	}
+	p, colons, digit := i, 0, false
+	for p < len(b) && p-i <= 45 {
+		c := b[p]
+		switch {
+		case class[c]&cDigit != 0:
+			digit = true
+		case class[c]&cHex != 0, c == '.':
+		case c == ':':
+			colons++
+		default:
+			goto done
+		}
+		p++
+	}
+done:
+	if p-i > 45 || colons < 2 || !digit {
+		return 0
+	}
+	e := p
+	for e > i && b[e-1] == '.' {
+		e--
+	}
+	if e > i+1 && b[e-1] == ':' && b[e-2] != ':' {
+		e--
+	}
+	if p < len(b) && (class[b[p]]&cAlnum != 0 || b[p] == '_') {
+		return 0
+	}
+	a, err := netip.ParseAddr(string(b[i:e]))
+	if err != nil || !a.Is6() {
+		return 0
+	}
+	if a.Is4In6() {
+		s.put(IPv4, a.Unmap().String(), i, e)
+	} else {
+		s.put(IPv6, a.String(), i, e)
+	}
+	return e
+}
+
+// trySpacedASN parses "ASN 13335" where b[i:j] is "ASN".
+func (s *scanner) trySpacedASN(i, j int) int {
+	b := s.b
+	q := j + 1
+	for q < len(b) && q-j < 12 && class[b[q]]&cDigit != 0 {
+		q++
+	}
+	if q < len(b) && class[b[q]]&cHost != 0 && b[q] != '.' {
+		return 0
+	}
+	v, ok := normalizeASN(string(b[j+1 : q]))
+	if !ok {
+		return 0
+	}
+	s.put(ASN, v, i, q)
+	return q
+}
