@@ -21,7 +21,7 @@ var skipJSON = map[string]bool{"results_link": true, "server_uri": true, "search
 
 // readJSON walks any JSON — one document, a JSON Lines stream or
 // concatenated documents — token by token, and extracts IOCs from every
-// string value and object key, keeping the JSON path. A number under a key
+// string value and object key (see extractKey), keeping the JSON path. A number under a key
 // naming an AS number (asn, as_number, ECS as.number ...) becomes an asn
 // IOC. Paths in the second and later documents of a stream start with
 // "record N: ".
@@ -58,10 +58,8 @@ func readJSON(r io.Reader, rn *run) error {
 			if n := len(st); n > 0 && st[n-1].obj && st[n-1].wantKey {
 				st[n-1].key = t
 				st[n-1].wantKey = false
-				if !(n == 1 && skipJSON[t]) {
-					if !rn.extract([]byte(t), jsonPath(st, record)+" (key)", "", nil) {
-						return nil
-					}
+				if !(n == 1 && skipJSON[t]) && !rn.extractKey(t, jsonPath(st, record)+" (key)") {
+					return nil
 				}
 				continue
 			}
@@ -84,6 +82,21 @@ func readJSON(r io.Reader, rn *run) error {
 			valueDone(st)
 		}
 	}
+}
+
+// extractKey scans an object key. Keys are field names far more often
+// than indicators, and dotted field names (kibana.alert.rule.name,
+// host.name) read as domains, so a key gives IPs, URLs, e-mail addresses,
+// hashes and CVEs, and domains only as the host of a URL or address.
+func (rn *run) extractKey(k, path string) bool {
+	hostOK := strings.Contains(k, "://") || strings.Contains(k, "@")
+	ioc.Extract([]byte(k), func(m ioc.Match) {
+		if m.Type == ioc.Domain && !hostOK {
+			return
+		}
+		rn.send(Item{IOC: m.IOC, Raw: m.Raw, Path: path})
+	})
+	return rn.emitErr == nil
 }
 
 // jsonFrame is one open object or array.

@@ -52,19 +52,20 @@ func TestReadJSONElastic(t *testing.T) {
 
 func TestReadJSONLinesAndKeys(t *testing.T) {
 	in := `{"src":"1.1.1.1"}
-{"dst":"8.8.8.8","weird key":{"evil.com":true}}
+{"dst":"8.8.8.8","weird key":{"185.220.101.47":true,"host.name":"x","http://evil.com/":1}}
 "9.9.9.9"
 `
 	items, err := read(t, "events.jsonl", []byte(in), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertSet(t, items, "ipv4:1.1.1.1", "ipv4:8.8.8.8", "domain:evil.com", "ipv4:9.9.9.9")
+	assertSet(t, items, "ipv4:1.1.1.1", "ipv4:8.8.8.8", "ipv4:185.220.101.47", "url:http://evil.com/", "domain:evil.com", "ipv4:9.9.9.9")
 	for ioc, path := range map[string]string{
-		"ipv4:1.1.1.1":    "$.src",
-		"ipv4:8.8.8.8":    "record 2: $.dst",
-		"domain:evil.com": `record 2: $["weird key"]["evil.com"] (key)`,
-		"ipv4:9.9.9.9":    "record 3: $",
+		"ipv4:1.1.1.1":        "$.src",
+		"ipv4:8.8.8.8":        "record 2: $.dst",
+		"ipv4:185.220.101.47": `record 2: $["weird key"]["185.220.101.47"] (key)`,
+		"domain:evil.com":     `record 2: $["weird key"]["http://evil.com/"] (key)`,
+		"ipv4:9.9.9.9":        "record 3: $",
 	} {
 		if got := find(t, items, ioc).Path; got != path {
 			t.Errorf("%s: path %q, want %q", ioc, got, path)
