@@ -1,0 +1,159 @@
+package lists
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/iocane/iocane/internal/ioc"
+)
+
+// Match returns every entry i matches, in no particular order beyond this:
+// exact hits first, then suffixes, networks, substrings and regexes. Lists
+// whose matching_attributes exclude i's type are left out. It allocates only
+// when something matches.
+func (m *Matcher) Match(i ioc.IOC) []Hit {
+	if m == nil || len(m.lists) == 0 {
+		return nil
+	}
+	bit := typeBit(i.Type)
+	var hits []Hit
+	raw := strings.TrimSpace(i.Value)
+	if a, ok := parseIP(raw); ok {
+		hits = m.matchIP(hits, bit, a, false)
+		if len(m.subs) > 0 || len(m.regexes) > 0 {
+			hits = m.scan(hits, bit, a.Unmap().WithZone("").String())
+		}
+		return dedupe(hits)
+	}
+	v := canon(refang(raw))
+	if v == "" {
+		return nil
+	}
+	hits = m.matchString(hits, bit, v, false)
+	if strings.Contains(v, "://") || strings.Contains(v, "@") {
+		if h := hostOf(v); h != "" {
+			if a, ok := parseIP(h); ok {
+				hits = m.matchIP(hits, bit, a, true)
+			} else {
+				hits = m.matchString(hits, bit, h, true)
+				hits = m.matchSuffix(hits, bit, h, true)
+			}
+		}
+	} else {
+		hits = m.matchSuffix(hits, bit, v, false)
+	}
+	if len(m.subs) > 0 || len(m.regexes) > 0 {
+		hits = m.scan(hits, bit, v)
+	}
+	return dedupe(hits)
+}
+
+// appendRef appends a hit for every list r names whose types include bit.
+func (m *Matcher) appendRef(hits []Hit, bit uint32, r ref, entry string, k Kind, viaHost bool) []Hit {
+	if r >= 0 {
+		return m.appendHit(hits, bit, uint16(r), entry, k, viaHost)
+	}
+	for _, id := range m.multi[-r-1] {
+		hits = m.appendHit(hits, bit, id, entry, k, viaHost)
+	}
+	return hits
+}
+
+func (m *Matcher) appendHit(hits []Hit, bit uint32, id uint16, entry string, k Kind, viaHost bool) []Hit {
+	l := &m.lists[id]
+	if l.types&bit == 0 {
+		return hits
+	}
+	h := Hit{List: l.label, Entry: entry, Kind: k, TLP: l.tlp, Weight: l.weight, ViaHost: viaHost}
+	if len(m.comments) > 0 {
+		h.Comment = m.comments[commentKey{id, entry}]
+	}
+	return append(hits, h)
+}
+
+func (m *Matcher) matchString(hits []Hit, bit uint32, v string, viaHost bool) []Hit {
+	if r, ok := m.exact[v]; ok {
+		hits = m.appendRef(hits, bit, r, v, KindString, viaHost)
+	}
+	return hits
+}
+
+// matchSuffix walks d's labels from the right: d itself, then d without its
+// first label, and so on, one map look-up each.
+func (m *Matcher) matchSuffix(hits []Hit, bit uint32, d string, viaHost bool) []Hit {
+	if len(m.suffix) == 0 {
+		return hits
+	}
+	for s := d; s != ""; {
+		if r, ok := m.suffix[s]; ok {
+			hits = m.appendRef(hits, bit, r, s, KindHostname, viaHost)
+		}
+		dot := strings.IndexByte(s, '.')
+		if dot < 0 {
+			break
+		}
+		s = s[dot+1:]
+	}
+	return hits
+}
+
+func (m *Matcher) matchIP(hits []Hit, bit uint32, a netip.Addr, viaHost bool) []Hit {
+	a = a.Unmap().WithZone("")
+	if r, ok := m.ips[a]; ok {
+		hits = m.appendRef(hits, bit, r, a.String(), KindString, viaHost)
+	}
+	if m.cidrSet == nil || !m.cidrSet.Contains(a) {
+		return hits
+	}
+	tabs, lens := m.cidr4[:], m.lens4
+	if a.Is6() {
+		tabs, lens = m.cidr6[:], m.lens6
+	}
+	for _, l := range lens {
+		p, err := a.Prefix(l)
+		if err != nil {
+			continue
+		}
+		if r, ok := tabs[l][p.Addr()]; ok {
+			hits = m.appendRef(hits, bit, r, p.String(), KindCIDR, viaHost)
+		}
+	}
+	return hits
+}
+
+// scan checks every substring and regex entry: O(entries × len(v)).
+func (m *Matcher) scan(hits []Hit, bit uint32, v string) []Hit {
+	lv := strings.ToLower(v)
+	for _, p := range m.subs {
+		if strings.Contains(lv, p.s) {
+			hits = m.appendHit(hits, bit, p.id, p.s, KindSubstring, false)
+		}
+	}
+	for _, p := range m.regexes {
+		if p.re.MatchString(v) {
+			hits = m.appendHit(hits, bit, p.id, p.src, KindRegex, false)
+		}
+	}
+	return hits
+}
+
+// dedupe drops repeated (list, entry) pairs, keeping the first.
+func dedupe(hits []Hit) []Hit {
+	if len(hits) < 2 {
+		return hits
+	}
+	out := hits[:1]
+	for _, h := range hits[1:] {
+		dup := false
+		for _, o := range out {
+			if o.List == h.List && o.Entry == h.Entry {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, h)
+		}
+	}
+	return out
+}

@@ -1,0 +1,355 @@
+package lists
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/tlp"
+	"go4.org/netipx"
+)
+
+// Hit is one list entry an IOC matched.
+type Hit struct {
+	// List is the list's label.
+	List string
+	// Entry is the entry that matched, in canonical form ("10.0.0.0/8",
+	// "example.com").
+	Entry string
+	// Kind is how it matched: string (exact), hostname (domain suffix),
+	// cidr, substring or regex.
+	Kind Kind
+	// TLP is the list's marking.
+	TLP tlp.Level
+	// Weight is the list's weight in (0,1].
+	Weight float64
+	// Comment is the entry's comment (CSV comment column, or the text after
+	// " #" on a plain list line), if any.
+	Comment string
+	// ViaHost is true when a URL or e-mail address matched through its host.
+	ViaHost bool
+}
+
+// list is what the Matcher keeps about one loaded list.
+type list struct {
+	label  string
+	tlp    tlp.Level
+	weight float64
+	types  uint32 // bit set of ioc types the list applies to (typeBit)
+}
+
+// A ref names the list(s) an entry belongs to: a list id when >= 0, or
+// -(i+1) for multi[i] when the same entry is on several lists. Most entries
+// are on one list, so this costs 4 bytes an entry rather than a slice.
+type ref = int32
+
+type commentKey struct {
+	id    uint16
+	entry string
+}
+
+type pattern struct {
+	id  uint16
+	s   string
+	re  *regexp.Regexp // regex kind only
+	src string         // regex kind only: the entry as written
+}
+
+// Matcher holds every loaded list in shared structures. The zero value and
+// nil match nothing.
+type Matcher struct {
+	lists    []list
+	multi    [][]uint16
+	exact    map[string]ref
+	ips      map[netip.Addr]ref
+	suffix   map[string]ref
+	cidrSet  *netipx.IPSet
+	cidr4    [33]map[netip.Addr]ref
+	cidr6    [129]map[netip.Addr]ref
+	lens4    []int // prefix lengths present, longest first
+	lens6    []int
+	subs     []pattern
+	regexes  []pattern
+	comments map[commentKey]string
+	entries  int
+	skipped  int
+
+	cidrb *netipx.IPSetBuilder // while loading
+}
+
+func newMatcher() *Matcher {
+	return &Matcher{
+		exact:    map[string]ref{},
+		ips:      map[netip.Addr]ref{},
+		suffix:   map[string]ref{},
+		comments: map[commentKey]string{},
+		cidrb:    &netipx.IPSetBuilder{},
+	}
+}
+
+// Len returns the number of entries loaded (an entry on two lists counts twice).
+func (m *Matcher) Len() int {
+	if m == nil {
+		return 0
+	}
+	return m.entries
+}
+
+// Skipped returns the number of bad entries skipped while loading.
+func (m *Matcher) Skipped() int {
+	if m == nil {
+		return 0
+	}
+	return m.skipped
+}
+
+// Lists returns the labels of the loaded lists, in load order.
+func (m *Matcher) Lists() []string {
+	if m == nil {
+		return nil
+	}
+	out := make([]string, len(m.lists))
+	for i, l := range m.lists {
+		out[i] = l.label
+	}
+	return out
+}
+
+func (m *Matcher) addList(l list) (uint16, error) {
+	if len(m.lists) >= 1<<16 {
+		return 0, errors.New("lists: too many lists (65536 at most)")
+	}
+	m.lists = append(m.lists, l)
+	return uint16(len(m.lists) - 1), nil
+}
+
+// put records that key k is on list id; it reports false when it already was.
+func put[K comparable](m *Matcher, tab map[K]ref, k K, id uint16) bool {
+	r, ok := tab[k]
+	switch {
+	case !ok:
+		tab[k] = ref(id)
+	case r >= 0:
+		if uint16(r) == id {
+			return false
+		}
+		m.multi = append(m.multi, []uint16{uint16(r), id})
+		tab[k] = -ref(len(m.multi))
+	default:
+		ids := m.multi[-r-1]
+		if slices.Contains(ids, id) {
+			return false
+		}
+		m.multi[-r-1] = append(ids, id)
+	}
+	return true
+}
+
+var (
+	errEmpty    = errors.New("empty entry")
+	errNotHost  = errors.New("not a host name")
+	errNotCIDR  = errors.New("not an IP address or CIDR network")
+	errTooBroad = errors.New("a suffix needs at least one dot")
+)
+
+// add inserts one raw entry into list id as kind k and returns its canonical
+// form, or why it was rejected.
+func (m *Matcher) add(id uint16, k Kind, raw string) (string, error) {
+	raw = refang(strings.TrimSpace(raw))
+	if raw == "" {
+		return "", errEmpty
+	}
+	switch k {
+	case KindSubstring:
+		s := strings.ToLower(raw)
+		m.subs = append(m.subs, pattern{id: id, s: s})
+		m.entries++
+		return s, nil
+	case KindRegex:
+		re, err := compileRegex(raw)
+		if err != nil {
+			return "", err
+		}
+		m.regexes = append(m.regexes, pattern{id: id, re: re, src: raw})
+		m.entries++
+		return raw, nil
+	}
+	marked := false
+	if r, ok := strings.CutPrefix(raw, "*."); ok {
+		raw, marked = r, true
+	} else if r, ok := strings.CutPrefix(raw, "."); ok {
+		raw, marked = r, true
+	}
+	v := canon(raw)
+	if !marked && strings.Contains(v, "/") && !strings.Contains(v, "://") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			ip, _, _ := strings.Cut(v, "/")
+			if _, ipErr := netip.ParseAddr(ip); k == KindCIDR || ipErr == nil {
+				return "", errNotCIDR
+			}
+		} else {
+			p = p.Masked()
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
+			if p.IsSingleIP() && k != KindCIDR {
+				return m.addIP(id, p.Addr()), nil
+			}
+			return m.addPrefix(id, p), nil
+		}
+	}
+	if !marked {
+		if a, ok := parseIP(v); ok {
+			if k == KindCIDR {
+				return m.addPrefix(id, netip.PrefixFrom(a, a.BitLen())), nil
+			}
+			return m.addIP(id, a), nil
+		}
+	}
+	switch {
+	case k == KindCIDR:
+		return "", errNotCIDR
+	case k == KindHostname || marked:
+		if !isDomain(v) {
+			return "", errNotHost
+		}
+		if !strings.Contains(v, ".") && k != KindHostname {
+			return "", errTooBroad
+		}
+		if put(m, m.suffix, v, id) {
+			m.entries++
+		}
+		return v, nil
+	}
+	if put(m, m.exact, v, id) {
+		m.entries++
+	}
+	return v, nil
+}
+
+func (m *Matcher) addIP(id uint16, a netip.Addr) string {
+	a = a.Unmap().WithZone("")
+	if put(m, m.ips, a, id) {
+		m.entries++
+	}
+	return a.String()
+}
+
+func (m *Matcher) addPrefix(id uint16, p netip.Prefix) string {
+	tab := &m.cidr4
+	if p.Addr().Is6() {
+		tab6 := &m.cidr6
+		if tab6[p.Bits()] == nil {
+			tab6[p.Bits()] = map[netip.Addr]ref{}
+		}
+		if put(m, tab6[p.Bits()], p.Addr(), id) {
+			m.entries++
+		}
+	} else {
+		if tab[p.Bits()] == nil {
+			tab[p.Bits()] = map[netip.Addr]ref{}
+		}
+		if put(m, tab[p.Bits()], p.Addr(), id) {
+			m.entries++
+		}
+	}
+	m.cidrb.AddPrefix(p)
+	return p.String()
+}
+
+// finish builds the CIDR prefilter and the prefix-length orders.
+func (m *Matcher) finish() error {
+	if m.cidrb == nil {
+		return nil
+	}
+	set, err := m.cidrb.IPSet()
+	if err != nil {
+		return fmt.Errorf("lists: build CIDR set: %w", err)
+	}
+	m.cidrSet, m.cidrb = set, nil
+	for l := 32; l >= 0; l-- {
+		if m.cidr4[l] != nil {
+			m.lens4 = append(m.lens4, l)
+		}
+	}
+	for l := 128; l >= 0; l-- {
+		if m.cidr6[l] != nil {
+			m.lens6 = append(m.lens6, l)
+		}
+	}
+	return nil
+}
+
+// compileRegex accepts an RE2 pattern, written bare or PCRE-style between
+// slashes with flags ("/^foo\.example$/i"). Only the i, m and s flags are
+// understood; RE2 has no back-references or look-arounds, so such patterns
+// are rejected (and skipped with a warning like any bad entry).
+func compileRegex(s string) (*regexp.Regexp, error) {
+	if len(s) >= 2 && s[0] == '/' {
+		end := strings.LastIndexByte(s, '/')
+		if end > 0 {
+			flags := s[end+1:]
+			s = s[1:end]
+			if flags != "" {
+				if strings.Trim(flags, "ims") != "" {
+					return nil, fmt.Errorf("regex flags %q not supported (i, m, s only)", flags)
+				}
+				s = "(?" + flags + ")" + s
+			}
+		}
+	}
+	re, err := regexp.Compile(s)
+	if err != nil {
+		return nil, fmt.Errorf("regex not supported by RE2: %w", err)
+	}
+	return re, nil
+}
+
+// typeBit is the bit of ioc type t in a list's type set.
+func typeBit(t ioc.Type) uint32 {
+	for i, k := range ioc.Types {
+		if k == t {
+			return 1 << i
+		}
+	}
+	return 1 << 31
+}
+
+const allTypes = ^uint32(0)
+
+// mispTypes maps MISP attribute types (a warninglist's matching_attributes)
+// to the iocane types they cover.
+var mispTypes = map[string][]ioc.Type{
+	"ip-src": {ioc.IPv4, ioc.IPv6}, "ip-dst": {ioc.IPv4, ioc.IPv6},
+	"ip-src|port": {ioc.IPv4, ioc.IPv6}, "ip-dst|port": {ioc.IPv4, ioc.IPv6},
+	"domain|ip": {ioc.Domain, ioc.IPv4, ioc.IPv6},
+	"hostname":  {ioc.Domain}, "domain": {ioc.Domain}, "hostname|port": {ioc.Domain},
+	"url": {ioc.URL}, "uri": {ioc.URL}, "link": {ioc.URL},
+	"email": {ioc.Email}, "email-src": {ioc.Email}, "email-dst": {ioc.Email},
+	"target-email": {ioc.Email}, "email-reply-to": {ioc.Email}, "whois-registrant-email": {ioc.Email},
+	"md5": {ioc.MD5}, "filename|md5": {ioc.MD5},
+	"sha1": {ioc.SHA1}, "filename|sha1": {ioc.SHA1},
+	"sha256": {ioc.SHA256}, "filename|sha256": {ioc.SHA256},
+	"sha512": {ioc.SHA512}, "filename|sha512": {ioc.SHA512},
+	"vulnerability": {ioc.CVE}, "AS": {ioc.ASN}, "btc": {ioc.BTC},
+}
+
+// typesOf is the type set for a warninglist's matching_attributes: every
+// type when there are none.
+func typesOf(attrs []string) uint32 {
+	if len(attrs) == 0 {
+		return allTypes
+	}
+	var bits uint32
+	for _, a := range attrs {
+		for _, t := range mispTypes[strings.TrimSpace(a)] {
+			bits |= typeBit(t)
+		}
+	}
+	return bits
+}

@@ -1,0 +1,198 @@
+package lists
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// This file holds the one canonical form both sides of a comparison go
+// through: every list entry when it is loaded and every IOC value when it is
+// looked up. Applying the same function to both is what makes the exact sets
+// correct even when a caller's IOC was normalised by a different hand.
+//
+// The rules are deliberately small: IP addresses in netip's canonical form
+// (IPv4-mapped IPv6 unmapped); URLs with the scheme and host lower-cased and
+// the rest kept (paths are case-sensitive); file hashes, domains, e-mail
+// addresses and anything else lower-cased, domains without a trailing dot;
+// CVE ids upper-cased; Bitcoin addresses (base58, case-sensitive) kept.
+
+// refang undoes the common defanging marks so lists copied out of reports
+// load: hxxp, [.], (.), {.}, [dot], [:], [@] and [at].
+func refang(s string) string {
+	if !strings.ContainsAny(s, "[({") && !strings.Contains(s, "xxp") && !strings.Contains(s, "XXp") {
+		return s
+	}
+	return refanger.Replace(s)
+}
+
+var refanger = strings.NewReplacer(
+	"[.]", ".", "(.)", ".", "{.}", ".", "[dot]", ".", "(dot)", ".",
+	"[:]", ":", "[://]", "://", "[@]", "@", "[at]", "@",
+	"hxxps://", "https://", "hxxp://", "http://", "hXXps://", "https://", "hXXp://", "http://",
+)
+
+// canon returns the canonical form of s (see the file comment).
+func canon(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	if a, ok := parseIP(s); ok {
+		return a.Unmap().String()
+	}
+	if i := strings.Index(s, "://"); i > 0 {
+		return canonURL(s, i)
+	}
+	if isHex(s) {
+		return strings.ToLower(s)
+	}
+	if isBase58BTC(s) {
+		return s
+	}
+	l := strings.ToLower(s)
+	if strings.HasPrefix(l, "cve-") {
+		return strings.ToUpper(l)
+	}
+	if !strings.Contains(l, "@") {
+		l = strings.TrimSuffix(l, ".")
+	}
+	return l
+}
+
+// parseIP parses s as an IP address. It screens s first, so that the common
+// case, a value that is no address, costs no allocation (netip's parse error
+// does).
+func parseIP(s string) (netip.Addr, bool) {
+	colon, dot := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ':':
+			colon = true
+		case c == '.':
+			dot = true
+		case c == '%':
+			i = len(s) // a zone: anything may follow
+		case '0' <= c && c <= '9':
+		case 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+			if !colon {
+				return netip.Addr{}, false
+			}
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if !colon && !dot {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	return a, err == nil
+}
+
+// canonURL lower-cases the scheme and the authority of a URL (i is the index
+// of "://") and keeps the path, query and fragment as they are.
+func canonURL(s string, i int) string {
+	rest := s[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host := strings.ToLower(rest[:end])
+	host = strings.TrimSuffix(host, ".")
+	return strings.ToLower(s[:i]) + "://" + host + rest[end:]
+}
+
+// hostOf returns the host of a URL or an e-mail address, canonical, or "".
+func hostOf(s string) string {
+	if i := strings.Index(s, "://"); i > 0 {
+		rest := s[i+3:]
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			rest = rest[:end]
+		}
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			rest = rest[at+1:]
+		}
+		if strings.HasPrefix(rest, "[") {
+			if end := strings.IndexByte(rest, ']'); end > 0 {
+				return canon(rest[1:end])
+			}
+			return ""
+		}
+		if c := strings.LastIndexByte(rest, ':'); c >= 0 && strings.Count(rest, ":") == 1 {
+			rest = rest[:c]
+		}
+		return canon(rest)
+	}
+	if at := strings.LastIndexByte(s, '@'); at >= 0 && at < len(s)-1 {
+		return canon(s[at+1:])
+	}
+	return ""
+}
+
+// isHex reports whether s is a hex string of a file-hash length.
+func isHex(s string) bool {
+	switch len(s) {
+	case 32, 40, 64, 128:
+	default:
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// isBase58BTC reports whether s looks like a legacy (base58) Bitcoin
+// address, whose case matters.
+func isBase58BTC(s string) bool {
+	if len(s) < 26 || len(s) > 35 || (s[0] != '1' && s[0] != '3') {
+		return false
+	}
+	upper, lower := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '1' <= c && c <= '9':
+		case 'A' <= c && c <= 'Z' && c != 'I' && c != 'O':
+			upper = true
+		case 'a' <= c && c <= 'z' && c != 'l':
+			lower = true
+		default:
+			return false
+		}
+	}
+	return upper && lower
+}
+
+// isDomain reports whether s (canonical) is shaped like a host name: labels
+// of letters, digits, '-' and '_' (punycode included), none empty, at most
+// 63 bytes each and 253 in all. A single label is accepted; callers that
+// need a dot check for one.
+func isDomain(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if n == 0 {
+				return false
+			}
+			n = 0
+			continue
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c >= 0x80:
+		default:
+			return false
+		}
+		n++
+		if n > 63 {
+			return false
+		}
+	}
+	return n > 0
+}
