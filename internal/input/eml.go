@@ -70,11 +70,15 @@ type emlReader struct {
 	parts int
 }
 
+// mergedFacts are the context keys a repeat adds to the first sighting:
+// facts about the indicator itself, not about where it was seen.
+var mergedFacts = map[string]bool{"mismatch": true, "link_text_domain": true, "originating_ip": true, "filename": true}
+
 func (e *emlReader) add(it Item) {
 	if k, ok := e.index[it.IOC]; ok {
 		old := &e.items[k]
 		for key, v := range it.Context {
-			if _, has := old.Context[key]; !has {
+			if _, has := old.Context[key]; !has && mergedFacts[key] {
 				if old.Context == nil {
 					old.Context = map[string]string{}
 				}
