@@ -59,7 +59,7 @@ var codeReceivers = map[string]bool{
 	"result": true, "data": true, "json": true, "module": true, "props": true,
 	"state": true, "observer": true, "related": true, "network": true,
 	"cloud": true, "container": true, "rule": true, "threat": true, "email": true,
-	"message": true, "msg": true, "e": true, "x": true, "it": true, "t": true,
+	"message": true, "msg": true, "e": true,
 }
 
 // classicTLDs are never treated as word-like after a code receiver.

@@ -167,7 +167,7 @@ func (s *scanner) scan() {
 	for i := 0; i < n; {
 		c := b[i]
 		if c < 0x80 {
-			if class[c]&cHost == 0 || c == '.' || c == '-' || c == '_' {
+			if class[c]&cHost == 0 || c == '.' || c == '-' {
 				if c == ':' && i+1 < n && b[i+1] == ':' {
 					if e := s.tryIPv6(i); e > 0 {
 						i = e

@@ -23,7 +23,7 @@ func (s *scanner) token(i, j, flags int) {
 		return
 	}
 	b := s.b
-	for i < j && isTrim(b[i]) {
+	for i < j && (b[i] == '.' || b[i] == '-') {
 		i++
 	}
 	for j > i && isTrim(b[j-1]) {
