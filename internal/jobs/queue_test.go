@@ -1,0 +1,276 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/result"
+)
+
+const alertText = `Alert 4711: beacon from 185.220.101.47 to hxxp://evil-payload[.]xyz/stage2.bin
+also seen: 185.220.101.47, evil-payload.xyz and 44d88612fea8a8f36de82e1278abb02f`
+
+func collect(t *testing.T, q *SQLiteQueue, id string) []result.Result {
+	t.Helper()
+	var rs []result.Result
+	if err := q.Results(context.Background(), id, func(r result.Result) error {
+		rs = append(rs, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func TestSubmitRunsToCompletion(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	h := newHarness(t, newEngine(t, f, 4, nil), Options{})
+	j, existing, err := h.q.Submit(ctx, Spec{Source: "splunk", InputFormat: "text", Input: []byte(alertText),
+		Alert: &AlertRef{System: "splunk", ID: "scheduler__admin__search__RMD5_at_1700000000_42"}})
+	if err != nil || existing {
+		t.Fatalf("submit: existing=%v err=%v", existing, err)
+	}
+	if j.State != Queued || j.ID == "" {
+		t.Fatalf("submitted job = %+v", j)
+	}
+	fin := h.wait(t)
+	if fin.ID != j.ID || fin.State != Completed {
+		t.Fatalf("finished = %+v", fin)
+	}
+	got, err := h.q.Get(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := collect(t, h.q, j.ID)
+	var values []string
+	seen := map[ioc.IOC]bool{}
+	for _, r := range rs {
+		if seen[r.IOC] {
+			t.Errorf("two results for %s", r.IOC)
+		}
+		seen[r.IOC] = true
+		values = append(values, r.IOC.String())
+	}
+	want := []string{"domain:evil-payload.xyz", "ipv4:185.220.101.47", "md5:44d88612fea8a8f36de82e1278abb02f", "url:http://evil-payload.xyz/stage2.bin"}
+	for _, w := range want {
+		if !slices.Contains(values, w) {
+			t.Errorf("no result for %s; got %v", w, values)
+		}
+	}
+	if got.Counts.IOCs != len(rs) || got.Counts.Done != len(rs) || got.Attempts != 1 {
+		t.Errorf("counts = %+v attempts %d, want %d IOCs done", got.Counts, got.Attempts, len(rs))
+	}
+	mal := 0
+	for _, r := range rs {
+		if r.Verdict == result.Malicious {
+			mal++
+		}
+		if f.count(r.IOC) != 1 {
+			t.Errorf("%s looked up %d times", r.IOC, f.count(r.IOC))
+		}
+	}
+	if got.Counts.Malicious != mal || mal == 0 {
+		t.Errorf("malicious count %d, results say %d", got.Counts.Malicious, mal)
+	}
+	if got.Alert == nil || got.Alert.ID != "scheduler__admin__search__RMD5_at_1700000000_42" || got.Source != "splunk" {
+		t.Errorf("alert ref lost: %+v", got)
+	}
+	if got.StartedAt.IsZero() || got.FinishedAt.Before(got.StartedAt) {
+		t.Errorf("timestamps: %+v", got)
+	}
+	if q, r, err := h.q.Depth(ctx); err != nil || q != 0 || r != 0 {
+		t.Errorf("depth after completion = %d queued %d running (%v)", q, r, err)
+	}
+}
+
+func TestIdempotencyKeyEnrichesOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	h := newHarness(t, newEngine(t, f, 4, nil), Options{})
+	spec := Spec{IdempotencyKey: "thehive:~41234", Source: "thehive", InputFormat: "text", Input: []byte(alertText)}
+
+	var wg sync.WaitGroup
+	ids := make([]string, 8)
+	fresh := make([]bool, 8)
+	for n := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j, existing, err := h.q.Submit(ctx, spec)
+			if err != nil {
+				t.Error(err)
+			}
+			ids[n], fresh[n] = j.ID, !existing
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for n := range ids {
+		if ids[n] != ids[0] {
+			t.Fatalf("same key gave jobs %s and %s", ids[0], ids[n])
+		}
+		if fresh[n] {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d submissions reported a new job, want 1", created)
+	}
+	h.wait(t)
+	j, existing, err := h.q.Submit(ctx, spec) // after completion too
+	if err != nil || !existing || j.ID != ids[0] || j.State != Completed {
+		t.Fatalf("resubmit after completion: %+v existing=%v err=%v", j, existing, err)
+	}
+	select {
+	case extra := <-h.done:
+		t.Fatalf("a second job ran: %+v", extra)
+	default:
+	}
+	for i, n := range f.calls {
+		if n != 1 {
+			t.Errorf("%s looked up %d times", i, n)
+		}
+	}
+}
+
+func TestSubmitRejectsBadSpecs(t *testing.T) {
+	h := newHarness(t, nil, Options{})
+	for name, s := range map[string]Spec{
+		"empty input": {InputFormat: "text"},
+		"format":      {InputFormat: "docx", Input: []byte("x")},
+		"tlp":         {InputFormat: "text", TLP: "purple", Input: []byte("x")},
+	} {
+		if _, _, err := h.q.Submit(context.Background(), s); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
+		}
+	}
+	if _, err := h.q.Get(context.Background(), "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get unknown: %v", err)
+	}
+	if err := h.q.Results(context.Background(), "nope", func(result.Result) error { return nil }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Results unknown: %v", err)
+	}
+	if err := h.q.Cancel(context.Background(), "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Cancel unknown: %v", err)
+	}
+}
+
+// A provider that never answers must not keep a job from ending: at the
+// deadline the job completes, every IOC with a result whose hanging
+// source says error "deadline".
+func TestDeadlineEndsJobWithHangingProvider(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	f.hang = true
+	h := newHarness(t, newEngine(t, f, 2, nil), Options{})
+	text, all := ips(40)
+	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text), Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin := h.wait(t)
+	if fin.ID != j.ID || fin.State != Completed {
+		t.Fatalf("job = %+v, want completed", fin)
+	}
+	if !strings.Contains(fin.Error, "deadline") {
+		t.Errorf("error note %q does not mention the deadline", fin.Error)
+	}
+	rs := collect(t, h.q, j.ID)
+	if len(rs) != len(all) || fin.Counts.Done != len(all) {
+		t.Fatalf("%d results, counts %+v, want %d", len(rs), fin.Counts, len(all))
+	}
+	for _, r := range rs {
+		s := r.Sources[0]
+		if s.Provider != fakeName || s.Status != "error" || s.Reason != "deadline" {
+			t.Errorf("%s: source %+v, want error deadline", r.IOC, s)
+		}
+		if r.Verdict == result.Benign {
+			t.Errorf("%s: a deadline read as benign", r.IOC)
+		}
+	}
+	if n := f.total.Load(); n > 2+8 {
+		t.Errorf("%d calls made with 2 workers hanging", n)
+	}
+}
+
+// Canceling a running job stops it: the look-ups in flight end, and no
+// other IOC of the job reaches the provider.
+func TestCancelRunningJob(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	f.hang = true
+	f.entered = make(chan ioc.IOC, 64)
+	const workers = 2
+	h := newHarness(t, newEngine(t, f, workers, nil), Options{})
+	text, _ := ips(30)
+	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range workers {
+		<-f.entered // both workers are inside a look-up
+	}
+	if g, _ := h.q.Get(ctx, j.ID); g.State != Running {
+		t.Fatalf("state %s while looking up, want running", g.State)
+	}
+	if err := h.q.Cancel(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	fin := h.wait(t)
+	if fin.ID != j.ID || fin.State != Canceled {
+		t.Fatalf("finished = %+v, want canceled", fin)
+	}
+	if n := f.total.Load(); n != workers {
+		t.Errorf("%d provider calls, want only the %d in flight at the cancel", n, workers)
+	}
+	if rs := collect(t, h.q, j.ID); len(rs) != 0 {
+		t.Errorf("%d results stored for look-ups cut short", len(rs))
+	}
+	if err := h.q.Cancel(ctx, j.ID); !errors.Is(err, ErrFinished) {
+		t.Errorf("second cancel: %v, want ErrFinished", err)
+	}
+}
+
+// A job canceled while queued never runs.
+func TestCancelQueuedJob(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	path := t.TempDir() + "/q.db"
+	idle := newHarness(t, nil, Options{Path: path}) // accepts, runs nothing
+	j, _, err := idle.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(alertText)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, _, _ := idle.q.Depth(ctx); q != 1 {
+		t.Errorf("depth queued = %d, want 1", q)
+	}
+	if err := idle.q.Cancel(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if fin := idle.wait(t); fin.State != Canceled {
+		t.Fatalf("reported %+v", fin)
+	}
+	idle.q.Close()
+
+	h := newHarness(t, newEngine(t, f, 2, nil), Options{Path: path})
+	j2, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-marker.xyz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fin := h.wait(t); fin.ID != j2.ID {
+		t.Fatalf("the canceled job ran: %+v", fin)
+	}
+	if g, _ := h.q.Get(ctx, j.ID); g.State != Canceled {
+		t.Errorf("canceled job is %s", g.State)
+	}
+	if n := f.total.Load(); n != 1 {
+		t.Errorf("%d provider calls, want 1 (only the second job)", n)
+	}
+}

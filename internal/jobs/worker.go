@@ -1,0 +1,289 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/iocane/iocane/internal/enrich"
+	"github.com/iocane/iocane/internal/input"
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/tlp"
+)
+
+// Causes of a job's context ending, told apart with context.Cause.
+var (
+	errCanceled = errors.New("job canceled")
+	errDeadline = errors.New("job deadline reached")
+)
+
+// worker is River's side of a job: everything else is in the jobs row.
+type worker struct {
+	river.WorkerDefaults[enrichArgs]
+	q *SQLiteQueue
+}
+
+func (w *worker) Work(ctx context.Context, rj *river.Job[enrichArgs]) error {
+	return w.q.run(ctx, rj.Args.JobID, rj.Attempt, rj.MaxAttempts)
+}
+
+// run is one attempt of a job. It resumes from the results already stored
+// (a job re-run after a crash enriches only the IOCs without one; the
+// engine's cache answers the look-ups that finished before the crash).
+func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts int) error {
+	var (
+		specJSON, in []byte
+		spec         Spec
+	)
+	err := q.w.QueryRowContext(ctx, `SELECT spec, input FROM jobs WHERE id = ?`, id).Scan(&specJSON, &in)
+	if errors.Is(err, sql.ErrNoRows) {
+		return river.JobCancel(fmt.Errorf("%w: %s", ErrNotFound, id))
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: load %s: %w", id, err)
+	}
+	if err := json.Unmarshal(specJSON, &spec); err != nil {
+		return q.fail(ctx, id, fmt.Errorf("corrupt job spec: %w", err))
+	}
+
+	// Registered before the job is marked running, so a Cancel that sees
+	// the job running always finds it here (see Cancel).
+	cctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	q.mu.Lock()
+	q.running[id] = stop
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		delete(q.running, id)
+		q.mu.Unlock()
+	}()
+
+	res, err := q.w.ExecContext(ctx,
+		`UPDATE jobs SET state = ?, attempts = ?, started_at = coalesce(started_at, ?) WHERE id = ? AND state IN (?, ?)`,
+		Running, attempt, q.now().UnixMilli(), id, Queued, Running)
+	if err != nil {
+		return fmt.Errorf("jobs: start %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Canceled before it started; whoever canceled reports it.
+		if errors.Is(context.Cause(cctx), errCanceled) {
+			q.report(ctx, id)
+		}
+		return nil
+	}
+	if q.opts.Observer != nil {
+		if j, err := q.Get(ctx, id); err == nil {
+			q.opts.Observer.JobStarted(j, q.now().Sub(j.CreatedAt))
+		}
+	}
+
+	timeout := spec.Timeout
+	if timeout <= 0 {
+		timeout = q.opts.DefaultTimeout
+	}
+	jctx, cancel := context.WithTimeoutCause(cctx, timeout, errDeadline)
+	defer cancel()
+
+	items, inErr := readItems(jctx, spec, in)
+	if len(items) == 0 && inErr != nil && jctx.Err() == nil {
+		return q.fail(ctx, id, fmt.Errorf("input: %w", inErr))
+	}
+	done, err := q.doneSet(ctx, id)
+	if err != nil {
+		return q.retry(ctx, id, attempt, maxAttempts, err)
+	}
+	if _, err := q.w.ExecContext(ctx, `UPDATE jobs SET iocs = ? WHERE id = ?`, len(items), id); err != nil {
+		return q.retry(ctx, id, attempt, maxAttempts, fmt.Errorf("jobs: %w", err))
+	}
+	todo := items[:0:0]
+	for _, it := range items {
+		if !done[it.IOC] {
+			todo = append(todo, it)
+		}
+	}
+
+	wr := q.newWriter(id)
+	defer wr.close()
+	feed := make(chan enrich.Item)
+	go func() {
+		defer close(feed)
+		for _, it := range todo {
+			select {
+			case feed <- it:
+			case <-jctx.Done():
+				return
+			}
+		}
+	}()
+	runErr := q.opts.Engine.Run(jctx, feed, func(r result.Result) error {
+		if c := context.Cause(jctx); c != nil && !errors.Is(c, errDeadline) {
+			return nil // canceled or shutting down: drop what was cut short
+		}
+		done[r.IOC] = true
+		return wr.add(r)
+	}, enrich.RunOptions{})
+
+	cause := context.Cause(jctx)
+	switch {
+	case errors.Is(cause, errCanceled):
+		wr.close()
+		q.report(context.WithoutCancel(ctx), id)
+		return river.JobCancel(errCanceled)
+	case ctx.Err() != nil:
+		// The process is stopping: keep what was stored and put the job
+		// back without spending an attempt.
+		wctx, c := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer c()
+		wr.close()
+		_, _ = q.w.ExecContext(wctx, `UPDATE jobs SET state = ? WHERE id = ? AND state = ?`, Queued, id, Running)
+		return river.JobSnooze(0)
+	case runErr != nil && cause == nil:
+		return q.retry(ctx, id, attempt, maxAttempts, runErr) // a write failed
+	}
+
+	var note string
+	if errors.Is(cause, errDeadline) {
+		// Every IOC still gets a result: the engine, given the expired
+		// context, answers from local sources and the cache and marks
+		// every other source error "deadline", as for partial results.
+		late := 0
+		for _, it := range todo {
+			if done[it.IOC] {
+				continue
+			}
+			late++
+			if err := wr.add(q.opts.Engine.Enrich(jctx, it)); err != nil {
+				return q.retry(ctx, id, attempt, maxAttempts, err)
+			}
+		}
+		note = fmt.Sprintf("deadline %s reached: sources that had not answered are marked error \"deadline\" (%d IOCs never looked up)", timeout, late)
+	}
+	if inErr != nil && jctx.Err() == nil {
+		note = joinNote(note, "input: "+inErr.Error())
+	}
+	if err := wr.close(); err != nil {
+		return q.retry(ctx, id, attempt, maxAttempts, err)
+	}
+	return q.finish(ctx, id, Completed, note)
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// readItems extracts the job's IOCs, deduplicated, each with its TLP: the
+// job's marking (TLP:AMBER when none), or the item's own when stricter.
+// Items found before an input error are kept.
+func readItems(ctx context.Context, s Spec, in []byte) ([]enrich.Item, error) {
+	level := tlp.Default
+	if s.TLP != "" {
+		l, err := tlp.MustParse(s.TLP)
+		if err != nil {
+			return nil, err
+		}
+		level = l
+	}
+	seen := map[ioc.IOC]struct{}{}
+	var items []enrich.Item
+	err := input.Read(ctx, bytes.NewReader(in), "job", input.Options{Format: input.Format(s.InputFormat)}, func(it input.Item) error {
+		if _, dup := seen[it.IOC]; dup {
+			return nil
+		}
+		seen[it.IOC] = struct{}{}
+		l := level
+		if it.TLP != "" {
+			if own, _ := tlp.Parse(it.TLP); own > l {
+				l = own // the stricter marking wins
+			}
+		}
+		c := it.Context
+		if it.Path != "" || it.Raw != "" {
+			c = make(map[string]string, len(it.Context)+2)
+			for k, v := range it.Context {
+				c[k] = v
+			}
+			if it.Path != "" {
+				c["path"] = it.Path
+			}
+			if it.Raw != "" {
+				c["raw"] = it.Raw
+			}
+		}
+		items = append(items, enrich.Item{IOC: it.IOC, TLP: l, Context: c})
+		return nil
+	})
+	return items, err
+}
+
+// doneSet returns the IOCs of the job that already have a result.
+func (q *SQLiteQueue) doneSet(ctx context.Context, id string) (map[ioc.IOC]bool, error) {
+	rows, err := q.w.QueryContext(ctx, `SELECT type, value FROM job_results WHERE job_id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: resume %s: %w", id, err)
+	}
+	defer rows.Close()
+	done := map[ioc.IOC]bool{}
+	for rows.Next() {
+		var i ioc.IOC
+		if err := rows.Scan(&i.Type, &i.Value); err != nil {
+			return nil, fmt.Errorf("jobs: resume %s: %w", id, err)
+		}
+		done[i] = true
+	}
+	return done, rows.Err()
+}
+
+// finish moves a running job to a terminal state and reports it.
+func (q *SQLiteQueue) finish(ctx context.Context, id string, s State, msg string) error {
+	ctx = context.WithoutCancel(ctx)
+	res, err := q.w.ExecContext(ctx, `UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state IN (?, ?)`,
+		s, msg, q.now().UnixMilli(), id, Queued, Running)
+	if err != nil {
+		return fmt.Errorf("jobs: finish %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		q.report(ctx, id)
+	}
+	return nil
+}
+
+// fail ends a job that no retry can fix.
+func (q *SQLiteQueue) fail(ctx context.Context, id string, err error) error {
+	if ferr := q.finish(ctx, id, Failed, err.Error()); ferr != nil {
+		return ferr
+	}
+	return river.JobCancel(err)
+}
+
+// retry records a failed attempt: the job goes back to queued with the
+// error visible, or fails when it was the last attempt. River schedules
+// the retry with backoff.
+func (q *SQLiteQueue) retry(ctx context.Context, id string, attempt, maxAttempts int, err error) error {
+	q.log.Warn("job attempt failed", "job", id, "attempt", attempt, "err", err)
+	if attempt >= maxAttempts {
+		return q.fail(ctx, id, fmt.Errorf("attempt %d of %d: %w", attempt, maxAttempts, err))
+	}
+	_, _ = q.w.ExecContext(context.WithoutCancel(ctx), `UPDATE jobs SET state = ?, error = ? WHERE id = ? AND state = ?`,
+		Queued, fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, err), id, Running)
+	return err
+}
+
+// report tells the hooks that the job is terminal.
+func (q *SQLiteQueue) report(ctx context.Context, id string) {
+	j, err := q.Get(context.WithoutCancel(ctx), id)
+	if err != nil || !j.State.Terminal() {
+		return
+	}
+	q.finished(j)
+}

@@ -1,0 +1,153 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/iocane/iocane/internal/result"
+)
+
+// Batching of result writes: a transaction per batch rather than per
+// result, and never more than flushEvery between a result and its row, so
+// counts stay fresh and a crash loses at most that much work (which the
+// engine's cache then answers without a provider call).
+const (
+	batchSize  = 64
+	flushEvery = 250 * time.Millisecond
+)
+
+// writer stores a job's results in batches.
+type writer struct {
+	q    *SQLiteQueue
+	id   string
+	mu   sync.Mutex
+	buf  []result.Result
+	err  error // the first failed flush; later adds return it
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func (q *SQLiteQueue) newWriter(id string) *writer {
+	w := &writer{q: q, id: id, stop: make(chan struct{})}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		t := time.NewTicker(flushEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-t.C:
+				w.mu.Lock()
+				w.flushLocked()
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return w
+}
+
+// add queues r, flushing a full batch.
+func (w *writer) add(r result.Result) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	w.buf = append(w.buf, r)
+	if len(w.buf) >= batchSize {
+		w.flushLocked()
+	}
+	return w.err
+}
+
+// close flushes what is left and stops the ticker; it may be called again
+// and returns the first write error.
+func (w *writer) close() error {
+	w.once.Do(func() {
+		close(w.stop)
+		w.wg.Wait()
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.flushLocked()
+	return w.err
+}
+
+func (w *writer) flushLocked() {
+	if w.err != nil || len(w.buf) == 0 {
+		return
+	}
+	// Writes are not tied to the job's context: a result computed is
+	// worth keeping even while the job is being stopped.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := w.q.writeResults(ctx, w.id, w.buf); err != nil {
+		w.err = err
+		return
+	}
+	if rs := w.q.opts.Results; rs != nil {
+		for _, r := range w.buf {
+			if err := rs.PutResult(ctx, r); err != nil {
+				w.q.log.Warn("latest result not stored", "job", w.id, "ioc", r.IOC.String(), "err", err)
+			}
+		}
+	}
+	w.buf = w.buf[:0]
+}
+
+// writeResults stores results and bumps the job's counts in one
+// transaction. An IOC that already has a result keeps it (exactly one per
+// IOC, even when a job is re-run) and is not counted twice.
+func (q *SQLiteQueue) writeResults(ctx context.Context, id string, rs []result.Result) error {
+	tx, err := q.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("jobs: store results: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx,
+		`INSERT INTO job_results (job_id, type, value, verdict, result) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("jobs: store results: %w", err)
+	}
+	defer stmt.Close()
+	var c Counts
+	for _, r := range rs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("jobs: store result %s: %w", r.IOC, err)
+		}
+		res, err := stmt.ExecContext(ctx, id, string(r.IOC.Type), r.IOC.Value, string(r.Verdict), b)
+		if err != nil {
+			return fmt.Errorf("jobs: store results: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		c.Done++
+		switch r.Verdict {
+		case result.Malicious:
+			c.Malicious++
+		case result.Suspicious:
+			c.Suspicious++
+		case result.Benign:
+			c.Benign++
+		default:
+			c.Unknown++
+		}
+	}
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE jobs SET done = done + ?, malicious = malicious + ?, suspicious = suspicious + ?, benign = benign + ?, unknown = unknown + ? WHERE id = ?`,
+		c.Done, c.Malicious, c.Suspicious, c.Benign, c.Unknown, id); err != nil {
+		return fmt.Errorf("jobs: store results: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("jobs: store results: %w", err)
+	}
+	return nil
+}
