@@ -57,6 +57,7 @@ goes to no external provider.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
+	addGlobalFlags(root)
 	for _, f := range commands {
 		root.AddCommand(f())
 	}

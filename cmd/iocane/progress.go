@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// progress draws one status line on stderr (a terminal) while a bulk run
+// works: done/total, each busy provider's queue, and an ETA from the rate
+// limits, since for a rate-limited provider the limit, not the network,
+// decides when the run ends.
+type progress struct {
+	w    io.Writer
+	rt   *session
+	fed  *countingFeed
+	quit chan struct{}
+	wg   sync.WaitGroup
+	t0   time.Time
+}
+
+func startProgress(w io.Writer, rt *session, fed *countingFeed) *progress {
+	p := &progress{w: w, rt: rt, fed: fed, quit: make(chan struct{}), t0: time.Now()}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.quit:
+				p.draw(true)
+				return
+			case <-tick.C:
+				p.draw(false)
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) stop() {
+	if p == nil {
+		return
+	}
+	close(p.quit)
+	p.wg.Wait()
+}
+
+func (p *progress) draw(final bool) {
+	done := p.rt.engine.Stats().Done()
+	n := p.fed.n.Load()
+	total := "?"
+	if p.fed.complete.Load() {
+		total = fmt.Sprint(n)
+	}
+	var queues []string
+	eta := time.Duration(0)
+	depths := p.rt.engine.QueueDepths()
+	names := make([]string, 0, len(depths))
+	for name := range depths {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		d := depths[name]
+		if d == 0 {
+			continue
+		}
+		queues = append(queues, fmt.Sprintf("%s %d", name, d))
+		for _, s := range p.rt.built.Sources {
+			if s.Spec.Name == name && !s.Rate.Unlimited() {
+				if t := time.Duration(d) * s.Rate.Interval(); t > eta {
+					eta = t
+				}
+			}
+		}
+	}
+	line := fmt.Sprintf("\r\x1b[2K%d/%s IOCs  %s", done, total, time.Since(p.t0).Round(time.Second))
+	if len(queues) > 0 {
+		line += "  queued: " + strings.Join(queues, ", ")
+	}
+	if eta > 0 {
+		line += "  ETA ≥ " + eta.Round(time.Second).String()
+	}
+	if final {
+		line += "\n"
+	}
+	fmt.Fprint(p.w, line)
+}

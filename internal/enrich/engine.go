@@ -1,0 +1,264 @@
+// Package enrich is the engine: for each IOC it applies policy before any
+// quota is spent (internal and reserved values go to local sources only,
+// allow-listed values stop there, a TLP above a provider's ceiling skips that
+// provider, cached answers are reused), then fans the look-ups out to each
+// provider's own queue and worker pool, collects what arrives before the
+// deadline, and scores the answers into one explained Result.
+package enrich
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/iocane/iocane/internal/cache"
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/score"
+	"github.com/iocane/iocane/internal/tlp"
+)
+
+// Item is one IOC to enrich, with the marking and context it came with.
+type Item struct {
+	IOC ioc.IOC
+	// TLP is the item's marking; the zero value is TLP:CLEAR, so readers
+	// set tlp.Default for untagged input.
+	TLP     tlp.Level
+	Context map[string]string
+}
+
+// Engine enriches IOCs. Build it with New, Start it, and Close it.
+type Engine struct {
+	opts    Options
+	sources map[string]*Source
+	local   []*Source
+	// skipped names providers that were not built, with the reason
+	// ("no API key", "disabled"), reported in every result they would route to.
+	skipped map[string]string
+	stats   *Stats
+	cancel  context.CancelFunc
+}
+
+// Options configures an Engine.
+type Options struct {
+	// Sources are the built providers, local and external.
+	Sources []*Source
+	// Skipped maps a provider that is not available to the reason.
+	Skipped map[string]string
+	// Cache holds answers; nil disables caching.
+	Cache cache.Cache
+	// NoCache skips reading the cache (answers are still written).
+	NoCache bool
+	// Offline asks local sources only.
+	Offline bool
+	// Only, when not empty, restricts external providers to these names.
+	Only []string
+	// Routing overrides the provider order per type (see DefaultRouting).
+	Routing map[ioc.Type][]string
+	// Classifier marks internal and reserved values.
+	Classifier ioc.Classifier
+	// Policy scores the findings.
+	Policy score.Policy
+	// IOCTimeout bounds one IOC's look-ups; 0 means none (the run's ctx
+	// still applies). Sources still missing then get error "deadline".
+	IOCTimeout time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// New builds an engine; call Start before Enrich.
+func New(o Options) *Engine {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	e := &Engine{opts: o, sources: map[string]*Source{}, skipped: map[string]string{}, stats: newStats()}
+	for _, s := range o.Sources {
+		if s.Spec.Local {
+			e.local = append(e.local, s)
+		} else {
+			e.sources[s.Spec.Name] = s
+		}
+	}
+	// Allow-lists first, so a hit can stop everything after it.
+	slices.SortStableFunc(e.local, func(a, b *Source) int { return order(a.Spec.Name) - order(b.Spec.Name) })
+	for k, v := range o.Skipped {
+		e.skipped[k] = v
+	}
+	return e
+}
+
+func order(name string) int {
+	if name == "allowlist" {
+		return 0
+	}
+	return 1
+}
+
+// Start launches every external source's workers.
+func (e *Engine) Start(ctx context.Context) {
+	ctx, e.cancel = context.WithCancel(ctx)
+	for _, s := range e.sources {
+		s.start(ctx)
+	}
+}
+
+// Close stops the workers after the look-ups in flight.
+func (e *Engine) Close() {
+	for _, s := range e.sources {
+		if s.queue != nil {
+			s.stop()
+		}
+	}
+	if e.cancel != nil {
+		e.cancel()
+	}
+}
+
+// Stats returns the engine's live counters.
+func (e *Engine) Stats() *Stats { return e.stats }
+
+// QueueDepths returns each external provider's waiting and running look-ups.
+func (e *Engine) QueueDepths() map[string]int {
+	out := map[string]int{}
+	for name, s := range e.sources {
+		out[name] = s.QueueDepth()
+	}
+	return out
+}
+
+// Skipped returns the providers that were not built and why.
+func (e *Engine) Skipped() map[string]string { return e.skipped }
+
+// planned is one source's part in enriching one IOC.
+type planned struct {
+	name    string
+	src     *Source
+	skip    string // reason to skip, "" to ask
+	finding provider.Finding
+	cached  bool
+}
+
+// Enrich returns the Result for one IOC. It never fails: every source's
+// trouble is in its own status.
+func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
+	if e.opts.IOCTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.opts.IOCTimeout)
+		defer cancel()
+	}
+	internal, why := e.opts.Classifier.Internal(it.IOC)
+	var plan []*planned
+
+	// Local sources: fast, nothing leaves the machine.
+	allowed := false
+	for _, s := range e.local {
+		if !s.Spec.Supports(it.IOC.Type) {
+			continue
+		}
+		p := &planned{name: s.Spec.Name, src: s}
+		p.finding = s.call(ctx, it.IOC)
+		if s.Spec.Name == "allowlist" && p.finding.Status == provider.StatusOK && p.finding.Benign >= 0.9 {
+			allowed = true
+		}
+		plan = append(plan, p)
+	}
+
+	// External sources, in routing order.
+	for _, name := range e.route(it.IOC.Type) {
+		p := &planned{name: name, src: e.sources[name]}
+		switch {
+		case p.src == nil:
+			p.skip = e.skipped[name]
+		case e.opts.Offline:
+			p.skip = "offline"
+		case internal:
+			p.skip = "internal (" + why + "): never sent out"
+		case allowed:
+			p.skip = "allow-listed"
+		case !p.src.MaxTLP.Allows(it.TLP):
+			p.skip = fmt.Sprintf("TLP:%s is above %s's limit TLP:%s", upper(it.TLP), name, upper(p.src.MaxTLP))
+		}
+		plan = append(plan, p)
+	}
+
+	// Cache, then fan out what is left.
+	var wg sync.WaitGroup
+	for _, p := range plan {
+		if p.src == nil || p.src.Spec.Local || p.skip != "" {
+			continue
+		}
+		k := cache.Key{Provider: p.name, IOC: it.IOC}
+		if e.opts.Cache != nil && !e.opts.NoCache {
+			if ent, ok, err := e.opts.Cache.Get(ctx, k); err == nil && ok {
+				p.finding, p.cached = ent.Finding, true
+				continue
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.finding = p.src.lookup(ctx, it.IOC)
+			if e.opts.Cache != nil && cache.Cacheable(p.finding) {
+				now := e.opts.Now()
+				ttl := p.src.Spec.TTL
+				if p.finding.Status == provider.StatusNotFound {
+					ttl = p.src.Spec.NotFoundTTL
+				}
+				if ttl > 0 {
+					_ = e.opts.Cache.Put(context.WithoutCancel(ctx), k, cache.Entry{Finding: p.finding, StoredAt: now, ExpiresAt: now.Add(ttl)})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	r := result.Result{IOC: it.IOC, TLP: it.TLP, EnrichedAt: e.opts.Now().UTC(), Internal: internal, Context: it.Context}
+	for _, p := range plan {
+		if p.skip != "" {
+			p.finding = provider.Skipped(p.name, p.skip)
+		}
+		f := p.finding
+		r.Sources = append(r.Sources, result.Source{
+			Provider: p.name, Status: string(f.Status), Reason: f.Reason, Cached: p.cached,
+			LatencyMS: f.Latency.Milliseconds(), Summary: f.Summary, Link: f.Link, Data: f.Data, Tags: f.Tags,
+			Malicious: f.Malicious, Benign: f.Benign,
+		})
+		if p.skip == "" {
+			e.stats.source(p.name, f.Status, p.cached, f.Latency)
+		}
+	}
+	score.Score(e.opts.Policy, score.FromSources(r.Sources, e.reliability)).Apply(&r)
+	if internal && len(r.Reasons) == 0 {
+		r.Reasons = []string{"internal (" + why + "): looked up in local sources only"}
+	}
+	e.stats.result(r)
+	return r
+}
+
+func (e *Engine) reliability(name string) provider.Reliability {
+	if r, ok := e.opts.Policy.Reliability[name]; ok {
+		return r
+	}
+	if s, ok := e.sources[name]; ok {
+		return s.Spec.Reliability
+	}
+	for _, s := range e.local {
+		if s.Spec.Name == name {
+			return s.Spec.Reliability
+		}
+	}
+	return score.SpecReliability(name)
+}
+
+func upper(l tlp.Level) string {
+	b := []byte(l.String())
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

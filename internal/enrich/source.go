@@ -1,0 +1,204 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/ratelimit"
+	"github.com/iocane/iocane/internal/tlp"
+)
+
+// Source is one built provider with its own queue and worker pool, so that a
+// slow, tightly limited provider never holds back the others.
+type Source struct {
+	Spec     provider.Spec
+	Provider provider.Provider
+	// MaxTLP is the configured ceiling (at most the Spec's).
+	MaxTLP tlp.Level
+	// Workers is the pool size; Start derives it from the rate when zero.
+	Workers int
+	// Rate is the configured request rate, used to size the pool.
+	Rate ratelimit.Rate
+
+	queue  chan *task
+	mu     sync.Mutex
+	flight map[ioc.IOC]*call
+	depth  atomic.Int64
+	wg     sync.WaitGroup
+}
+
+type task struct {
+	ctx context.Context
+	ioc ioc.IOC
+	c   *call
+}
+
+// call is one look-up shared by everyone who asked for the same IOC while it
+// was in flight.
+type call struct {
+	done chan struct{}
+	f    provider.Finding
+}
+
+// poolSize sizes a worker pool to a rate: enough workers to keep the rate
+// busy at one second of latency each, between 1 and 64.
+func poolSize(r ratelimit.Rate) int {
+	if r.Unlimited() {
+		return 16
+	}
+	perSec := float64(r.N) / r.Per.Seconds()
+	return max(1, min(64, int(math.Ceil(perSec))))
+}
+
+// start launches the workers; they stop when ctx ends or stop is called.
+func (s *Source) start(ctx context.Context) {
+	if s.Workers <= 0 {
+		s.Workers = poolSize(s.Rate)
+	}
+	s.queue = make(chan *task, 4*s.Workers)
+	s.flight = map[ioc.IOC]*call{}
+	for range s.Workers {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.work(ctx)
+		}()
+	}
+}
+
+func (s *Source) stop() {
+	close(s.queue)
+	s.wg.Wait()
+}
+
+// QueueDepth is the number of look-ups waiting or running.
+func (s *Source) QueueDepth() int { return int(s.depth.Load()) }
+
+// lookup asks the provider about i, joining a look-up already in flight for
+// the same IOC. It returns when the answer arrives or ctx ends.
+func (s *Source) lookup(ctx context.Context, i ioc.IOC) provider.Finding {
+	s.mu.Lock()
+	c, joined := s.flight[i]
+	if !joined {
+		c = &call{done: make(chan struct{})}
+		s.flight[i] = c
+	}
+	s.mu.Unlock()
+	if !joined {
+		s.depth.Add(int64(1))
+		select {
+		case s.queue <- &task{ctx: ctx, ioc: i, c: c}:
+		case <-ctx.Done():
+			s.depth.Add(int64(-1))
+			s.finish(i, c, deadlineFinding(s.Spec.Name, ctx.Err()))
+		}
+	}
+	select {
+	case <-c.done:
+		return c.f
+	case <-ctx.Done():
+		return deadlineFinding(s.Spec.Name, ctx.Err())
+	}
+}
+
+func (s *Source) finish(i ioc.IOC, c *call, f provider.Finding) {
+	s.mu.Lock()
+	if s.flight[i] == c {
+		delete(s.flight, i)
+	}
+	s.mu.Unlock()
+	c.f = f
+	close(c.done)
+}
+
+func (s *Source) work(ctx context.Context) {
+	b, batching := s.Provider.(provider.Batcher)
+	for t := range s.queue {
+		if !batching || b.MaxBatch() <= 1 {
+			s.finish(t.ioc, t.c, s.call(t.ctx, t.ioc))
+			s.depth.Add(int64(-1))
+			continue
+		}
+		batch := []*task{t}
+	fill:
+		for len(batch) < b.MaxBatch() {
+			select {
+			case more, ok := <-s.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, more)
+			default:
+				break fill
+			}
+		}
+		s.callBatch(ctx, b, batch)
+		s.depth.Add(int64(-len(batch)))
+	}
+}
+
+// call makes one look-up, unless the asker has already given up: a look-up
+// nobody waits for would spend quota for nothing.
+func (s *Source) call(ctx context.Context, i ioc.IOC) provider.Finding {
+	if err := ctx.Err(); err != nil {
+		return deadlineFinding(s.Spec.Name, err)
+	}
+	start := time.Now()
+	f, err := s.Provider.Lookup(ctx, i)
+	if err != nil {
+		f = provider.ErrorFinding(s.Spec.Name, err)
+	}
+	f.Provider = s.Spec.Name
+	f.Latency = time.Since(start)
+	return f
+}
+
+func (s *Source) callBatch(ctx context.Context, b provider.Batcher, batch []*task) {
+	live := batch[:0:0]
+	for _, t := range batch {
+		if err := t.ctx.Err(); err != nil {
+			s.finish(t.ioc, t.c, deadlineFinding(s.Spec.Name, err))
+			continue
+		}
+		live = append(live, t)
+	}
+	if len(live) == 0 {
+		return
+	}
+	is := make([]ioc.IOC, len(live))
+	for n, t := range live {
+		is[n] = t.ioc
+	}
+	bctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	fs, err := b.LookupBatch(bctx, is)
+	d := time.Since(start)
+	for n, t := range live {
+		var f provider.Finding
+		switch {
+		case err != nil:
+			f = provider.ErrorFinding(s.Spec.Name, err)
+		case n < len(fs):
+			f = fs[n]
+		default:
+			f = provider.ErrorFinding(s.Spec.Name, errors.New("batch answer too short"))
+		}
+		f.Provider, f.Latency = s.Spec.Name, d
+		s.finish(t.ioc, t.c, f)
+	}
+}
+
+func deadlineFinding(name string, err error) provider.Finding {
+	f := provider.ErrorFinding(name, err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		f.Reason = "deadline"
+	}
+	return f
+}

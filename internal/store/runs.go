@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/iocane/iocane/internal/result"
+)
+
+// RunStats is what one run (a CLI enrich or a server job) did, aggregated,
+// for the weekly report.
+type RunStats struct {
+	Kind       string // "cli" or "job"
+	Input      string // file name, "-" for stdin, or the job's source
+	StartedAt  time.Time
+	FinishedAt time.Time
+	// IOCs counts results by IOC type and verdict.
+	IOCs map[string]map[result.Verdict]int64
+	// Sources aggregates provider outcomes.
+	Sources []SourceStats
+}
+
+// SourceStats aggregates one provider × status × cached cell.
+type SourceStats struct {
+	Provider  string
+	Status    string
+	Cached    bool
+	Count     int64
+	LatencyMS int64 // sum
+	// Hist counts latencies per bucket upper bound in ms (LatencyBuckets);
+	// the report derives p50/p95 from it.
+	Hist []int64
+}
+
+// LatencyBuckets are the upper bounds, in ms, of the latency histogram.
+var LatencyBuckets = []int64{5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 1 << 62}
+
+// RecordRun stores one run's statistics in a single transaction.
+func (db *DB) RecordRun(ctx context.Context, r RunStats) (int64, error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: record run: %w", err)
+	}
+	defer tx.Rollback()
+	var total int64
+	for _, byVerdict := range r.IOCs {
+		for _, n := range byVerdict {
+			total += n
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs (kind, input, started_at, finished_at, iocs) VALUES (?, ?, ?, ?, ?)`,
+		r.Kind, r.Input, r.StartedAt.UnixMilli(), r.FinishedAt.UnixMilli(), total)
+	if err != nil {
+		return 0, fmt.Errorf("store: record run: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	for typ, byVerdict := range r.IOCs {
+		for v, n := range byVerdict {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO run_iocs (run_id, type, verdict, count) VALUES (?, ?, ?, ?)`, id, typ, string(v), n); err != nil {
+				return 0, fmt.Errorf("store: record run: %w", err)
+			}
+		}
+	}
+	for _, s := range r.Sources {
+		hist, _ := json.Marshal(s.Hist)
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO run_sources (run_id, provider, status, cached, count, latency_ms, lat_hist) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, s.Provider, s.Status, s.Cached, s.Count, s.LatencyMS, string(hist)); err != nil {
+			return 0, fmt.Errorf("store: record run: %w", err)
+		}
+	}
+	return id, tx.Commit()
+}
+
+// PutResult stores r as the latest result for its IOC.
+func (db *DB) PutResult(ctx context.Context, r result.Result) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: put result: %w", err)
+	}
+	_, err = db.sql.ExecContext(ctx,
+		`INSERT INTO results (type, value, result, enriched_at) VALUES (?, ?, ?, ?)
+		 ON CONFLICT (type, value) DO UPDATE SET result = excluded.result, enriched_at = excluded.enriched_at`,
+		string(r.IOC.Type), r.IOC.Value, b, r.EnrichedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: put result: %w", err)
+	}
+	return nil
+}
+
+// LatestResult returns the stored result for an IOC, or ErrNotFound.
+func (db *DB) LatestResult(ctx context.Context, typ, value string) (result.Result, error) {
+	var b []byte
+	err := db.sql.QueryRowContext(ctx, `SELECT result FROM results WHERE type = ? AND value = ?`, typ, value).Scan(&b)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return result.Result{}, ErrNotFound
+		}
+		return result.Result{}, fmt.Errorf("store: latest result: %w", err)
+	}
+	var r result.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return result.Result{}, fmt.Errorf("store: corrupt result for %s:%s: %w", typ, value, err)
+	}
+	return r, nil
+}
