@@ -1,6 +1,7 @@
 package ioc
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 
@@ -127,27 +128,34 @@ func normalizeDomain(s string) (string, bool) {
 // 1-63 letters, digits, hyphens (not at either end) or underscores (not in
 // the TLD), at most 253 bytes, and a valid TLD.
 func checkASCIIDomain(s string) bool {
+	t, ok := checkLabels([]byte(s))
+	return ok && validTLD(s[t:])
+}
+
+// checkLabels checks the label syntax of a lower-case ASCII name and returns
+// where its TLD starts; the TLD itself is checked by the caller.
+func checkLabels(s []byte) (int, bool) {
 	if len(s) > 253 {
-		return false
+		return 0, false
 	}
-	dot := strings.LastIndexByte(s, '.')
+	dot := bytes.LastIndexByte(s, '.')
 	if dot <= 0 {
-		return false
+		return 0, false
 	}
 	tld := s[dot+1:]
 	if len(tld) < 2 || len(tld) > 63 {
-		return false
+		return 0, false
 	}
-	if strings.HasPrefix(tld, "xn--") {
-		for i := 0; i < len(tld); i++ {
-			if c := tld[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return false
+	if bytes.HasPrefix(tld, []byte("xn--")) {
+		for _, c := range tld {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return 0, false
 			}
 		}
 	} else {
-		for i := 0; i < len(tld); i++ {
-			if c := tld[i]; c < 'a' || c > 'z' {
-				return false
+		for _, c := range tld {
+			if c < 'a' || c > 'z' {
+				return 0, false
 			}
 		}
 	}
@@ -156,17 +164,17 @@ func checkASCIIDomain(s string) bool {
 		if i < dot && s[i] != '.' {
 			c := s[i]
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return false
+				return 0, false
 			}
 			continue
 		}
 		l := s[start:i]
 		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
+			return 0, false
 		}
 		start = i + 1
 	}
-	return validTLD(tld)
+	return dot + 1, true
 }
 
 // needsEvidence reports whether a valid, normalised domain found bare in

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -140,6 +141,7 @@ func parseAs(t Type, v string) (IOC, error) {
 	case URL:
 		var u urlParts
 		u, ok = parseURL(v[:trimURLEnd([]byte(v))])
+		ok = ok && cleanText(v)
 		out = u.value
 	case Email:
 		out, ok = normalizeEmail(v)
@@ -278,4 +280,15 @@ func normalizeEmail(s string) (string, bool) {
 		return "", false
 	}
 	return strings.ToLower(local) + "@" + d, true
+}
+
+// cleanText reports whether s is valid UTF-8 without spaces or control
+// characters.
+func cleanText(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -138,6 +138,15 @@ func foldEq(b []byte, s string) bool {
 
 // mapPos maps a position in the refanged buffer back to the input.
 func mapPos(edits []edit, pos int) int {
+	k := editIndex(edits, pos)
+	if k < 0 {
+		return pos
+	}
+	return edits[k].in + (pos - edits[k].out)
+}
+
+// editIndex returns the index of the last edit at or before pos, or -1.
+func editIndex(edits []edit, pos int) int {
 	lo, hi := 0, len(edits)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -147,11 +156,7 @@ func mapPos(edits []edit, pos int) int {
 			hi = m
 		}
 	}
-	if lo == 0 {
-		return pos
-	}
-	e := edits[lo-1]
-	return e.in + (pos - e.out)
+	return lo - 1
 }
 
 // schemes maps every accepted URL scheme, defanged or not, to its canonical

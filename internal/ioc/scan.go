@@ -1,6 +1,7 @@
 package ioc
 
 import (
+	"bytes"
 	"unicode"
 	"unicode/utf8"
 )
@@ -76,12 +77,22 @@ type scanner struct {
 	edits []edit
 	base  int64
 	emit  func(Match)
+	hint  int             // index into edits of the last mapped position
+	tlds  map[string]bool // scanner-local TLD cache, lock-free
+	low   []byte          // scratch for lower-casing
 }
 
 func (s *scanner) extract(src []byte, base int64, emit func(Match)) {
 	s.src, s.base, s.emit = src, base, emit
+	if s.tlds == nil {
+		s.tlds = make(map[string]bool)
+	}
+	if cap(s.rf.out) < len(src)+len(src)/8 && len(src) > 0 {
+		s.rf.out = make([]byte, 0, len(src)+len(src)/8)
+	}
 	s.b = s.rf.run(src)
 	s.edits = s.rf.edits
+	s.hint = 0
 	s.scan()
 	s.src, s.b, s.emit = nil, nil, nil
 }
@@ -91,7 +102,7 @@ func (s *scanner) raw(start, end int) (int, []byte) {
 	if len(s.edits) == 0 {
 		return start, s.src[start:end]
 	}
-	i, j := mapPos(s.edits, start), mapPos(s.edits, end)
+	i, j := s.mapPos(start), s.mapPos(end)
 	return i, s.src[i:j]
 }
 
@@ -122,43 +133,62 @@ const (
 	fNonASCII             // contains non-ASCII letters
 	fNonHex               // contains a byte that is not a hex digit
 	fNonDigit             // contains a byte other than digits and dots
+	fRun      = 1 << 7    // runFlags: the byte belongs to a run
 )
+
+// runFlags holds, for every ASCII byte of a host-name run, fRun and the
+// flags the byte contributes; it is 0 for every other byte.
+var runFlags = func() (t [256]uint8) {
+	for c := 0; c < 0x80; c++ {
+		k := class[c]
+		if k&cHost == 0 {
+			continue
+		}
+		f := uint8(fRun)
+		if k&cHex == 0 {
+			f |= fNonHex
+		}
+		if k&cDigit == 0 {
+			if k&cDot != 0 {
+				f |= fDot
+			} else {
+				f |= fNonDigit
+				if k&cSep != 0 {
+					f |= fSep
+				}
+			}
+		}
+		t[c] = f
+	}
+	return t
+}()
 
 // scanRun returns the end of the host-name run starting at i and its flags.
 func (s *scanner) scanRun(i int) (int, int) {
-	b := s.b
-	flags := 0
-	for i < len(b) {
-		c := b[i]
-		if c < 0x80 {
-			k := class[c]
-			if k&cHost == 0 {
+	return scanRun(s.b, i)
+}
+
+func scanRun(b []byte, i int) (int, int) {
+	var flags uint8
+	for {
+		for i < len(b) {
+			f := runFlags[b[i]]
+			if f == 0 {
 				break
 			}
-			if k&cHex == 0 {
-				flags |= fNonHex
-			}
-			if k&cDigit == 0 {
-				if k&cDot != 0 {
-					flags |= fDot
-				} else {
-					flags |= fNonDigit
-					if k&cSep != 0 {
-						flags |= fSep
-					}
-				}
-			}
+			flags |= f
 			i++
-			continue
+		}
+		if i >= len(b) || b[i] < 0x80 {
+			return i, int(flags &^ fRun)
 		}
 		r, n := utf8.DecodeRune(b[i:])
 		if !isWordRune(r) {
-			break
+			return i, int(flags &^ fRun)
 		}
 		flags |= fNonASCII | fNonHex | fNonDigit
 		i += n
 	}
-	return i, flags
 }
 
 func (s *scanner) scan() {
@@ -237,4 +267,62 @@ func (s *scanner) handleRun(i, j, flags int) int {
 	}
 	s.token(i, j, flags)
 	return j
+}
+
+// validTLD is the package validTLD behind a cache local to the scanner.
+func (s *scanner) validTLD(t []byte) bool {
+	if v, ok := s.tlds[string(t)]; ok {
+		return v
+	}
+	v := validTLD(string(t))
+	if len(s.tlds) < 4096 {
+		s.tlds[string(t)] = v
+	}
+	return v
+}
+
+// asciiDomain validates b[i:j], an ASCII run, as a domain and returns it in
+// canonical form; it allocates only for a valid name.
+func (s *scanner) asciiDomain(i, j int) (string, bool) {
+	if j-i > 253 {
+		return "", false
+	}
+	s.low = s.low[:0]
+	for _, c := range s.b[i:j] {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		s.low = append(s.low, c)
+	}
+	t, ok := checkLabels(s.low)
+	if !ok || !s.validTLD(s.low[t:]) {
+		return "", false
+	}
+	if bytes.Contains(s.low, []byte("xn--")) {
+		return normalizeDomain(string(s.low))
+	}
+	return string(s.low), true
+}
+
+// mapPos maps a refanged position back to the input. Positions arrive
+// nearly in order, so it walks forward from the last answer and falls back
+// to a binary search.
+func (s *scanner) mapPos(pos int) int {
+	e := s.edits
+	h := s.hint
+	if h < len(e) && e[h].out <= pos {
+		for k := 0; k < 8; k++ {
+			if h+1 == len(e) || e[h+1].out > pos {
+				s.hint = h
+				return e[h].in + (pos - e[h].out)
+			}
+			h++
+		}
+	}
+	k := editIndex(e, pos)
+	if k < 0 {
+		return pos
+	}
+	s.hint = k
+	return e[k].in + (pos - e[k].out)
 }

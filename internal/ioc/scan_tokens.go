@@ -12,7 +12,7 @@ func isTrim(c byte) bool { return c == '.' || c == '-' || c == '_' }
 
 // flagsOf computes the run flags of b[i:j].
 func (s *scanner) flagsOf(i, j int) int {
-	_, f := (&scanner{b: s.b[:j]}).scanRun(i)
+	_, f := scanRun(s.b[:j], i)
 	return f
 }
 
@@ -23,6 +23,7 @@ func (s *scanner) token(i, j, flags int) {
 		return
 	}
 	b := s.b
+	i0, j0 := i, j
 	for i < j && (b[i] == '.' || b[i] == '-') {
 		i++
 	}
@@ -31,6 +32,9 @@ func (s *scanner) token(i, j, flags int) {
 	}
 	if j-i < 2 {
 		return
+	}
+	if i != i0 || j != j0 {
+		flags = s.flagsOf(i, j)
 	}
 	if flags&fDot != 0 {
 		if k := bytes.Index(b[i:j], []byte("..")); k >= 0 {
@@ -53,7 +57,14 @@ func (s *scanner) token(i, j, flags int) {
 			return
 		}
 		{
-			if d, ok := normalizeDomain(string(b[i:j])); ok {
+			var d string
+			var ok bool
+			if flags&fNonASCII == 0 {
+				d, ok = s.asciiDomain(i, j)
+			} else {
+				d, ok = normalizeDomain(string(b[i:j]))
+			}
+			if ok {
 				if !needsEvidence(d) || s.defanged(i, j) {
 					s.put(Domain, d, i, j)
 				}
@@ -199,7 +210,7 @@ loop:
 			case '/', '?', '#':
 				if authEnd < 0 {
 					authEnd = p
-					if _, ok := parseURL(string(b[st:p])); !ok {
+					if !plausibleAuthority(b[colon+3 : p]) {
 						return 0
 					}
 				}
@@ -217,9 +228,14 @@ loop:
 	if end-st > MaxToken {
 		return p
 	}
+	if authEnd < 0 && !plausibleAuthority(b[colon+3:end]) {
+		return 0
+	}
 	u, ok := parseURL(string(b[st:end]))
 	if !ok {
-		return 0
+		// The authority looked like a host, so the whole extent was
+		// scanned; skip it to keep the scan linear.
+		return p
 	}
 	s.put(URL, u.value, st, end)
 	s.put(u.host.Type, u.host.Value, st+u.hostStart, st+u.hostEnd)
@@ -269,7 +285,7 @@ func emailDomain(b []byte, p int) (string, int, bool) {
 	var d []byte
 	words := false
 	for {
-		q, _ := (&scanner{b: b}).scanRun(p)
+		q, _ := scanRun(b, p)
 		if q-p > 255 {
 			return "", p, false
 		}
@@ -384,4 +400,33 @@ func (s *scanner) trySpacedASN(i, j int) int {
 	}
 	s.put(ASN, v, i, q)
 	return q
+}
+
+// plausibleAuthority is a cheap syntactic test of a URL authority: a
+// bracketed address, or a host holding a dot or only digits and dots. It
+// bounds the cost of a failed URL attempt; parseURL decides.
+func plausibleAuthority(a []byte) bool {
+	if at := bytes.LastIndexByte(a, '@'); at >= 0 {
+		a = a[at+1:]
+	}
+	if len(a) == 0 {
+		return false
+	}
+	if a[0] == '[' {
+		return bytes.IndexByte(a, ']') > 0
+	}
+	if c := bytes.LastIndexByte(a, ':'); c >= 0 {
+		a = a[:c]
+	}
+	dot := false
+	for _, c := range a {
+		switch {
+		case c == '.':
+			dot = true
+		case c >= 0x80, class[c]&cAlnum != 0, c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return dot
 }

@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // urlParts is a parsed, canonical URL and where its host sits in the text it
@@ -37,11 +35,6 @@ func parseURL(s string) (urlParts, bool) {
 	scheme, ok := schemes[string(w)]
 	if !ok || !isAlpha(s[0]) {
 		return u, false
-	}
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsSpace(r) || unicode.IsControl(r) {
-			return u, false
-		}
 	}
 	rest := s[sep+3:]
 	ae := strings.IndexAny(rest, "/?#")
