@@ -58,6 +58,11 @@ type Config struct {
 type Provider struct {
 	Name    string
 	Enabled bool
+	// EnabledSet is true when enabled was given explicitly. A provider that
+	// works without a key (GreyNoise community, urlscan search) is asked
+	// keyless only when explicitly enabled: nothing goes to a third party
+	// the user did not configure.
+	EnabledSet bool
 	// BaseURL is the configured base, or the Spec's documented default.
 	BaseURL string
 	// Rate and Quota are the configured limits, or the Spec's free-tier defaults.
@@ -216,7 +221,7 @@ func resolveProvider(k *koanf.Koanf, spec provider.Spec) (Provider, error) {
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%senabled: want true or false, got %q", pre, v))
 			}
-			p.Enabled = b
+			p.Enabled, p.EnabledSet = b, true
 		case key == "base_url":
 			if v != "" {
 				u, err := url.Parse(v)

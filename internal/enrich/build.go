@@ -84,6 +84,11 @@ func BuildSources(c *config.Config, o BuildOptions) (*Built, error) {
 		case len(pc.Missing(spec)) > 0 && !spec.OptionalKey:
 			b.Skipped[spec.Name] = ReasonNoKey
 			continue
+		case spec.OptionalKey && pc.Secrets["api_key"].IsZero() && !pc.EnabledSet:
+			// Keyless use works, but sends IOCs to a third party the
+			// user has not configured: only on explicit enabled: true.
+			b.Skipped[spec.Name] = ReasonNoKey
+			continue
 		case !spec.Local && pc.BaseURL == "":
 			b.Skipped[spec.Name] = ReasonNoBaseURL + " (IOCANE_" + strings.ToUpper(spec.Name) + "_BASE_URL)"
 			continue

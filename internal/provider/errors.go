@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 
 	"github.com/iocane/iocane/internal/httpx"
 )
@@ -43,7 +44,7 @@ func (e *HTTPError) Error() string {
 // quota and 429 exhaustion become rate_limited, everything else error, with a
 // short reason.
 func ErrorFinding(name string, err error) Finding {
-	f := Finding{Provider: name, Status: StatusError, Reason: err.Error()}
+	f := Finding{Provider: name, Status: StatusError, Reason: errText(err)}
 	var ne net.Error
 	switch {
 	case errors.Is(err, httpx.ErrQuotaExceeded):
@@ -70,3 +71,14 @@ func ErrorFinding(name string, err error) Finding {
 // nothing to work with (an allow-list with no files, GeoIP with no
 // database). The engine reports the source as skipped, not as an error.
 var ErrNotConfigured = errors.New("not configured")
+
+// errText is an error's text without the method and URL that *url.Error
+// puts in front ("Get \"https://…\": "): the provider is named already,
+// and the URL adds nothing an analyst needs.
+func errText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return Scrub(ue.Err).Error()
+	}
+	return err.Error()
+}
