@@ -13,9 +13,9 @@
 //   - domain suffixes: a map of suffixes, walked label by label from the
 //     right, so "example.com" matches "a.b.example.com" with one map look-up
 //     per label;
-//   - CIDR tables: a go4.org/netipx IPSet answers "in any network?" with a
-//     binary search, and only then one map per prefix length present names
-//     the entries (longest prefix first), for IPv4 and IPv6 alike;
+//   - CIDR tables: the networks cut the address space into sorted intervals,
+//     each naming its innermost network; one binary search finds them all,
+//     IPv4 and IPv6 alike (see cidrTable);
 //   - substrings and regular expressions: a scan over every entry. Its cost
 //     grows with the number of such entries (about 10-20 ns per entry per
 //     look-up), which suits the few hundred entries the MISP warninglists

@@ -25,7 +25,12 @@ func (m *Matcher) Match(i ioc.IOC) []Hit {
 		}
 		return dedupe(hits)
 	}
-	v := canon(refang(raw))
+	v := refang(raw)
+	if v != raw {
+		v = canon(v)
+	} else {
+		v = canonNotIP(v)
+	}
 	if v == "" {
 		return nil
 	}
@@ -39,7 +44,7 @@ func (m *Matcher) Match(i ioc.IOC) []Hit {
 				hits = m.matchSuffix(hits, bit, h, true)
 			}
 		}
-	} else {
+	} else if m.tldSuffix || strings.IndexByte(v, '.') >= 0 {
 		hits = m.matchSuffix(hits, bit, v, false)
 	}
 	if len(m.subs) > 0 || len(m.regexes) > 0 {
@@ -102,21 +107,12 @@ func (m *Matcher) matchIP(hits []Hit, bit uint32, a netip.Addr, viaHost bool) []
 	if r, ok := m.ips[a]; ok {
 		hits = m.appendRef(hits, bit, r, a.String(), KindString, viaHost)
 	}
-	if m.cidrSet == nil || !m.cidrSet.Contains(a) {
-		return hits
-	}
-	tabs, lens := m.cidr4[:], m.lens4
+	t := &m.cidr4
 	if a.Is6() {
-		tabs, lens = m.cidr6[:], m.lens6
+		t = &m.cidr6
 	}
-	for _, l := range lens {
-		p, err := a.Prefix(l)
-		if err != nil {
-			continue
-		}
-		if r, ok := tabs[l][p.Addr()]; ok {
-			hits = m.appendRef(hits, bit, r, p.String(), KindCIDR, viaHost)
-		}
+	for n := t.lookup(a); n >= 0; n = t.parent[n] {
+		hits = m.appendRef(hits, bit, t.refs[n], t.nets[n].String(), KindCIDR, viaHost)
 	}
 	return hits
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/tlp"
-	"go4.org/netipx"
 )
 
 // Hit is one list entry an IOC matched.
@@ -62,23 +61,21 @@ type pattern struct {
 // Matcher holds every loaded list in shared structures. The zero value and
 // nil match nothing.
 type Matcher struct {
-	lists    []list
-	multi    [][]uint16
-	exact    map[string]ref
-	ips      map[netip.Addr]ref
-	suffix   map[string]ref
-	cidrSet  *netipx.IPSet
-	cidr4    [33]map[netip.Addr]ref
-	cidr6    [129]map[netip.Addr]ref
-	lens4    []int // prefix lengths present, longest first
-	lens6    []int
-	subs     []pattern
-	regexes  []pattern
-	comments map[commentKey]string
-	entries  int
-	skipped  int
-
-	cidrb *netipx.IPSetBuilder // while loading
+	lists  []list
+	multi  [][]uint16
+	exact  map[string]ref
+	ips    map[netip.Addr]ref
+	suffix map[string]ref
+	// tldSuffix is true when a suffix has a single label ("com"), so that
+	// a dotless value is worth a suffix look-up.
+	tldSuffix bool
+	cidr4     cidrTable
+	cidr6     cidrTable
+	subs      []pattern
+	regexes   []pattern
+	comments  map[commentKey]string
+	entries   int
+	skipped   int
 }
 
 func newMatcher() *Matcher {
@@ -87,7 +84,6 @@ func newMatcher() *Matcher {
 		ips:      map[netip.Addr]ref{},
 		suffix:   map[string]ref{},
 		comments: map[commentKey]string{},
-		cidrb:    &netipx.IPSetBuilder{},
 	}
 }
 
@@ -224,6 +220,7 @@ func (m *Matcher) add(id uint16, k Kind, raw string) (string, error) {
 		if put(m, m.suffix, v, id) {
 			m.entries++
 		}
+		m.tldSuffix = m.tldSuffix || !strings.Contains(v, ".")
 		return v, nil
 	}
 	if put(m, m.exact, v, id) {
@@ -241,47 +238,20 @@ func (m *Matcher) addIP(id uint16, a netip.Addr) string {
 }
 
 func (m *Matcher) addPrefix(id uint16, p netip.Prefix) string {
-	tab := &m.cidr4
+	t := &m.cidr4
 	if p.Addr().Is6() {
-		tab6 := &m.cidr6
-		if tab6[p.Bits()] == nil {
-			tab6[p.Bits()] = map[netip.Addr]ref{}
-		}
-		if put(m, tab6[p.Bits()], p.Addr(), id) {
-			m.entries++
-		}
-	} else {
-		if tab[p.Bits()] == nil {
-			tab[p.Bits()] = map[netip.Addr]ref{}
-		}
-		if put(m, tab[p.Bits()], p.Addr(), id) {
-			m.entries++
-		}
+		t = &m.cidr6
 	}
-	m.cidrb.AddPrefix(p)
+	if t.put(m, p, id) {
+		m.entries++
+	}
 	return p.String()
 }
 
-// finish builds the CIDR prefilter and the prefix-length orders.
+// finish builds the CIDR interval tables.
 func (m *Matcher) finish() error {
-	if m.cidrb == nil {
-		return nil
-	}
-	set, err := m.cidrb.IPSet()
-	if err != nil {
-		return fmt.Errorf("lists: build CIDR set: %w", err)
-	}
-	m.cidrSet, m.cidrb = set, nil
-	for l := 32; l >= 0; l-- {
-		if m.cidr4[l] != nil {
-			m.lens4 = append(m.lens4, l)
-		}
-	}
-	for l := 128; l >= 0; l-- {
-		if m.cidr6[l] != nil {
-			m.lens6 = append(m.lens6, l)
-		}
-	}
+	m.cidr4.build(u128{0, 1<<32 - 1})
+	m.cidr6.build(u128{^uint64(0), ^uint64(0)})
 	return nil
 }
 

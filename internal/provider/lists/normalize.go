@@ -40,6 +40,11 @@ func canon(s string) string {
 	if a, ok := parseIP(s); ok {
 		return a.Unmap().String()
 	}
+	return canonNotIP(s)
+}
+
+// canonNotIP is canon for a trimmed s already known not to be an IP address.
+func canonNotIP(s string) string {
 	if i := strings.Index(s, "://"); i > 0 {
 		return canonURL(s, i)
 	}

@@ -45,7 +45,7 @@ func FromConfig(cfg provider.Config) (*Matcher, error) {
 		return nil, fmt.Errorf("lists: %w", err)
 	}
 	srcs, err := ParseSources(paths, def)
-	if err != nil {
+	if err != nil || len(srcs) == 0 {
 		return nil, err
 	}
 	m, err := Load(srcs, cfg.Logger)
