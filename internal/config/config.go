@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -193,7 +194,7 @@ func (c *Config) resolve(names []string) error {
 		}
 	}
 	for _, spec := range provider.All() {
-		p, err := resolveProvider(k, spec)
+		p, err := resolveProvider(k, spec, c.dir())
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -205,7 +206,7 @@ func (c *Config) resolve(names []string) error {
 	return nil
 }
 
-func resolveProvider(k *koanf.Koanf, spec provider.Spec) (Provider, error) {
+func resolveProvider(k *koanf.Koanf, spec provider.Spec, dir string) (Provider, error) {
 	pre := "providers." + spec.Name + "."
 	p := Provider{
 		Name: spec.Name, Enabled: true, BaseURL: spec.BaseURL, Rate: spec.Rate, Quota: spec.Quota,
@@ -247,6 +248,8 @@ func resolveProvider(k *koanf.Koanf, spec provider.Spec) (Provider, error) {
 			}
 		case slices.Contains(secretSettings, key) || slices.Contains(spec.Credentials, key):
 			p.Secrets[key] = provider.NewSecret(v)
+		case slices.Contains(fileSettings, key) && dir != "":
+			p.Settings[key] = resolvePaths(dir, v)
 		default:
 			p.Settings[key] = v
 		}
@@ -258,6 +261,30 @@ func resolveProvider(k *koanf.Koanf, spec provider.Spec) (Provider, error) {
 		errs = append(errs, fmt.Errorf("%squota: %w", pre, err))
 	}
 	return p, errors.Join(errs...)
+}
+
+// fileSettings name settings that hold file paths; relative paths in a
+// config file are read relative to that file's directory.
+var fileSettings = []string{"paths", "path", "country_db", "city_db", "asn_db"}
+
+func (c *Config) dir() string {
+	if c.File == "" {
+		return ""
+	}
+	return filepath.Dir(c.File)
+}
+
+// resolvePaths joins each relative path of a comma-separated list to dir.
+func resolvePaths(dir, v string) string {
+	parts := strings.Split(v, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, ",")
 }
 
 // scalar renders a YAML or environment value as a string; lists become

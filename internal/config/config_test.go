@@ -127,3 +127,18 @@ func TestValidationErrors(t *testing.T) {
 		t.Errorf("misp max_tlp red: %v", err)
 	}
 }
+
+func TestListPathsRelativeToConfigFile(t *testing.T) {
+	path := writeFile(t, "providers:\n  cfgtestvt:\n    paths: lists/a.txt, /abs/b.txt\n    label: demo\n")
+	c, err := Load(Options{Path: path, Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(filepath.Dir(path), "lists/a.txt") + ",/abs/b.txt"
+	if got := c.Providers["cfgtestvt"].Settings["paths"]; got != want {
+		t.Errorf("paths = %q, want %q", got, want)
+	}
+	if got := c.Providers["cfgtestvt"].Settings["label"]; got != "demo" {
+		t.Errorf("label = %q", got)
+	}
+}

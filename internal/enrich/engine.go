@@ -231,8 +231,8 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 		}
 	}
 	score.Score(e.opts.Policy, score.FromSources(r.Sources, e.reliability)).Apply(&r)
-	if internal && len(r.Reasons) == 0 {
-		r.Reasons = []string{"internal (" + why + "): looked up in local sources only"}
+	if internal {
+		r.Reasons = append([]string{"iocane: internal (" + why + "): looked up in local sources only"}, r.Reasons...)
 	}
 	e.stats.result(r)
 	return r
