@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -112,11 +113,18 @@ func normalizeDomain(s string) (string, bool) {
 			}
 		}
 	} else {
+		if !utf8.ValidString(s) {
+			return "", false
+		}
 		a, err := idnaProfile.ToASCII(s)
 		if err != nil {
 			return "", false
 		}
 		s = strings.TrimSuffix(a, ".")
+		// The result must itself be a valid A-label name.
+		if b, err := idnaProfile.ToASCII(s); err != nil || b != s {
+			return "", false
+		}
 	}
 	if !checkASCIIDomain(s) {
 		return "", false
