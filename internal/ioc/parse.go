@@ -153,7 +153,7 @@ func parseAs(t Type, v string) (IOC, error) {
 	case ASN:
 		out, ok = normalizeASN(v)
 	case BTC:
-		out, ok = v, validBTC(v)
+		out, ok = normalizeBTC(v)
 	}
 	if !ok {
 		return IOC{}, invalid(t, v, why)

@@ -33,6 +33,8 @@ func TestParse(t *testing.T) {
 		{"ASN 13335", IOC{ASN, "AS13335"}},
 		{"asn13335", IOC{ASN, "AS13335"}},
 		{"'evil.com'", IOC{Domain, "evil.com"}},
+		{"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", IOC{BTC, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"}},
+		{"BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ", IOC{BTC, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in)

@@ -99,7 +99,7 @@ func (s *scanner) token(i, j, flags int) {
 			s.put(ASN, v, i, j)
 		}
 	case (c == '1' || c == '3' || c == 'b' || c == 'B') && j-i >= 26:
-		if v := string(b[i:j]); validBTC(v) {
+		if v, ok := normalizeBTC(string(b[i:j])); ok {
 			s.put(BTC, v, i, j)
 		}
 	}
