@@ -214,7 +214,14 @@ func (s *scanner) scan() {
 				continue
 			}
 		}
-		j, flags := s.scanRun(i)
+		j, flags := scanRun(b, i)
+		// Fast path for an ordinary word: no dot, separator, hex-only
+		// body or special successor, too short for a BTC address.
+		if flags&(fDot|fSep|fNonASCII) == 0 && flags&fNonHex != 0 && j-i < 26 && b[i] != 'A' &&
+			(j >= n || plainAfter(b, j)) {
+			i = j
+			continue
+		}
 		i = s.handleRun(i, j, flags)
 	}
 }
@@ -325,4 +332,16 @@ func (s *scanner) mapPos(pos int) int {
 	}
 	s.hint = k
 	return e[k].in + (pos - e[k].out)
+}
+
+// plainAfter reports whether b[j], the byte after a word, cannot start a
+// URL, an e-mail address, an IPv6 address or a spaced " at ".
+func plainAfter(b []byte, j int) bool {
+	switch b[j] {
+	case ':', '@', '+', '%':
+		return false
+	case ' ':
+		return !(j+3 < len(b) && b[j+3] == ' ' && (b[j+1]|0x20) == 'a' && (b[j+2]|0x20) == 't')
+	}
+	return true
 }
