@@ -89,8 +89,10 @@ type session struct {
 	engine *enrich.Engine
 }
 
-// newRuntime loads the config, opens the store and builds the engine.
-func newRuntime(ctx context.Context, stderr io.Writer, eo enrich.Options) (*session, error) {
+// newRuntime loads the config, opens the store and builds the engine;
+// each build function may add to the sources' BuildOptions (serve adds its
+// metrics observer).
+func newRuntime(ctx context.Context, stderr io.Writer, eo enrich.Options, build ...func(*enrich.BuildOptions)) (*session, error) {
 	cfg, err := loadConfig()
 	if err != nil {
 		return nil, err
@@ -103,7 +105,11 @@ func newRuntime(ctx context.Context, stderr io.Writer, eo enrich.Options) (*sess
 	if err != nil {
 		return nil, err
 	}
-	built, err := enrich.BuildSources(cfg, enrich.BuildOptions{Quotas: db.Quotas(), Logger: logger(stderr)})
+	bo := enrich.BuildOptions{Quotas: db.Quotas(), Logger: logger(stderr)}
+	for _, f := range build {
+		f(&bo)
+	}
+	built, err := enrich.BuildSources(cfg, bo)
 	if err != nil {
 		db.Close()
 		return nil, usagef("%v", err)

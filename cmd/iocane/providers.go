@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/iocane/iocane/internal/config"
 	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/provider"
 )
@@ -69,29 +71,9 @@ the providers section of iocane.yaml.`,
 			if err != nil {
 				return usageError{err}
 			}
-			var rows []providerRow
-			for _, spec := range provider.All() {
-				pc := cfg.Providers[spec.Name]
-				row := providerRow{Name: spec.Name, Local: spec.Local, Rate: pc.Rate, MaxTLP: pc.MaxTLP.String(),
-					Discloses: spec.Discloses, Reliability: string(spec.Reliability), BaseURL: pc.BaseURL}
-				for _, t := range spec.Types {
-					row.Types = append(row.Types, string(t))
-				}
-				row.Reason, row.Configured = built.Skipped[spec.Name], built.Skipped[spec.Name] == ""
-				if q := built.Quotas[spec.Name]; q != nil {
-					usage, err := q.Usage(c.Context())
-					if err != nil {
-						return err
-					}
-					for _, u := range usage {
-						row.Quota = append(row.Quota, quotaWindow{Period: u.Period.String(), Limit: u.Limit, Used: u.Used,
-							Remaining: u.Remaining, ResetsAt: u.ResetsAt.UTC().Format("2006-01-02T15:04:05Z")})
-					}
-				}
-				if row.Quota == nil {
-					row.Quota = []quotaWindow{}
-				}
-				rows = append(rows, row)
+			rows, err := providerRows(c.Context(), cfg, built)
+			if err != nil {
+				return err
 			}
 			out := c.OutOrStdout()
 			if format == "json" {
@@ -131,4 +113,34 @@ func quotaText(ws []quotaWindow) string {
 		parts[i] = fmt.Sprintf("%d/%d per %s (%d)", w.Used, w.Limit, w.Period, w.Remaining)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// providerRows builds the rows of `iocane providers`, also served by
+// GET /v1/providers.
+func providerRows(ctx context.Context, cfg *config.Config, built *enrich.Built) ([]providerRow, error) {
+	var rows []providerRow
+	for _, spec := range provider.All() {
+		pc := cfg.Providers[spec.Name]
+		row := providerRow{Name: spec.Name, Local: spec.Local, Rate: pc.Rate, MaxTLP: pc.MaxTLP.String(),
+			Discloses: spec.Discloses, Reliability: string(spec.Reliability), BaseURL: pc.BaseURL}
+		for _, t := range spec.Types {
+			row.Types = append(row.Types, string(t))
+		}
+		row.Reason, row.Configured = built.Skipped[spec.Name], built.Skipped[spec.Name] == ""
+		if q := built.Quotas[spec.Name]; q != nil {
+			usage, err := q.Usage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range usage {
+				row.Quota = append(row.Quota, quotaWindow{Period: u.Period.String(), Limit: u.Limit, Used: u.Used,
+					Remaining: u.Remaining, ResetsAt: u.ResetsAt.UTC().Format("2006-01-02T15:04:05Z")})
+			}
+		}
+		if row.Quota == nil {
+			row.Quota = []quotaWindow{}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/knadh/koanf/v2"
+)
+
+func TestLoadConfig(t *testing.T) {
+	sum := sha256.Sum256([]byte(readSecret))
+	k := koanf.New(".")
+	if err := load(k, map[string]any{
+		"admin_token": adminSecret,
+		"server.tokens": []any{
+			map[string]any{"name": "splunk-prod", "token": ingestSecret, "scopes": []any{"ingest"}},
+			map[string]any{"name": "dashboard", "token_sha256": hex.EncodeToString(sum[:]), "scopes": []any{"read"}},
+		},
+		"server.max_body": 2048,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(k, func(n string) string {
+		if n == "IOCANE_WEBHOOK_SECRET" {
+			return hookSecret
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := tokenSet(c.Tokens)
+	for secret, want := range map[string]string{adminSecret: "admin", ingestSecret: "splunk-prod", readSecret: "dashboard"} {
+		tok, ok := ts.find(secret)
+		if !ok || tok.Name != want {
+			t.Errorf("token for %s: %+v %v", want, tok, ok)
+		}
+	}
+	if tok, _ := ts.find(readSecret); tok.Allows(ScopeIngest) || !tok.Allows(ScopeRead) {
+		t.Errorf("dashboard scopes %v", tok.Scopes)
+	}
+	if tok, _ := ts.find(adminSecret); !tok.Allows(ScopeIngest) || !tok.Allows(ScopeAdmin) {
+		t.Errorf("admin scopes %v", tok.Scopes)
+	}
+	if string(c.WebhookSecret) != hookSecret || c.MaxBody != 2048 {
+		t.Errorf("config %+v", c)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	k := koanf.New(".")
+	load(k, map[string]any{
+		"admin_token": "zq7xk",
+		"server.tokens": []any{
+			map[string]any{"name": "a", "token": "tiny-secret", "scopes": []any{"ingest"}},
+			map[string]any{"name": "b", "token_sha256": "xyz", "scopes": []any{"write"}},
+			map[string]any{"token": ingestSecret},
+			map[string]any{"name": "c", "scopes": []any{"read"}},
+		},
+	})
+	_, err := LoadConfig(k, func(string) string { return "" })
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{"IOCANE_ADMIN_TOKEN is shorter", "tokens[0] (a): the token is shorter", "64 hex digits",
+		`unknown scope "write"`, "tokens[2]: a name is required", "tokens[3] (c): token or token_sha256 is required"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, secret := range []string{"zq7xk", "tiny-secret", ingestSecret} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("error shows a secret %q", secret)
+		}
+	}
+}
+
+func load(k *koanf.Koanf, m map[string]any) error {
+	for key, v := range m {
+		if err := k.Set(key, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
