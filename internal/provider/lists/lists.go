@@ -8,9 +8,10 @@
 // marking and a weight. Load reads every list into one Matcher, whose
 // structures stay fast at a million entries:
 //
-//   - exact sets: maps keyed by the canonical value (see canon), one for
-//     strings and one for IP addresses;
-//   - domain suffixes: a map of suffixes, walked label by label from the
+//   - exact sets: maps keyed by the canonical value (see canon): IPv4
+//     addresses by their 32 bits, IPv6 by their 128, every other value by a
+//     128-bit keyed hash of it (see key128), so no map holds a pointer;
+//   - domain suffixes: a map of suffixes (keyed like the exact set), walked label by label from the
 //     right, so "example.com" matches "a.b.example.com" with one map look-up
 //     per label;
 //   - CIDR tables: the networks cut the address space into sorted intervals,

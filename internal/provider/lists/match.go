@@ -77,7 +77,10 @@ func (m *Matcher) appendHit(hits []Hit, bit uint32, id uint16, entry string, k K
 }
 
 func (m *Matcher) matchString(hits []Hit, bit uint32, v string, viaHost bool) []Hit {
-	if r, ok := m.exact[v]; ok {
+	if len(m.exact) == 0 {
+		return hits
+	}
+	if r, ok := m.exact[m.key(v)]; ok {
 		hits = m.appendRef(hits, bit, r, v, KindString, viaHost)
 	}
 	return hits
@@ -90,10 +93,13 @@ func (m *Matcher) matchSuffix(hits []Hit, bit uint32, d string, viaHost bool) []
 		return hits
 	}
 	for s := d; s != ""; {
-		if r, ok := m.suffix[s]; ok {
+		dot := strings.IndexByte(s, '.')
+		if dot < 0 && !m.tldSuffix && s != d {
+			break // no single-label suffix is loaded
+		}
+		if r, ok := m.suffix[m.key(s)]; ok {
 			hits = m.appendRef(hits, bit, r, s, KindHostname, viaHost)
 		}
-		dot := strings.IndexByte(s, '.')
 		if dot < 0 {
 			break
 		}
@@ -104,7 +110,14 @@ func (m *Matcher) matchSuffix(hits []Hit, bit uint32, d string, viaHost bool) []
 
 func (m *Matcher) matchIP(hits []Hit, bit uint32, a netip.Addr, viaHost bool) []Hit {
 	a = a.Unmap().WithZone("")
-	if r, ok := m.ips[a]; ok {
+	var r ref
+	var ok bool
+	if a.Is4() {
+		r, ok = m.ips4[toU128(a).lo32()]
+	} else {
+		r, ok = m.ips6[toU128(a)]
+	}
+	if ok {
 		hits = m.appendRef(hits, bit, r, a.String(), KindString, viaHost)
 	}
 	t := &m.cidr4
