@@ -570,4 +570,3 @@ func nullBytes(b []byte) any {
 	}
 	return b
 }
-
