@@ -248,7 +248,8 @@ func confidence(items []item, mal, ben float64) int {
 }
 
 // reasons lists the answering sources by contribution (largest first), then
-// the sources that did not answer, after an optional leading note.
+// the sources that failed or were rate limited, after an optional leading
+// note. Skipped sources are left to the result's sources list.
 func reasons(answered []item, ev []Evidence, note string) []string {
 	out := make([]string, 0, len(ev)+1)
 	if note != "" {
@@ -269,7 +270,10 @@ func reasons(answered []item, ev []Evidence, note string) []string {
 		out = append(out, it.Provider+": "+fact(it.Evidence))
 	}
 	for _, e := range ev {
-		if e.Status.Answered() {
+		// A skipped source was never asked (no key, policy, offline): its
+		// reason is in the result's sources; repeating it in every IOC's
+		// reasons would bury the facts. Failures are worth a line.
+		if e.Status.Answered() || e.Status == provider.StatusSkipped {
 			continue
 		}
 		why := string(e.Status)

@@ -146,8 +146,16 @@ func TestScore(t *testing.T) {
 			if tc.firstHas != "" && (len(o.Reasons) == 0 || !strings.Contains(o.Reasons[0], tc.firstHas)) {
 				t.Errorf("first reason %q, want it to mention %q", o.Reasons, tc.firstHas)
 			}
-			// Every source appears in the reasons, under its own name.
+			// Every source that was asked appears in the reasons, under its
+			// own name; skipped ones are left to the result's sources.
 			for _, e := range tc.ev {
+				named := slices.ContainsFunc(o.Reasons, func(r string) bool { return strings.HasPrefix(r, e.Provider+": ") })
+				if e.Status == provider.StatusSkipped {
+					if named {
+						t.Errorf("skipped source %s named in reasons: %q", e.Provider, o.Reasons)
+					}
+					continue
+				}
 				if !slices.ContainsFunc(o.Reasons, func(r string) bool { return strings.HasPrefix(r, e.Provider+": ") }) {
 					t.Errorf("no reason names %s: %q", e.Provider, o.Reasons)
 				}
@@ -166,7 +174,6 @@ func TestReasons(t *testing.T) {
 		"virustotal: 12/94 engines flag it malicious",
 		"shodan: not found",
 		"shodan: error (timeout) — not counted",
-		"urlscan: skipped (no API key) — not counted",
 	}
 	if !slices.Equal(o.Reasons, want) {
 		t.Errorf("reasons\n got %q\nwant %q", o.Reasons, want)
@@ -219,8 +226,12 @@ func TestFailedSourcesNeverCount(t *testing.T) {
 		if before.Score != after.Score || before.Verdict != after.Verdict || before.Confidence != after.Confidence {
 			t.Fatalf("adding %s changed %+v into %+v (evidence %+v)", extra.Status, before, after, ev)
 		}
-		if len(after.Reasons) != len(before.Reasons)+1 {
-			t.Fatalf("failed source not named once: %q", after.Reasons)
+		want := len(before.Reasons) + 1
+		if extra.Status == provider.StatusSkipped {
+			want-- // skipped sources are not reasons
+		}
+		if len(after.Reasons) != want {
+			t.Fatalf("%s source: %d reasons, want %d: %q", extra.Status, len(after.Reasons), want, after.Reasons)
 		}
 	}
 }
