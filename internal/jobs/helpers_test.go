@@ -87,11 +87,41 @@ type harness struct {
 	q    *SQLiteQueue
 	done chan Job
 	path string
+	obs  *recorder
+}
+
+// recorder is an Observer that counts events.
+type recorder struct {
+	mu                           sync.Mutex
+	submitted, started, finished int
+	existing                     int
+}
+
+func (r *recorder) JobSubmitted(_ string, existing bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.submitted++
+	if existing {
+		r.existing++
+	}
+}
+
+func (r *recorder) JobStarted(Job, time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started++
+}
+
+func (r *recorder) JobFinished(Job, time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finished++
 }
 
 func newHarness(t testing.TB, e *enrich.Engine, o Options) *harness {
 	t.Helper()
-	h := &harness{done: make(chan Job, 16), path: o.Path}
+	h := &harness{done: make(chan Job, 16), path: o.Path, obs: &recorder{}}
+	o.Observer = h.obs
 	if h.path == "" {
 		h.path = filepath.Join(t.TempDir(), "iocane.db")
 	}

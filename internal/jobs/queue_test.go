@@ -85,6 +85,11 @@ func TestSubmitRunsToCompletion(t *testing.T) {
 	if got.StartedAt.IsZero() || got.FinishedAt.Before(got.StartedAt) {
 		t.Errorf("timestamps: %+v", got)
 	}
+	h.obs.mu.Lock()
+	if h.obs.submitted != 1 || h.obs.started != 1 || h.obs.finished != 1 {
+		t.Errorf("observer heard %+v, want one of each", h.obs)
+	}
+	h.obs.mu.Unlock()
 	if q, r, err := h.q.Depth(ctx); err != nil || q != 0 || r != 0 {
 		t.Errorf("depth after completion = %d queued %d running (%v)", q, r, err)
 	}
@@ -272,5 +277,60 @@ func TestCancelQueuedJob(t *testing.T) {
 	}
 	if n := f.total.Load(); n != 1 {
 		t.Errorf("%d provider calls, want 1 (only the second job)", n)
+	}
+}
+
+// A job whose input yields nothing but an error fails at once, with the
+// error visible, and is not retried.
+func TestBadInputFailsVisibly(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, newEngine(t, newFake(), 2, nil), Options{})
+	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "json", Input: []byte(`{"alert": "185.220.101.47`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin := h.wait(t)
+	if fin.ID != j.ID || fin.State != Failed || !strings.Contains(fin.Error, "input") || fin.Attempts != 1 {
+		t.Fatalf("job = %+v, want failed on its input after one attempt", fin)
+	}
+	if g, _ := h.q.Get(ctx, j.ID); g.State != Failed || g.Error == "" {
+		t.Errorf("stored job = %+v", g)
+	}
+}
+
+// Stop interrupts a running job and puts it back in the queue with what it
+// stored; the next process completes it.
+func TestStopRequeuesRunningJob(t *testing.T) {
+	ctx := context.Background()
+	hang := newFake()
+	hang.hang = true
+	hang.entered = make(chan ioc.IOC, 64)
+	h := newHarness(t, newEngine(t, hang, 2, nil), Options{})
+	text, all := ips(10)
+	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-hang.entered
+	stopCtx, cancel := context.WithCancel(ctx)
+	cancel() // do not wait for the job
+	if err := h.q.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := h.q.Get(ctx, j.ID); g.State != Queued {
+		t.Fatalf("after Stop the job is %s, want queued", g.State)
+	}
+	select {
+	case fin := <-h.done:
+		t.Fatalf("an interrupted job was reported finished: %+v", fin)
+	default:
+	}
+	h.q.Close()
+
+	f := newFake()
+	h2 := newHarness(t, newEngine(t, f, 2, nil), Options{Path: h.path})
+	fin := h2.wait(t)
+	if fin.ID != j.ID || fin.State != Completed || fin.Counts.Done != len(all) {
+		t.Fatalf("after restart: %+v", fin)
 	}
 }
