@@ -58,7 +58,7 @@
 //     running before this process starts its workers ran in a dead one. A
 //     job whose last allowed attempt died is failed instead, so a job that
 //     kills the process cannot loop. River's rescuer (after DefaultTimeout
-//     + 10 minutes) is the backstop.
+//   - 10 minutes) is the backstop.
 //
 // Spec.Providers is not applied yet: the engine is shared and restricts
 // providers only per engine; the worker logs a warning.
