@@ -57,8 +57,8 @@
 //     dies): the embedded store serves one iocane serve per file, so a job
 //     running before this process starts its workers ran in a dead one. A
 //     job whose last allowed attempt died is failed instead, so a job that
-//     kills the process cannot loop. River's rescuer (after DefaultTimeout
-//   - 10 minutes) is the backstop.
+//     kills the process cannot loop. River's rescuer, after DefaultTimeout
+//     plus 10 minutes, is the backstop.
 //
 // Spec.Providers is not applied yet: the engine is shared and restricts
 // providers only per engine; the worker logs a warning.
