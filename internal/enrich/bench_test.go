@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -130,6 +131,11 @@ func BenchmarkThroughput10k(b *testing.B) {
 	}
 	b.Logf("cold: %d IOCs × %d providers in %s (bound %s); fake calls %d, 429s %d; statuses %v",
 		n, len(benchProviders), wall.Round(time.Millisecond), bound, calls, f.TotalTooMany(), counts)
+	for _, p := range benchProviders {
+		st := arrivals(f.Requests(p))
+		b.Logf("%-10s arrivals: max gap %s, max %d in any 100 ms, max %d in any 1 s; 429s %d (first after a %s gap)",
+			p, st.maxGap.Round(time.Millisecond), st.max100ms, st.max1s, f.TooMany(p), st.gapBefore429.Round(time.Millisecond))
+	}
 	if counts["error"] > 0 || counts["rate_limited"] > 0 {
 		b.Errorf("%d sources failed, %d rate limited", counts["error"], counts["rate_limited"])
 	}
@@ -157,6 +163,38 @@ func BenchmarkThroughput10k(b *testing.B) {
 	b.ReportMetric(enginePer, "engine_s/ioc")
 	b.ReportMetric(seedPer, "seed_s/ioc")
 	b.ReportMetric(seedPer/enginePer, "seed/engine")
+}
+
+// arrivalStats describes how evenly requests reached a fake provider.
+type arrivalStats struct {
+	maxGap          time.Duration // longest silence between two arrivals
+	max100ms, max1s int           // most arrivals in any 100 ms / 1 s window
+	gapBefore429    time.Duration // the longest silence in the second before the first 429
+}
+
+func arrivals(reqs []fakeintel.Request) arrivalStats {
+	slices.SortFunc(reqs, func(a, b fakeintel.Request) int { return a.At.Compare(b.At) })
+	var st arrivalStats
+	lo100, lo1s, first429 := 0, 0, -1
+	for i, r := range reqs {
+		if i > 0 {
+			st.maxGap = max(st.maxGap, r.At.Sub(reqs[i-1].At))
+		}
+		for r.At.Sub(reqs[lo100].At) >= 100*time.Millisecond {
+			lo100++
+		}
+		for r.At.Sub(reqs[lo1s].At) >= time.Second {
+			lo1s++
+		}
+		st.max100ms, st.max1s = max(st.max100ms, i-lo100+1), max(st.max1s, i-lo1s+1)
+		if r.Status == http.StatusTooManyRequests && first429 < 0 {
+			first429 = i
+		}
+	}
+	for i := first429; i > 0 && first429 >= 0 && reqs[first429].At.Sub(reqs[i].At) < time.Second; i-- {
+		st.gapBefore429 = max(st.gapBefore429, reqs[i].At.Sub(reqs[i-1].At))
+	}
+	return st
 }
 
 // seedCall is one request of the seed's loop: GET with the key header,

@@ -106,6 +106,8 @@ type Request struct {
 	Path   string // as received, decoded (r.URL.Path), prefix included
 	Query  url.Values
 	Body   []byte
+	At     time.Time // arrival, by Options.Now
+	Status int       // the answer's status code (429 when refused)
 }
 
 // Server is the fake. Build it with New, then Start it (loopback listeners,
@@ -364,15 +366,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	token := p == "passivetotal" && strings.HasPrefix(rest, "/login/")
+	now := s.now()
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
 	s.mu.Lock()
 	s.calls[p]++
-	s.requests[p] = append(s.requests[p], Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body})
+	n := len(s.requests[p])
+	s.requests[p] = append(s.requests[p], Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body, At: now})
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if n < len(s.requests[p]) {
+			s.requests[p][n].Status = sw.code
+		}
+		s.mu.Unlock()
+	}()
 
 	var wait time.Duration
 	lim := s.limits[p]
 	if lim != nil && !token {
-		now := s.now()
 		res := lim.ReserveN(now, 1)
 		if d := res.DelayFrom(now); d > 0 {
 			res.CancelAt(now)
@@ -405,6 +417,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h(s, w, r, rest, body)
+}
+
+// statusWriter remembers the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // class returns what the scenario says i is.
