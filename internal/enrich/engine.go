@@ -28,6 +28,9 @@ type Item struct {
 	// set tlp.Default for untagged input.
 	TLP     tlp.Level
 	Context map[string]string
+	// Providers, when not empty, restricts this IOC's external providers
+	// (a job's providers list), on top of Options.Only.
+	Providers []string
 }
 
 // Engine enriches IOCs. Build it with New, Start it, and Close it.
@@ -168,6 +171,9 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 
 	// External sources, in routing order.
 	for _, name := range e.route(it.IOC.Type) {
+		if len(it.Providers) > 0 && !slices.Contains(it.Providers, name) {
+			continue
+		}
 		p := &planned{name: name, src: e.sources[name]}
 		switch {
 		case p.src == nil:

@@ -285,3 +285,13 @@ func TestRunOrderedAndEmitError(t *testing.T) {
 		t.Errorf("emit error: err=%v after %d emits, want disk full after 1", err, n)
 	}
 }
+
+func TestItemProvidersRestrict(t *testing.T) {
+	a := &fake{name: "ta", answer: malicious("ta")}
+	b := &fake{name: "tb"}
+	e := newEngine(t, Options{Sources: []*Source{src("ta", false, tlp.Amber, a), src("tb", false, tlp.Amber, b)}, Only: []string{"ta", "tb"}})
+	r := e.Enrich(context.Background(), Item{IOC: public, TLP: tlp.Amber, Providers: []string{"tb"}})
+	if _, ok := statusOf(r, "ta"); ok || a.calls.Load() != 0 || b.calls.Load() != 1 {
+		t.Errorf("item restricted to tb: ta listed=%v, calls ta=%d tb=%d", ok, a.calls.Load(), b.calls.Load())
+	}
+}

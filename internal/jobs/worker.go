@@ -53,12 +53,6 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 		return q.fail(ctx, id, fmt.Errorf("corrupt job spec: %w", err))
 	}
 
-	if len(spec.Providers) > 0 {
-		// The engine is shared and restricts providers per engine only
-		// (enrich.Options.Only); a per-IOC restriction is not there yet.
-		q.log.Warn("job asks for specific providers; the shared engine uses all of them", "job", id, "providers", spec.Providers)
-	}
-
 	// Registered before the job is marked running, so a Cancel that sees
 	// the job running always finds it here (see Cancel).
 	cctx, stop := context.WithCancelCause(ctx)
@@ -226,7 +220,7 @@ func readItems(ctx context.Context, s Spec, in []byte) ([]enrich.Item, error) {
 				c["raw"] = it.Raw
 			}
 		}
-		items = append(items, enrich.Item{IOC: it.IOC, TLP: l, Context: c})
+		items = append(items, enrich.Item{IOC: it.IOC, TLP: l, Context: c, Providers: s.Providers})
 		return nil
 	})
 	return items, err
