@@ -3,6 +3,7 @@ package lists
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/iocane/iocane/internal/ioc"
@@ -52,10 +53,17 @@ func FuzzMatch(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, s := range []string{"198.51.100.7", "hxxp://a[.]corp[.]example/x", "a@b.corp.example", "http://[2001:db8:abcd::1]:80/", "::ffff:198.51.100.1"} {
+	for _, s := range []string{"198.51.100.7", "hxxp://a[.]corp[.]example/x", "a@b.corp.example", "http://[2001:db8:abcd::1]:80/", "::ffff:198.51.100.1", "HXXP://A.B", "CVE-2021-44228", "cve-2021-1", "Example.COM.", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "E3B0C44298FC1C149AFBF4C8996FB924", "a.b.", "xxxx", "hXXps://x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			if _, isIP := parseIP(v); !isIP {
+				if got, want := canonFast(v), canon(refang(v)); got != want {
+					t.Fatalf("canonFast(%q) = %q, canon(refang) = %q", v, got, want)
+				}
+			}
+		}
 		for _, typ := range ioc.Types {
 			for _, h := range m.Match(ioc.IOC{Type: typ, Value: v}) {
 				if h.List == "" || h.Entry == "" || h.Kind == "" {

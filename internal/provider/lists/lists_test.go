@@ -329,6 +329,8 @@ func TestMatchAllocatesNothingOnMiss(t *testing.T) {
 		{Type: ioc.IPv4, Value: "203.0.113.99"},
 		{Type: ioc.Domain, Value: "www.unlisted.example"},
 		{Type: ioc.SHA256, Value: "0000000000000000000000000000000000000000000000000000000000000000"},
+		{Type: ioc.URL, Value: "https://www.unlisted.example/a/b?c=d"},
+		{Type: ioc.Email, Value: "someone@unlisted.example"},
 	}
 	for _, i := range misses {
 		if n := testing.AllocsPerRun(100, func() { _ = m.Match(i) }); n != 0 {

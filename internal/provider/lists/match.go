@@ -25,14 +25,17 @@ func (m *Matcher) Match(i ioc.IOC) []Hit {
 		}
 		return dedupe(hits)
 	}
-	v := refang(raw)
-	if v != raw {
-		v = canon(v)
-	} else {
-		v = canonNotIP(v)
+	if raw == "" {
+		return nil
 	}
+	v := canonFast(raw)
 	if v == "" {
 		return nil
+	}
+	if v != raw {
+		if a, ok := parseIP(v); ok { // a defanged address: "192.0.2[.]1"
+			return m.Match(ioc.IOC{Type: i.Type, Value: a.String()})
+		}
 	}
 	hits = m.matchString(hits, bit, v, false)
 	if strings.Contains(v, "://") || strings.Contains(v, "@") {
@@ -80,7 +83,11 @@ func (m *Matcher) matchString(hits []Hit, bit uint32, v string, viaHost bool) []
 	if len(m.exact) == 0 {
 		return hits
 	}
-	if r, ok := m.exact[m.key(v)]; ok {
+	k := m.key(v)
+	if !m.exactF.mayHave(k.filterHash()) {
+		return hits
+	}
+	if r, ok := m.exact[k]; ok {
 		hits = m.appendRef(hits, bit, r, v, KindString, viaHost)
 	}
 	return hits
@@ -97,8 +104,10 @@ func (m *Matcher) matchSuffix(hits []Hit, bit uint32, d string, viaHost bool) []
 		if dot < 0 && !m.tldSuffix && s != d {
 			break // no single-label suffix is loaded
 		}
-		if r, ok := m.suffix[m.key(s)]; ok {
-			hits = m.appendRef(hits, bit, r, s, KindHostname, viaHost)
+		if k := m.key(s); m.suffixF.mayHave(k.filterHash()) {
+			if r, ok := m.suffix[k]; ok {
+				hits = m.appendRef(hits, bit, r, s, KindHostname, viaHost)
+			}
 		}
 		if dot < 0 {
 			break
@@ -113,9 +122,13 @@ func (m *Matcher) matchIP(hits []Hit, bit uint32, a netip.Addr, viaHost bool) []
 	var r ref
 	var ok bool
 	if a.Is4() {
-		r, ok = m.ips4[toU128(a).lo32()]
+		if x := toU128(a).lo32(); m.ips4F.mayHave(ip4Hash(x)) {
+			r, ok = m.ips4[x]
+		}
 	} else {
-		r, ok = m.ips6[toU128(a)]
+		if x := toU128(a); m.ips6F.mayHave(x.filterHash()) {
+			r, ok = m.ips6[x]
+		}
 	}
 	if ok {
 		hits = m.appendRef(hits, bit, r, a.String(), KindString, viaHost)

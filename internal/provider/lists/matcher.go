@@ -82,6 +82,8 @@ type Matcher struct {
 	ips4   map[uint32]ref
 	ips6   map[u128]ref
 	suffix map[key128]ref
+	// Bloom filters in front of the four maps (see filter).
+	exactF, suffixF, ips4F, ips6F filter
 	// tldSuffix is true when a suffix has a single label ("com"), so that
 	// a dotless value is worth a suffix look-up.
 	tldSuffix bool
@@ -272,8 +274,22 @@ func (m *Matcher) addPrefix(id uint16, p netip.Prefix) string {
 	return p.String()
 }
 
-// finish builds the CIDR interval tables.
+// finish builds the CIDR interval tables and the maps' filters.
 func (m *Matcher) finish() error {
+	m.exactF, m.suffixF = newFilter(len(m.exact)), newFilter(len(m.suffix))
+	m.ips4F, m.ips6F = newFilter(len(m.ips4)), newFilter(len(m.ips6))
+	for k := range m.exact {
+		m.exactF.add(k.filterHash())
+	}
+	for k := range m.suffix {
+		m.suffixF.add(k.filterHash())
+	}
+	for k := range m.ips4 {
+		m.ips4F.add(ip4Hash(k))
+	}
+	for k := range m.ips6 {
+		m.ips6F.add(k.filterHash())
+	}
 	m.cidr4.build(u128{0, 1<<32 - 1})
 	m.cidr6.build(u128{^uint64(0), ^uint64(0)})
 	return nil
@@ -306,6 +322,16 @@ func compileRegex(s string) (*regexp.Regexp, error) {
 
 // typeBit is the bit of ioc type t in a list's type set.
 func typeBit(t ioc.Type) uint32 {
+	switch t { // the common types without a loop; the order of ioc.Types
+	case ioc.IPv4:
+		return 1 << 0
+	case ioc.IPv6:
+		return 1 << 1
+	case ioc.Domain:
+		return 1 << 2
+	case ioc.URL:
+		return 1 << 3
+	}
 	for i, k := range ioc.Types {
 		if k == t {
 			return 1 << i

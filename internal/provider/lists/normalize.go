@@ -43,6 +43,58 @@ func canon(s string) string {
 	return canonNotIP(s)
 }
 
+// canonFast is canon for a trimmed s already known not to be an IP address,
+// in one pass over s for the common cases (a lower-case hash or domain comes
+// back as it is, without allocating); defanged text takes the slow path.
+func canonFast(s string) string {
+	var upper, nonHex, slash, xx bool
+	var prev byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		case 'A' <= c && c <= 'F':
+			upper = true
+		case c == '[' || c == '(' || c == '{' || c >= 0x80:
+			return canon(refang(s)) // defanged, or not ASCII (Unicode case rules)
+		case c == '/':
+			slash, nonHex = true, true
+		case 'G' <= c && c <= 'Z':
+			upper, nonHex = true, true
+			xx = xx || (c == 'X' && (prev == 'x' || prev == 'X'))
+		default:
+			nonHex = true
+			xx = xx || (c == 'x' && (prev == 'x' || prev == 'X'))
+		}
+		prev = c
+	}
+	switch {
+	case xx:
+		if r := refang(s); r != s {
+			return canon(r)
+		}
+	case !nonHex:
+		if upper && isHex(s) {
+			return strings.ToLower(s)
+		}
+		if isHex(s) {
+			return s
+		}
+	}
+	if slash {
+		if i := strings.Index(s, "://"); i > 0 {
+			if !upper && !hostEndsInDot(s[i+3:]) {
+				return s // already canonical: no copy
+			}
+			return canonURL(s, i)
+		}
+	}
+	if !upper && s[len(s)-1] != '.' && (len(s) < 4 || s[0] != 'c' || s[1] != 'v' || s[2] != 'e' || s[3] != '-') {
+		return s
+	}
+	return canonNotIP(s)
+}
+
 // canonNotIP is canon for a trimmed s already known not to be an IP address.
 func canonNotIP(s string) string {
 	if i := strings.Index(s, "://"); i > 0 {
@@ -105,6 +157,15 @@ func canonURL(s string, i int) string {
 	host := strings.ToLower(rest[:end])
 	host = strings.TrimSuffix(host, ".")
 	return strings.ToLower(s[:i]) + "://" + host + rest[end:]
+}
+
+// hostEndsInDot reports whether the authority at the start of rest ends in '.'.
+func hostEndsInDot(rest string) bool {
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	return end > 0 && rest[end-1] == '.'
 }
 
 // hostOf returns the host of a URL or an e-mail address, canonical, or "".
