@@ -18,12 +18,19 @@ var chunkSize = 1 << 20
 // candidate longer than MaxToken. Offsets are relative to the start of r.
 func ExtractReader(r io.Reader, emit func(Match)) error {
 	var s scanner
-	buf := make([]byte, 0, chunkSize)
+	// The buffer starts small, so that the many small inputs (one alert,
+	// one e-mail) cost little, and grows to chunkSize.
+	buf := make([]byte, 0, min(chunkSize, 64<<10))
 	var base int64
 	skipping := false
 	eof := false
 	for {
-		for !eof && len(buf) < cap(buf) {
+		for !eof && len(buf) < chunkSize {
+			if len(buf) == cap(buf) {
+				nb := make([]byte, len(buf), min(2*cap(buf), chunkSize))
+				copy(nb, buf)
+				buf = nb
+			}
 			n, err := r.Read(buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
 			if err == io.EOF {

@@ -30,11 +30,11 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-// TestExtractReaderBoundedMemory streams 64 MB single lines (one giant
+// TestExtractReaderBoundedMemory streams 24 MB single lines (one giant
 // token; words with IOCs but no newline) and checks the heap stays small.
 func TestExtractReaderBoundedMemory(t *testing.T) {
 	if testing.Short() {
-		t.Skip("streams 128 MB")
+		t.Skip("streams 72 MB")
 	}
 	for _, tc := range []struct {
 		name, pattern string
@@ -50,7 +50,7 @@ func TestExtractReaderBoundedMemory(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			n := 0
 			var peak uint64
-			err := ExtractReader(&repeatReader{pattern: tc.pattern, n: 64 << 20}, func(m Match) {
+			err := ExtractReader(&repeatReader{pattern: tc.pattern, n: 24 << 20}, func(m Match) {
 				n++
 				if n%100000 == 0 {
 					var ms runtime.MemStats

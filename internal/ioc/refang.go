@@ -214,6 +214,11 @@ func Refang(s string) string {
 			out = append(out, b[last:st]...)
 			out = append(out, sch...)
 			last = i
+			// The rest of the URL is kept as it is, as Extract keeps it:
+			// a scheme nested in its query is not rewritten.
+			for i+1 < len(b) && (b[i+1] >= 0x80 || class[b[i+1]]&cURL != 0) {
+				i++
+			}
 		case b[i] == ' ' && i+3 < len(b) && (b[i+1]|0x20) == 'a' && (b[i+2]|0x20) == 't' && b[i+3] == ' ':
 			ls := localStart(b, i)
 			if ls < last || ls == i {
