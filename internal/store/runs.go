@@ -22,6 +22,17 @@ type RunStats struct {
 	IOCs map[string]map[result.Verdict]int64
 	// Sources aggregates provider outcomes.
 	Sources []SourceStats
+	// HTTP counts what the HTTP layer did per provider (every attempt,
+	// 429 answers, retries); empty when the run did not observe it.
+	HTTP []HTTPStats
+}
+
+// HTTPStats counts one provider's HTTP activity in a run.
+type HTTPStats struct {
+	Provider string
+	Requests int64 // attempts actually sent, retries included
+	HTTP429  int64 // 429 answers and requests the quota refused
+	Retries  int64
 }
 
 // SourceStats aggregates one provider × status × cached cell.
@@ -70,6 +81,13 @@ func (db *DB) RecordRun(ctx context.Context, r RunStats) (int64, error) {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO run_sources (run_id, provider, status, cached, count, latency_ms, lat_hist) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			id, s.Provider, s.Status, s.Cached, s.Count, s.LatencyMS, string(hist)); err != nil {
+			return 0, fmt.Errorf("store: record run: %w", err)
+		}
+	}
+	for _, h := range r.HTTP {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO run_http (run_id, provider, requests, http_429, retries) VALUES (?, ?, ?, ?, ?)`,
+			id, h.Provider, h.Requests, h.HTTP429, h.Retries); err != nil {
 			return 0, fmt.Errorf("store: record run: %w", err)
 		}
 	}

@@ -81,6 +81,29 @@ func (db *DB) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 	}
 
 	rows, err = db.sql.QueryContext(ctx,
+		`SELECT run_id, provider, requests, http_429, retries FROM run_http WHERE `+inRange+` ORDER BY run_id, provider`, f, t)
+	if err != nil {
+		return nil, fmt.Errorf("store: run http: %w", err)
+	}
+	for rows.Next() {
+		var (
+			id int64
+			h  HTTPStats
+		)
+		if err := rows.Scan(&id, &h.Provider, &h.Requests, &h.HTTP429, &h.Retries); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: run http: %w", err)
+		}
+		if i, ok := index[id]; ok {
+			runs[i].HTTP = append(runs[i].HTTP, h)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: run http: %w", err)
+	}
+
+	rows, err = db.sql.QueryContext(ctx,
 		`SELECT run_id, provider, status, cached, count, latency_ms, lat_hist FROM run_sources WHERE `+inRange+
 			` ORDER BY run_id, provider, status, cached`, f, t)
 	if err != nil {

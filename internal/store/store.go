@@ -89,6 +89,15 @@ var migrations = []string{
 		enriched_at INTEGER NOT NULL,
 		PRIMARY KEY (type, value)
 	) WITHOUT ROWID;`,
+	// 2: what the HTTP layer saw per provider in a run (429s, retries).
+	`CREATE TABLE run_http (
+		run_id   INTEGER NOT NULL,
+		provider TEXT NOT NULL,
+		requests INTEGER NOT NULL,
+		http_429 INTEGER NOT NULL,
+		retries  INTEGER NOT NULL,
+		PRIMARY KEY (run_id, provider)
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the store at path and applies migrations.
