@@ -17,6 +17,8 @@
 //   - CIDR tables: the networks cut the address space into sorted intervals,
 //     each naming its innermost network; one binary search finds them all,
 //     IPv4 and IPv6 alike (see cidrTable);
+//   - a one-hash Bloom filter (16 bits an entry) before each large map, so
+//     that the many probes that miss stay in cache (see filter);
 //   - substrings and regular expressions: a scan over every entry. Its cost
 //     grows with the number of such entries (about 10-20 ns per entry per
 //     look-up), which suits the few hundred entries the MISP warninglists

@@ -338,3 +338,23 @@ func TestMatchAllocatesNothingOnMiss(t *testing.T) {
 		}
 	}
 }
+
+func TestEntriesInIOCForm(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "intl.txt")
+	if err := os.WriteFile(p, []byte("bücher.example.de\n*.münchen.de\nHTTP://Example.COM\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load([]Source{{Path: p}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{"bücher.example.de", "www.münchen.de", "http://example.com"} {
+		i, err := ioc.Parse(raw)
+		if err != nil {
+			t.Fatalf("ioc.Parse(%q): %v", raw, err)
+		}
+		if len(m.Match(i)) != 1 {
+			t.Errorf("Match(%v) (from %q) found nothing", i, raw)
+		}
+	}
+}

@@ -227,6 +227,9 @@ func (m *Matcher) add(id uint16, k Kind, raw string) (string, error) {
 			return m.addIP(id, a), nil
 		}
 	}
+	if k != KindCIDR {
+		v = viaIOC(v)
+	}
 	switch {
 	case k == KindCIDR:
 		return "", errNotCIDR
@@ -293,6 +296,39 @@ func (m *Matcher) finish() error {
 	m.cidr4.build(u128{0, 1<<32 - 1})
 	m.cidr6.build(u128{^uint64(0), ^uint64(0)})
 	return nil
+}
+
+// viaIOC brings a URL, or a domain or e-mail address with non-ASCII letters,
+// to package ioc's canonical form (punycode hosts, ioc's URL rules), which is
+// the form the engine's IOCs arrive in. ASCII domains, hashes and the rest
+// are already in it after canon. A value ioc rejects (an internal TLD, say)
+// is kept as canon made it.
+func viaIOC(v string) string {
+	t := ioc.Type("")
+	switch {
+	case strings.Contains(v, "://"):
+		t = ioc.URL
+	case !isASCII(v):
+		t = ioc.Domain
+		if strings.Contains(v, "@") {
+			t = ioc.Email
+		}
+	default:
+		return v
+	}
+	if n, err := ioc.Normalize(t, v); err == nil && n != "" {
+		return canon(n)
+	}
+	return v
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // compileRegex accepts an RE2 pattern, written bare or PCRE-style between
