@@ -116,7 +116,7 @@ func BuildSources(c *config.Config, o BuildOptions) (*Built, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", spec.Name, err))
 			continue
 		}
-		b.Sources = append(b.Sources, &Source{Spec: spec, Provider: p, MaxTLP: pc.MaxTLP, Rate: rate})
+		b.Sources = append(b.Sources, &Source{Spec: spec, Provider: p, MaxTLP: pc.MaxTLP, Rate: rate, Logger: cfg.Logger})
 	}
 	return b, errors.Join(errs...)
 }

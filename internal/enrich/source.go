@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,9 @@ type Source struct {
 	Workers int
 	// Rate is the configured request rate, used to size the pool.
 	Rate ratelimit.Rate
+	// Logger, when set, gets a debug line per look-up (never a credential:
+	// reasons are scrubbed, see provider.Scrub).
+	Logger *slog.Logger
 
 	queue  chan *task
 	mu     sync.Mutex
@@ -156,6 +160,9 @@ func (s *Source) call(ctx context.Context, i ioc.IOC) provider.Finding {
 	}
 	f.Provider = s.Spec.Name
 	f.Latency = time.Since(start)
+	if s.Logger != nil {
+		s.Logger.Debug("lookup", "provider", f.Provider, "ioc", i.String(), "status", f.Status, "reason", f.Reason, "latency", f.Latency)
+	}
 	return f
 }
 
