@@ -71,12 +71,12 @@ timed() {
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	/usr/bin/time -v -o "$OUT/$name.time" taskset -c 0 "$@" >"$OUT/$name.jsonl" 2>"$OUT/$name.err" ||
 		{ cat "$OUT/$name.err" >&2; die "$name failed"; }
-	awk -v name="$name" -v bytes="$BYTES" -v load="$load" -F': ' '
+	awk -v name="$name" -v bytes="$BYTES" -v la="$load" -F': ' '
 		/User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {rss=$2}
 		/Elapsed \(wall clock\)/ {n=split($2, p, ":"); e=0; for (i=1; i<=n; i++) e=e*60+p[i]}
 		END {
 			printf "%-14s %9.3f s wall %8.2f MB/s | %7.2f s cpu (user %.2f + sys %.2f) %8.2f MB/cpu-s | peak RSS %7.1f MB | load before %s\n",
-				name, e, bytes/1e6/e, u+s, u, s, bytes/1e6/(u+s), rss/1024, load
+				name, e, bytes/1e6/e, u+s, u, s, bytes/1e6/(u+s), rss/1024, la
 		}' "$OUT/$name.time"
 }
 
