@@ -1,0 +1,112 @@
+package notify
+
+import (
+	"container/list"
+	"time"
+)
+
+// seen is a bounded LRU of alert keys with a TTL: the alerts a channel has
+// notified (or holds for a digest). It is not safe for concurrent use; the
+// notifier's mutex guards it.
+type seen struct {
+	max int
+	ttl time.Duration
+	ll  *list.List // front = most recent; values are *seenEntry
+	m   map[string]*list.Element
+}
+
+type seenEntry struct {
+	key string
+	at  time.Time
+}
+
+func newSeen(max int, ttl time.Duration) *seen {
+	return &seen{max: max, ttl: ttl, ll: list.New(), m: make(map[string]*list.Element)}
+}
+
+// has reports whether key was added less than ttl before now.
+func (s *seen) has(key string, now time.Time) bool {
+	el, ok := s.m[key]
+	if !ok {
+		return false
+	}
+	if now.Sub(el.Value.(*seenEntry).at) >= s.ttl {
+		s.ll.Remove(el)
+		delete(s.m, key)
+		return false
+	}
+	s.ll.MoveToFront(el)
+	return true
+}
+
+// add remembers key from now, evicting the least recently used keys over
+// the bound.
+func (s *seen) add(key string, now time.Time) {
+	if el, ok := s.m[key]; ok {
+		el.Value.(*seenEntry).at = now
+		s.ll.MoveToFront(el)
+		return
+	}
+	s.m[key] = s.ll.PushFront(&seenEntry{key: key, at: now})
+	for s.ll.Len() > s.max {
+		old := s.ll.Back()
+		s.ll.Remove(old)
+		delete(s.m, old.Value.(*seenEntry).key)
+	}
+}
+
+// remove forgets key (a send that failed, so a retry may try again).
+func (s *seen) remove(key string) {
+	if el, ok := s.m[key]; ok {
+		s.ll.Remove(el)
+		delete(s.m, key)
+	}
+}
+
+func (s *seen) len() int { return s.ll.Len() }
+
+// window is a sliding-window limit: at most n sends in any span of per.
+// Not safe for concurrent use.
+type window struct {
+	n    int
+	per  time.Duration
+	sent []time.Time // oldest first, at most n
+}
+
+// take records a send at now and reports true when the window allows it.
+func (w *window) take(now time.Time) bool {
+	if w.n <= 0 || w.per <= 0 {
+		return true
+	}
+	w.prune(now)
+	if len(w.sent) >= w.n {
+		return false
+	}
+	w.sent = append(w.sent, now)
+	return true
+}
+
+// available is the number of sends allowed at now.
+func (w *window) available(now time.Time) int {
+	if w.n <= 0 || w.per <= 0 {
+		return int(^uint(0) >> 1)
+	}
+	w.prune(now)
+	return w.n - len(w.sent)
+}
+
+// next is when the next send will be allowed (now when one is).
+func (w *window) next(now time.Time) time.Time {
+	if w.available(now) > 0 {
+		return now
+	}
+	return w.sent[0].Add(w.per)
+}
+
+func (w *window) prune(now time.Time) {
+	i := 0
+	for i < len(w.sent) && now.Sub(w.sent[i]) >= w.per {
+		i++
+	}
+	w.sent = append(w.sent[:0], w.sent[i:]...)
+}

@@ -1,0 +1,217 @@
+package notify
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/iocane/iocane/internal/integrations"
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/result"
+)
+
+// Message is what one notification says about one alert, before a channel
+// renders it.
+type Message struct {
+	Alert Alert
+	// IOCs are the IOCs matched by the channel's rules, worst first, at
+	// most Config.MaxIOCs of them.
+	IOCs []Item
+	// More counts matched IOCs left out of IOCs.
+	More int
+	// Link is where the full result can be read.
+	Link string
+}
+
+// Alert identifies the alert a message is about.
+type Alert struct {
+	// Key identifies the alert for deduplication: "system:id", or
+	// "job:<id>" when the job came from no alert.
+	Key    string `json:"key"`
+	System string `json:"system,omitempty"`
+	ID     string `json:"id,omitempty"`
+	// Name is the search, rule or alert title (AlertRef.Extra
+	// search_name, rule_name or title).
+	Name   string `json:"name,omitempty"`
+	Link   string `json:"link,omitempty"`
+	JobID  string `json:"job_id"`
+	Source string `json:"source,omitempty"`
+}
+
+// Title is a one-line name for the alert.
+func (a Alert) Title() string {
+	var b strings.Builder
+	if a.Name != "" {
+		b.WriteString(a.Name)
+		b.WriteString(" ")
+	}
+	switch {
+	case a.System != "" && a.ID != "":
+		b.WriteString("(" + a.System + " " + a.ID + ")")
+	case a.ID != "":
+		b.WriteString("(alert " + a.ID + ")")
+	default:
+		b.WriteString("(job " + a.JobID + ")")
+	}
+	return b.String()
+}
+
+// Item is one IOC in a message.
+type Item struct {
+	Type    ioc.Type       `json:"type"`
+	Value   string         `json:"value"`
+	Verdict result.Verdict `json:"verdict"`
+	Score   int            `json:"score"`
+	// Reasons are the first three of the result's reasons (the scorer
+	// orders them by weight).
+	Reasons []string `json:"reasons,omitempty"`
+	// Links are the providers' permalinks for the IOC.
+	Links []Permalink `json:"links,omitempty"`
+}
+
+// Permalink is one provider's page about an IOC.
+type Permalink struct {
+	Provider string `json:"provider"`
+	URL      string `json:"url"`
+}
+
+// Digest lists alerts held back by the rate limit.
+type Digest struct {
+	Entries []Entry
+	// Part and Parts number a digest split over several messages (1-based).
+	Part, Parts int
+	// Held is the number of alerts in the whole digest (every part).
+	Held int
+}
+
+// Entry is one held alert in a digest.
+type Entry struct {
+	Alert Alert          `json:"alert"`
+	Worst result.Verdict `json:"verdict"`
+	Score int            `json:"score"` // the highest score
+	Count int            `json:"iocs"`  // IOCs matched
+	// Top is the worst IOC, for a glance.
+	Top  Item      `json:"top"`
+	Link string    `json:"link,omitempty"`
+	At   time.Time `json:"held_at"`
+}
+
+// verdictRank orders verdicts for "at or above": malicious > suspicious >
+// unknown > benign.
+var verdictRank = map[result.Verdict]int{result.Benign: 0, result.Unknown: 1, result.Suspicious: 2, result.Malicious: 3}
+
+func atLeast(v, min result.Verdict) bool {
+	r, ok := verdictRank[v]
+	return ok && r >= verdictRank[min]
+}
+
+// alertOf describes d's alert.
+func alertOf(d integrations.Delivery) Alert {
+	a := Alert{JobID: d.Job.ID, Source: d.Job.Source}
+	if ref := d.Job.Alert; ref != nil {
+		a.System, a.ID, a.Link = ref.System, ref.ID, ref.Link
+		for _, k := range []string{"search_name", "rule_name", "title", "name"} {
+			if v := ref.Extra[k]; v != "" {
+				a.Name = v
+				break
+			}
+		}
+	}
+	if a.ID != "" {
+		sys := a.System
+		if sys == "" {
+			sys = a.Source
+		}
+		a.Key = sys + ":" + a.ID
+	} else {
+		a.Key = "job:" + d.Job.ID
+	}
+	return a
+}
+
+// matches reports whether r selects res for a delivery from alert a.
+func (r Rule) matches(a Alert, res result.Result) bool {
+	if !atLeast(res.Verdict, r.MinVerdict) {
+		return false
+	}
+	if len(r.Types) > 0 && !slices.Contains(r.Types, res.IOC.Type) {
+		return false
+	}
+	if len(r.Sources) > 0 && !slices.Contains(r.Sources, strings.ToLower(a.System)) && !slices.Contains(r.Sources, strings.ToLower(a.Source)) {
+		return false
+	}
+	return true
+}
+
+// build makes the message for d under rules, or reports false when no rule
+// selects any of its IOCs.
+func build(d integrations.Delivery, rules []Rule, maxIOCs int) (Message, bool) {
+	a := alertOf(d)
+	var picked []result.Result
+	for _, res := range d.Results {
+		for _, r := range rules {
+			if r.matches(a, res) {
+				picked = append(picked, res)
+				break
+			}
+		}
+	}
+	if len(picked) == 0 {
+		return Message{}, false
+	}
+	slices.SortStableFunc(picked, func(x, y result.Result) int {
+		if d := verdictRank[y.Verdict] - verdictRank[x.Verdict]; d != 0 {
+			return d
+		}
+		return y.Score - x.Score
+	})
+	m := Message{Alert: a, Link: d.Link}
+	if maxIOCs > 0 && len(picked) > maxIOCs {
+		m.More = len(picked) - maxIOCs
+		picked = picked[:maxIOCs]
+	}
+	for _, res := range picked {
+		m.IOCs = append(m.IOCs, itemOf(res))
+	}
+	return m, true
+}
+
+func itemOf(res result.Result) Item {
+	it := Item{Type: res.IOC.Type, Value: res.IOC.Value, Verdict: res.Verdict, Score: res.Score}
+	it.Reasons = res.Reasons[:min(3, len(res.Reasons))]
+	for _, s := range res.Sources {
+		if s.Link != "" && (strings.HasPrefix(s.Link, "https://") || strings.HasPrefix(s.Link, "http://")) {
+			it.Links = append(it.Links, Permalink{Provider: s.Provider, URL: s.Link})
+		}
+	}
+	return it
+}
+
+func entryOf(m Message, at time.Time) Entry {
+	e := Entry{Alert: m.Alert, Count: len(m.IOCs) + m.More, Link: m.Link, At: at}
+	if len(m.IOCs) > 0 {
+		e.Top, e.Worst, e.Score = m.IOCs[0], m.IOCs[0].Verdict, m.IOCs[0].Score
+	}
+	return e
+}
+
+// Defang makes an IOC value safe to show: no chat client or mail reader
+// turns "hxxps://evil[.]example/x" into a link.
+func Defang(t ioc.Type, v string) string {
+	switch t {
+	case ioc.URL, ioc.Domain, ioc.Email, ioc.IPv4:
+		v = strings.ReplaceAll(v, ".", "[.]")
+		if t == ioc.URL {
+			if rest, ok := strings.CutPrefix(v, "http"); ok {
+				v = "hxxp" + rest
+			}
+			v = strings.Replace(v, "://", "[://]", 1)
+		}
+		if t == ioc.Email {
+			v = strings.Replace(v, "@", "[@]", 1)
+		}
+	case ioc.IPv6:
+		v = strings.ReplaceAll(v, ":", "[:]")
+	}
+	return v
+}

@@ -1,0 +1,225 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/iocane/iocane/internal/integrations"
+	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/ratelimit"
+)
+
+// transport renders and sends for one channel.
+type transport interface {
+	send(ctx context.Context, m Message) error
+	sendDigest(ctx context.Context, d Digest) error
+}
+
+// Notifier is one channel: it applies the channel's rules, deduplicates,
+// rate-limits and batches the excess into digests. It is an
+// integrations.Sink and safe for concurrent use.
+type Notifier struct {
+	name       string
+	channel    string
+	rules      []Rule
+	maxIOCs    int
+	digestSize int
+	t          transport
+	now        func() time.Time
+	log        *slog.Logger
+	secrets    []provider.Secret
+
+	mu       sync.Mutex
+	seen     *seen
+	win      window
+	held     []Entry
+	flushing bool
+	wake     chan struct{}
+}
+
+var _ integrations.Sink = (*Notifier)(nil)
+
+// RetryDelay is how long Run waits before trying a failed digest again.
+var RetryDelay = 30 * time.Second
+
+func newNotifier(name, channel string, c Config, rate ratelimit.Rate, t transport, o Options, secrets ...provider.Secret) *Notifier {
+	n := &Notifier{name: name, channel: channel, maxIOCs: c.MaxIOCs, digestSize: c.DigestSize, t: t,
+		now: o.Now, log: o.Logger.With("sink", name), secrets: secrets,
+		seen: newSeen(c.DedupeSize, c.DedupeTTL), win: window{n: rate.N, per: rate.Per}, wake: make(chan struct{}, 1)}
+	for _, r := range c.Rules {
+		if r.Channel == channel {
+			n.rules = append(n.rules, r)
+		}
+	}
+	return n
+}
+
+// Name is the sink name: slack, teams, email, or notify_webhook (the
+// generic write-back sink is "webhook").
+func (n *Notifier) Name() string { return n.name }
+
+// Channel is the channel name rules use: slack, teams, email or webhook.
+func (n *Notifier) Channel() string { return n.channel }
+
+// Applies reports whether one of the channel's rules selects an IOC of d.
+func (n *Notifier) Applies(d integrations.Delivery) bool {
+	_, ok := build(d, n.rules, 1)
+	return ok
+}
+
+// Deliver notifies d's alert once: a message when the rate allows, else a
+// place in the next digest. A delivery whose alert was already notified, or
+// is held, sends nothing and returns nil. A failed send forgets the alert,
+// so the Dispatcher's retry tries again.
+func (n *Notifier) Deliver(ctx context.Context, d integrations.Delivery) error {
+	m, ok := build(d, n.rules, n.maxIOCs)
+	if !ok {
+		return nil
+	}
+	key := m.Alert.Key
+	n.mu.Lock()
+	now := n.now()
+	if n.seen.has(key, now) {
+		n.mu.Unlock()
+		n.log.Debug("notify: already notified", "alert", key, "job", m.Alert.JobID)
+		return nil
+	}
+	n.seen.add(key, now)
+	if len(n.held) > 0 || n.flushing || !n.win.take(now) {
+		n.held = append(n.held, entryOf(m, now))
+		held := len(n.held)
+		n.mu.Unlock()
+		n.log.Info("notify: rate limit reached, alert held for the digest", "alert", key, "job", m.Alert.JobID, "held", held)
+		n.poke()
+		if err := n.Flush(ctx); err != nil {
+			n.log.Warn("notify: digest not sent yet", "error", err)
+		}
+		return nil
+	}
+	n.mu.Unlock()
+	if err := n.t.send(ctx, m); err != nil {
+		n.mu.Lock()
+		n.seen.remove(key)
+		n.mu.Unlock()
+		return fmt.Errorf("%s: %w", n.name, scrubErr(err, n.secrets...))
+	}
+	n.log.Info("notify: sent", "alert", key, "job", m.Alert.JobID, "iocs", len(m.IOCs)+m.More)
+	return nil
+}
+
+// Held is the number of alerts waiting for a digest.
+func (n *Notifier) Held() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.held)
+}
+
+// Flush sends held alerts as digests, as many parts as the rate allows now.
+func (n *Notifier) Flush(ctx context.Context) error { return n.flush(ctx, false) }
+
+// Close sends every held alert, ignoring the rate limit (shutdown), and
+// reports the alerts it could not send.
+func (n *Notifier) Close(ctx context.Context) error {
+	err := n.flush(ctx, true)
+	if left := n.Held(); left > 0 {
+		return fmt.Errorf("%s: %d held alerts not sent: %w", n.name, left, err)
+	}
+	return err
+}
+
+func (n *Notifier) flush(ctx context.Context, force bool) error {
+	n.mu.Lock()
+	if n.flushing {
+		n.mu.Unlock()
+		return nil
+	}
+	n.flushing = true
+	defer func() {
+		n.mu.Lock()
+		n.flushing = false
+		n.mu.Unlock()
+	}()
+	for {
+		// n.mu is held here.
+		total := len(n.held)
+		if total == 0 {
+			n.mu.Unlock()
+			return nil
+		}
+		parts := (total + n.digestSize - 1) / n.digestSize
+		now := n.now()
+		k := parts
+		if !force {
+			k = min(parts, n.win.available(now))
+		}
+		if k <= 0 {
+			n.mu.Unlock()
+			return nil
+		}
+		for range k {
+			n.win.take(now)
+		}
+		take := min(total, k*n.digestSize)
+		batch := append([]Entry(nil), n.held[:take]...)
+		n.held = append([]Entry(nil), n.held[take:]...)
+		n.mu.Unlock()
+
+		for i := 0; i < k; i++ {
+			lo, hi := i*n.digestSize, min((i+1)*n.digestSize, len(batch))
+			d := Digest{Entries: batch[lo:hi], Part: i + 1, Parts: parts, Held: total}
+			if err := n.t.sendDigest(ctx, d); err != nil {
+				n.mu.Lock()
+				n.held = append(append([]Entry(nil), batch[lo:]...), n.held...)
+				n.mu.Unlock()
+				return fmt.Errorf("%s: digest: %w", n.name, scrubErr(err, n.secrets...))
+			}
+			n.log.Info("notify: digest sent", "alerts", hi-lo, "part", i+1, "parts", parts)
+		}
+		n.mu.Lock()
+	}
+}
+
+// poke wakes Run.
+func (n *Notifier) poke() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends held digests when the rate window allows, until ctx ends.
+func (n *Notifier) Run(ctx context.Context) {
+	for {
+		n.mu.Lock()
+		wait := time.Hour
+		if len(n.held) > 0 {
+			now := n.now()
+			wait = max(n.win.next(now).Sub(now), time.Millisecond)
+		}
+		n.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-n.wake:
+			t.Stop()
+			continue
+		case <-t.C:
+		}
+		if err := n.Flush(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			n.log.Warn("notify: digest not sent, will retry", "error", err, "in", RetryDelay)
+			t := time.NewTimer(RetryDelay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}
+}

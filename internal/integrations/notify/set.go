@@ -1,0 +1,108 @@
+package notify
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/iocane/iocane/internal/integrations"
+)
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	// Client posts to the webhooks. Default: a client with a 30 s timeout.
+	Client *http.Client
+	// Logger receives one line per message, held alert and digest; it never
+	// sees a secret. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock for the rate limit and deduplication. Default
+	// time.Now.
+	Now func() time.Time
+	// SMTPTLS replaces the TLS configuration for STARTTLS (e.g. RootCAs for
+	// a relay with a private CA). Default: system roots, the configured
+	// host as server name, TLS 1.2 or later.
+	SMTPTLS *tls.Config
+}
+
+// Set is every configured notification channel.
+type Set struct {
+	notifiers []*Notifier
+}
+
+// New builds a Notifier for each configured channel. It validates and does
+// no I/O.
+func New(c Config, o Options) (*Set, error) {
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if c.DigestSize <= 0 {
+		c.DigestSize = DefaultDigestSize
+	}
+	if c.DedupeSize <= 0 {
+		c.DedupeSize = DefaultDedupeSize
+	}
+	if c.DedupeTTL <= 0 {
+		c.DedupeTTL = DefaultDedupeTTL
+	}
+	s := &Set{}
+	if w := c.Slack; w != nil {
+		p := poster{client: o.Client, url: w.URL, now: o.Now}
+		s.notifiers = append(s.notifiers, newNotifier(Slack, Slack, c, w.Rate, slackTransport{p}, o, w.URL))
+	}
+	if w := c.Teams; w != nil {
+		p := poster{client: o.Client, url: w.URL, now: o.Now}
+		s.notifiers = append(s.notifiers, newNotifier(Teams, Teams, c, w.Rate, teamsTransport{p}, o, w.URL))
+	}
+	if e := c.Email; e != nil {
+		t, err := newEmailTransport(*e, o)
+		if err != nil {
+			return nil, err
+		}
+		s.notifiers = append(s.notifiers, newNotifier(Email, Email, c, e.Rate, t, o, e.Password))
+	}
+	if w := c.Webhook; w != nil {
+		p := poster{client: o.Client, url: w.URL, sign: w.Secret, now: o.Now}
+		s.notifiers = append(s.notifiers, newNotifier("notify_webhook", Webhook, c, w.Rate, webhookTransport{p}, o, w.URL, w.Secret))
+	}
+	return s, nil
+}
+
+// Notifiers returns the channels, in the order slack, teams, email, webhook.
+func (s *Set) Notifiers() []*Notifier { return s.notifiers }
+
+// Sinks returns the channels as integrations.Sinks for the Dispatcher.
+func (s *Set) Sinks() []integrations.Sink {
+	out := make([]integrations.Sink, len(s.notifiers))
+	for i, n := range s.notifiers {
+		out[i] = n
+	}
+	return out
+}
+
+// Run sends held digests as each channel's rate allows, until ctx ends.
+func (s *Set) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, n := range s.notifiers {
+		wg.Go(func() { n.Run(ctx) })
+	}
+	wg.Wait()
+}
+
+// Close sends every held digest, ignoring the rate limit.
+func (s *Set) Close(ctx context.Context) error {
+	var errs []error
+	for _, n := range s.notifiers {
+		errs = append(errs, n.Close(ctx))
+	}
+	return errors.Join(errs...)
+}

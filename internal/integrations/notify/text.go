@@ -1,0 +1,63 @@
+package notify
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/iocane/iocane/internal/result"
+)
+
+// Texts shared by every channel.
+
+// headline is a message's one-line title.
+func headline(m Message) string {
+	n := len(m.IOCs) + m.More
+	worst := result.Unknown
+	if len(m.IOCs) > 0 {
+		worst = m.IOCs[0].Verdict
+	}
+	noun := "IOCs"
+	if n == 1 {
+		noun = "IOC"
+	}
+	return fmt.Sprintf("iocane: %d %s %s in %s", n, worst, noun, m.Alert.Title())
+}
+
+// digestHeadline is a digest's one-line title.
+func digestHeadline(d Digest) string {
+	s := fmt.Sprintf("iocane digest: %d alerts held by the notification rate limit", d.Held)
+	if d.Parts > 1 {
+		s += fmt.Sprintf(" (part %d of %d)", d.Part, d.Parts)
+	}
+	return s
+}
+
+// informOnly closes every message: iocane informs, it does not act.
+const informOnly = "Informational: iocane enriches and informs; it takes no blocking or remediation action."
+
+// itemLine is an IOC's summary line: "malicious · score 87 · ipv4 185[.]220[.]101[.]47".
+func itemLine(it Item) string {
+	return fmt.Sprintf("%s · score %d · %s %s", it.Verdict, it.Score, it.Type, Defang(it.Type, it.Value))
+}
+
+// entryLine is a digest entry's line without links.
+func entryLine(e Entry) string {
+	s := fmt.Sprintf("%s · %s %d", e.Alert.Title(), e.Worst, e.Score)
+	if e.Count > 0 {
+		s += fmt.Sprintf(" · %d IOCs, worst %s %s", e.Count, e.Top.Type, Defang(e.Top.Type, e.Top.Value))
+	}
+	return s
+}
+
+// clip shortens s to at most n bytes on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(s[:cut]) + "…"
+}
