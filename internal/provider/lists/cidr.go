@@ -19,7 +19,11 @@ import (
 type cidrTable struct {
 	starts   []u128   // interval starts, ascending; starts[0] is 0
 	starts32 []uint32 // the same as 32-bit numbers, for IPv4 (half the cache lines)
-	inner    []int32  // innermost network of each interval, -1 for none
+	// bucket16[b] is the first interval whose start's top 16 bits are >= b
+	// (IPv4 only): it narrows the binary search to the few intervals of
+	// one /16, one or two cache misses instead of a dozen.
+	bucket16 []uint32
+	inner    []int32 // innermost network of each interval, -1 for none
 	nets     []netip.Prefix
 	parent   []int32
 	refs     []ref
@@ -139,6 +143,14 @@ func (t *cidrTable) build(max u128) {
 			t.starts32[i] = s.lo32()
 		}
 		t.starts = nil
+		t.bucket16 = make([]uint32, 1<<16+1)
+		i := 0
+		for b := range t.bucket16 {
+			for i < len(t.starts32) && int(t.starts32[i]>>16) < b {
+				i++
+			}
+			t.bucket16[b] = uint32(i)
+		}
 	}
 }
 
@@ -150,7 +162,10 @@ func (t *cidrTable) lookup(a netip.Addr) int32 {
 	x := toU128(a)
 	if t.starts32 != nil {
 		x := x.lo32()
-		lo, hi := 0, len(t.starts32)
+		// starts32[lo] <= x < starts32[hi]: the interval before the /16's
+		// first one (or 0), up to the next /16's first one.
+		lo, hi := int(t.bucket16[x>>16]), int(t.bucket16[x>>16+1])
+		lo = max(lo-1, 0)
 		for hi-lo > 1 {
 			mid := int(uint(lo+hi) >> 1)
 			if x < t.starts32[mid] {
