@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"testing"
@@ -120,8 +121,12 @@ func BenchmarkThroughput10k(b *testing.B) {
 	}
 
 	b.ResetTimer()
+	sched0 := schedLatency()
 	wall, counts := bulk(b, f, dir, iocs)
 	b.StopTimer()
+	sl := schedLatency().since(sched0)
+	b.Logf("go scheduler: %d goroutine wake-ups waited ≥ 100 ms to run (longest bucket ≥ %s); GC pauses: longest ≥ %s",
+		sl.over100ms, sl.longest, gcPauseMax())
 	cold.dir, cold.wall, cold.n = dir, wall, n
 
 	bound := time.Duration(n) * time.Second / benchRate
@@ -195,6 +200,55 @@ func arrivals(reqs []fakeintel.Request) arrivalStats {
 		st.gapBefore429 = max(st.gapBefore429, reqs[i].At.Sub(reqs[i-1].At))
 	}
 	return st
+}
+
+// schedStats is the runtime's histogram of how long runnable goroutines
+// waited for a CPU: long waits with the process otherwise idle mean the
+// machine, not the code, held the work back.
+type schedStats struct {
+	counts  []uint64
+	buckets []float64
+}
+
+type schedDelta struct {
+	over100ms uint64
+	longest   time.Duration
+}
+
+func schedLatency() schedStats {
+	m := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+	metrics.Read(m)
+	h := m[0].Value.Float64Histogram()
+	return schedStats{slices.Clone(h.Counts), h.Buckets}
+}
+
+func (s schedStats) since(o schedStats) schedDelta {
+	var d schedDelta
+	for i, c := range s.counts {
+		n := c - o.counts[i]
+		if n == 0 {
+			continue
+		}
+		lo := s.buckets[i]
+		if lo >= 0.1 {
+			d.over100ms += n
+		}
+		d.longest = time.Duration(lo * float64(time.Second))
+	}
+	return d
+}
+
+func gcPauseMax() time.Duration {
+	m := []metrics.Sample{{Name: "/sched/pauses/total/gc:seconds"}}
+	metrics.Read(m)
+	h := m[0].Value.Float64Histogram()
+	var longest float64
+	for i, c := range h.Counts {
+		if c > 0 {
+			longest = h.Buckets[i]
+		}
+	}
+	return time.Duration(longest * float64(time.Second))
 }
 
 // seedCall is one request of the seed's loop: GET with the key header,
