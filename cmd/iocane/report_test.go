@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iocane/iocane/internal/fakeintel"
+	"github.com/iocane/iocane/internal/report"
+)
+
+// runIocane runs iocane in-process with env and returns stdout, stderr and
+// Execute's error.
+func runIocane(t *testing.T, env []string, args ...string) (string, string, error) {
+	t.Helper()
+	t.Setenv("IOCANE_CONFIG", "")
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+// TestReportAfterEnrich: two CLI runs against the fake providers, the second
+// answered from the cache, show up in the report: every IOC twice, every
+// verdict, and as many cache hits in the second run as calls in the first.
+func TestReportAfterEnrich(t *testing.T) {
+	fake := fakeintel.New(fakeintel.Options{})
+	fake.Start()
+	defer fake.Close()
+	db := filepath.Join(t.TempDir(), "iocane.db")
+	iocs := []string{"185.220.101.47", "evil-phish-login.com", "44d88612fea8a8f36de82e1278abb02f"}
+
+	verdicts := map[string]int64{}
+	for range 2 {
+		stdout, stderr, err := runIocane(t, fake.Env(), append([]string{"enrich", "--db", db, "--format", "jsonl", "--timeout", "20s"}, iocs...)...)
+		if err != nil {
+			t.Fatalf("enrich: %v\n%s", err, stderr)
+		}
+		for _, r := range decodeResults(t, stdout) {
+			verdicts[string(r.Verdict)]++
+		}
+	}
+
+	stdout, stderr, err := runIocane(t, nil, "report", "--db", db, "--format", "json")
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("report is not JSON: %v\n%.500s", err, stdout)
+	}
+	c := r.Current
+	if c.Runs != 2 || c.IOCs.Total != 6 || c.IOCs.BySource["cli"] != 6 {
+		t.Errorf("runs %d, IOCs %d, by source %v; want 2 runs, 6 IOCs from cli", c.Runs, c.IOCs.Total, c.IOCs.BySource)
+	}
+	for _, v := range report.Verdicts {
+		if c.Verdicts[string(v)] != verdicts[string(v)] {
+			t.Errorf("verdict %s: report %d, runs printed %d", v, c.Verdicts[string(v)], verdicts[string(v)])
+		}
+	}
+	var calls, cached int64
+	for _, p := range c.Providers {
+		calls += p.Calls
+		cached += p.Cached
+		if p.Calls > 0 && (p.P50MS == nil || p.P95MS == nil) {
+			t.Errorf("%s: %d calls but no latency", p.Name, p.Calls)
+		}
+	}
+	if calls == 0 || cached != calls {
+		t.Errorf("calls %d, cached %d: the second run should be answered from the cache, one hit per call", calls, cached)
+	}
+	if c.Cache.HitRatio != 0.5 {
+		t.Errorf("hit ratio %v, want 0.5", c.Cache.HitRatio)
+	}
+	if c.Deliveries.Recorded {
+		t.Error("deliveries recorded without an integrations table")
+	}
+	t.Logf("%d calls, %d cached, %d providers", calls, cached, len(c.Providers))
+}
+
+func TestReportOutFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "iocane.db")
+	out := filepath.Join(dir, "weekly.html")
+	if _, stderr, err := runIocane(t, nil, "report", "--db", db, "--out", out, "--until", "2026-11-30"); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "<!DOCTYPE html>") || strings.Count(string(b), "<svg") != 3 {
+		t.Errorf("--out weekly.html did not write the HTML report:\n%.300s", b)
+	}
+	if !strings.Contains(string(b), "23 Nov – 30 Nov 2026") {
+		t.Error("--until not applied")
+	}
+}
+
+func TestReportBadUsage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "iocane.db")
+	for _, args := range [][]string{
+		{"--since", "seven days"},
+		{"--since", "-7d"},
+		{"--until", "next monday"},
+		{"--format", "pdf"},
+		{"extra-arg"},
+	} {
+		_, _, err := runIocane(t, nil, append([]string{"report", "--db", db}, args...)...)
+		var u usageError
+		if !errors.As(err, &u) && !strings.Contains(errString(err), "unknown command") && !strings.Contains(errString(err), "accepts 0 arg") {
+			t.Errorf("%v: error %v, want a usage error", args, err)
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestParseSince(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour} {
+		got, err := parseSince(in)
+		if err != nil || got != want {
+			t.Errorf("parseSince(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
