@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +21,7 @@ import (
 // text/html) per notification.
 type emailTransport struct {
 	c    SMTPConfig
-	mc   *mail.Client
+	opts []mail.Option
 	now  func() time.Time
 	from string
 }
@@ -37,8 +39,7 @@ func newEmailTransport(c SMTPConfig, o Options) (*emailTransport, error) {
 	if c.Username != "" {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(c.Username), mail.WithPassword(c.Password.Reveal()))
 	}
-	mc, err := mail.NewClient(c.Host, opts...)
-	if err != nil {
+	if _, err := mail.NewClient(c.Host, opts...); err != nil {
 		return nil, fmt.Errorf("config: notify.email: %w", scrubErr(err, c.Password))
 	}
 	if err := mail.NewMsg().From(c.From); err != nil {
@@ -47,7 +48,7 @@ func newEmailTransport(c SMTPConfig, o Options) (*emailTransport, error) {
 	if err := mail.NewMsg().To(c.To...); err != nil {
 		return nil, errors.New("config: notify.email.to: an address is not valid")
 	}
-	return &emailTransport{c: c, mc: mc, now: o.Now, from: c.From}, nil
+	return &emailTransport{c: c, opts: opts, now: o.Now, from: c.From}, nil
 }
 
 func (t *emailTransport) send(ctx context.Context, m Message) error {
@@ -95,7 +96,24 @@ func (t *emailTransport) deliver(ctx context.Context, subject, txt, html, alert 
 	}
 	msg.SetBodyString(mail.TypeTextPlain, txt)
 	msg.AddAlternativeString(mail.TypeTextHTML, html)
-	if err := t.mc.DialAndSendWithContext(ctx, msg); err != nil {
+	// go-mail v0.8.1 leaves the connection open when the session fails
+	// after the greeting (e.g. no STARTTLS offered under the mandatory
+	// policy): dial through a func that keeps the connection, and close it.
+	var conn net.Conn
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		conn = c
+		return c, err
+	}
+	mc, err := mail.NewClient(t.c.Host, append(slices.Clip(t.opts), mail.WithDialContextFunc(dial))...)
+	if err != nil {
+		return permanent(scrubErr(err, t.c.Password))
+	}
+	err = mc.DialAndSendWithContext(ctx, msg)
+	if conn != nil {
+		_ = conn.Close() // after QUIT this is a no-op
+	}
+	if err != nil {
 		return fmt.Errorf("smtp %s:%d: %w", t.c.Host, t.c.Port, scrubErr(err, t.c.Password))
 	}
 	return nil

@@ -65,10 +65,13 @@ type poster struct {
 // post sends v. Errors never contain the URL: a transport error keeps only
 // its cause, a status error only the code and a scrubbed excerpt.
 func (p poster) post(ctx context.Context, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // readable bodies: "<url|text>" stays as Slack documents it
+	if err := enc.Encode(v); err != nil {
 		return permanent(fmt.Errorf("encoding the message: %w", err))
 	}
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url.Reveal(), bytes.NewReader(body))
 	if err != nil {
 		return permanent(errors.New("the webhook URL is not valid"))

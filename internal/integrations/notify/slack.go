@@ -77,9 +77,9 @@ func slackBody(m Message) slackMessage {
 		fields = append(fields, mrkdwn("*System*\n"+slackEscape(m.Alert.System)))
 	}
 	if m.Alert.ID != "" {
-		fields = append(fields, mrkdwn("*Alert ID*\n"+slackEscape(m.Alert.ID)))
+		fields = append(fields, mrkdwn("*Alert ID*\n"+slackCode(m.Alert.ID)))
 	}
-	fields = append(fields, mrkdwn("*Job*\n"+slackEscape(m.Alert.JobID)))
+	fields = append(fields, mrkdwn("*Job*\n"+slackCode(m.Alert.JobID)))
 	msg.Blocks = append(msg.Blocks, slackBlock{Type: "section", Fields: fields}, slackBlock{Type: "divider"})
 	room := slackMaxBlocks - len(msg.Blocks) - 2
 	more := m.More
@@ -107,7 +107,7 @@ func slackBody(m Message) slackMessage {
 // so Slack does not link it), top reasons, provider links.
 func slackItem(it Item) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%s* · score %d · %s `%s`", it.Verdict, it.Score, it.Type, slackEscape(strings.ReplaceAll(Defang(it.Type, it.Value), "`", "'")))
+	fmt.Fprintf(&b, "*%s* · score %d · %s %s", it.Verdict, it.Score, it.Type, slackCode(Defang(it.Type, it.Value)))
 	for _, r := range it.Reasons {
 		b.WriteString("\n• " + slackEscape(clip(r, 300)))
 	}
@@ -160,6 +160,11 @@ func slackEntry(e Entry) string {
 		s += " · " + slackLink(e.Link, "result")
 	}
 	return s
+}
+
+// slackCode sets s as inline code: no formatting, no auto-linking.
+func slackCode(s string) string {
+	return "`" + slackEscape(strings.ReplaceAll(s, "`", "'")) + "`"
 }
 
 // slackEscape escapes the three characters Slack's mrkdwn reserves.
