@@ -206,7 +206,7 @@ func parseTypes(s string) (map[ioc.Type]bool, error) {
 type extractWriter struct {
 	out    *bufio.Writer
 	format string
-	enc    *json.Encoder
+	buf    []byte
 	csv    *csv.Writer
 	n      int
 }
@@ -220,9 +220,6 @@ func newExtractWriter(out io.Writer, format string) (*extractWriter, error) {
 	}
 	w := &extractWriter{out: bufio.NewWriterSize(out, 64<<10), format: format}
 	switch format {
-	case "jsonl", "json":
-		w.enc = json.NewEncoder(w.out)
-		w.enc.SetEscapeHTML(false)
 	case "csv":
 		w.csv = csv.NewWriter(w.out)
 		if err := w.csv.Write([]string{"type", "value", "raw", "source", "path", "internal", "internal_reason", "tlp", "context"}); err != nil {
@@ -243,7 +240,9 @@ func (w *extractWriter) write(r extractRecord) error {
 		} else if _, err := w.out.WriteString("["); err != nil {
 			return err
 		}
-		return w.enc.Encode(r) // its newline ends the element
+		w.buf = append(appendRecordJSON(w.buf[:0], r), '\n') // the newline ends the element
+		_, err := w.out.Write(w.buf)
+		return err
 	case "csv":
 		ctx := ""
 		if len(r.Context) > 0 {
@@ -259,7 +258,9 @@ func (w *extractWriter) write(r extractRecord) error {
 		_, err := fmt.Fprintln(w.out, r.Value)
 		return err
 	}
-	return w.enc.Encode(r)
+	w.buf = append(appendRecordJSON(w.buf[:0], r), '\n')
+	_, err := w.out.Write(w.buf)
+	return err
 }
 
 // close ends the output and flushes it.

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"slices"
+	"unicode/utf8"
+)
+
+// appendRecordJSON appends r as one JSON object, exactly as encoding/json
+// with SetEscapeHTML(false) writes it (without the newline). Extraction
+// prints hundreds of thousands of records a second; reflection-based
+// encoding was a seventh of the command's CPU time.
+func appendRecordJSON(b []byte, r extractRecord) []byte {
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, string(r.Type))
+	b = append(b, `,"value":`...)
+	b = appendJSONString(b, r.Value)
+	b = appendField(b, "raw", r.Raw)
+	b = appendField(b, "source", r.Source)
+	b = appendField(b, "path", r.Path)
+	if r.Internal {
+		b = append(b, `,"internal":true`...)
+	}
+	b = appendField(b, "internal_reason", r.InternalReason)
+	b = appendField(b, "tlp", r.TLP)
+	if len(r.Context) > 0 {
+		b = append(b, `,"context":{`...)
+		keys := make([]string, 0, len(r.Context))
+		for k := range r.Context {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, r.Context[k])
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendField appends ,"name":"v" unless v is empty (omitempty).
+func appendField(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, v)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s quoted as encoding/json does without HTML
+// escaping: invalid UTF-8 becomes U+FFFD, U+2028 and U+2029 are escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

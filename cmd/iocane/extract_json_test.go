@@ -1,0 +1,36 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/iocane/iocane/internal/ioc"
+)
+
+// FuzzAppendRecordJSON checks the hand-written encoder against
+// encoding/json byte for byte.
+func FuzzAppendRecordJSON(f *testing.F) {
+	f.Add("evil.com", "hxxp://evil[.]com", "a.eml", "header:From", "k", "v\n\"x\"", true)
+	f.Add("\xff\xfe", "\u2028\u2029<>&", "", "", "", "", false)
+	f.Add("tab\there", "\x00\x01\x1f", "ünïcode", "$.a[\"b\"]", "z", "\\", true)
+	f.Fuzz(func(t *testing.T, value, raw, source, path, key, cval string, internal bool) {
+		r := extractRecord{Type: ioc.Domain, Value: value, Raw: raw, Source: source, Path: path, Internal: internal}
+		if internal {
+			r.InternalReason = "private"
+		}
+		if key != "" {
+			r.Context = map[string]string{key: cval, "a": "b"}
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Skip()
+		}
+		got := append(appendRecordJSON(nil, r), '\n')
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("got  %s\nwant %s", got, want.Bytes())
+		}
+	})
+}
