@@ -137,11 +137,13 @@ func latency(f Figures) latencyChart {
 		}
 	}
 	const left, span = 110, 360
+	// A log scale: one slow outlier (a 30 s timeout) must not flatten
+	// every other provider's bars.
 	scale := func(x *float64) int {
 		if x == nil || top == 0 {
 			return 0
 		}
-		return max(1, int(math.Round(*x/top*span)))
+		return max(1, int(math.Round(math.Log10(1+*x)/math.Log10(1+top)*span)))
 	}
 	y := 10
 	for _, p := range f.Providers {
@@ -184,4 +186,10 @@ func verdictDonut(f Figures) donut {
 	return d
 }
 
-func num(x float64) string { return strconv.FormatFloat(round(x, 2), 'f', -1, 64) }
+func num(x float64) string {
+	x = round(x, 2)
+	if x == 0 {
+		x = 0 // not -0
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
+}

@@ -153,8 +153,8 @@ func fmtMS(x *float64) string {
 	if x == nil {
 		return "–"
 	}
-	if *x >= 10000 {
-		return strconv.FormatFloat(*x/1000, 'f', 1, 64) + " s"
+	if *x >= 1000 {
+		return strconv.FormatFloat(round(*x/1000, 1), 'f', -1, 64) + " s"
 	}
 	return strconv.FormatFloat(*x, 'f', -1, 64) + " ms"
 }
