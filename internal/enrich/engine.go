@@ -104,6 +104,7 @@ func order(name string) int {
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.cancel = context.WithCancel(ctx)
 	for _, s := range e.sources {
+		s.cache, s.now = e.opts.Cache, e.opts.Now
 		s.start(ctx)
 	}
 }
@@ -206,17 +207,7 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.finding = p.src.lookup(ctx, it.IOC)
-			if e.opts.Cache != nil && cache.Cacheable(p.finding) {
-				now := e.opts.Now()
-				ttl := p.src.Spec.TTL
-				if p.finding.Status == provider.StatusNotFound {
-					ttl = p.src.Spec.NotFoundTTL
-				}
-				if ttl > 0 {
-					_ = e.opts.Cache.Put(context.WithoutCancel(ctx), k, cache.Entry{Finding: p.finding, StoredAt: now, ExpiresAt: now.Add(ttl)})
-				}
-			}
+			p.finding = p.src.lookup(ctx, it.IOC) // the worker has cached the answer
 		}()
 	}
 	wg.Wait()

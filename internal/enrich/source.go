@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/iocane/iocane/internal/cache"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
@@ -29,6 +30,13 @@ type Source struct {
 	// Logger, when set, gets a debug line per look-up (never a credential:
 	// reasons are scrubbed, see provider.Scrub).
 	Logger *slog.Logger
+
+	// cache receives every cacheable answer from the worker that got it,
+	// before the worker takes its next look-up: an answer is persisted
+	// before anyone sees it, so a crash loses at most the look-ups in
+	// flight (one per worker), never an answer already given.
+	cache cache.Cache
+	now   func() time.Time
 
 	queue  chan *task
 	mu     sync.Mutex
@@ -125,7 +133,9 @@ func (s *Source) work(ctx context.Context) {
 	b, batching := s.Provider.(provider.Batcher)
 	for t := range s.queue {
 		if !batching || b.MaxBatch() <= 1 {
-			s.finish(t.ioc, t.c, s.call(t.ctx, t.ioc))
+			f := s.call(t.ctx, t.ioc)
+			s.store(t.ioc, f)
+			s.finish(t.ioc, t.c, f)
 			s.depth.Add(int64(-1))
 			continue
 		}
@@ -198,7 +208,31 @@ func (s *Source) callBatch(ctx context.Context, b provider.Batcher, batch []*tas
 			f = provider.ErrorFinding(s.Spec.Name, errors.New("batch answer too short"))
 		}
 		f.Provider, f.Latency = s.Spec.Name, d
+		s.store(t.ioc, f)
 		s.finish(t.ioc, t.c, f)
+	}
+}
+
+// store caches an answer with the provider's TTL for its outcome (a
+// not-found answer expires sooner).
+func (s *Source) store(i ioc.IOC, f provider.Finding) {
+	if s.cache == nil || !cache.Cacheable(f) {
+		return
+	}
+	ttl := s.Spec.TTL
+	if f.Status == provider.StatusNotFound {
+		ttl = s.Spec.NotFoundTTL
+	}
+	if ttl <= 0 {
+		return
+	}
+	now := time.Now()
+	if s.now != nil {
+		now = s.now()
+	}
+	err := s.cache.Put(context.Background(), cache.Key{Provider: s.Spec.Name, IOC: i}, cache.Entry{Finding: f, StoredAt: now, ExpiresAt: now.Add(ttl)})
+	if err != nil && s.Logger != nil {
+		s.Logger.Warn("cache write failed: the answer will be asked for again next time", "provider", s.Spec.Name, "err", err)
 	}
 }
 
