@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ErrNoEmail is returned by EmailReport when no e-mail channel is configured.
@@ -14,7 +15,10 @@ var ErrNoEmail = errors.New("notify: no e-mail channel configured")
 func (s *Set) EmailReport(ctx context.Context, subject, text, html string) error {
 	for _, n := range s.notifiers {
 		if t, ok := n.t.(*emailTransport); ok {
-			return n.scrub(t.deliver(ctx, subject, text, html, ""))
+			if err := t.deliver(ctx, subject, text, html, ""); err != nil {
+				return fmt.Errorf("%s: report: %w", n.name, scrubErr(err, n.secrets...))
+			}
+			return nil
 		}
 	}
 	return ErrNoEmail
