@@ -21,6 +21,7 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/output"
 	_ "github.com/iocane/iocane/internal/output/all" // every output format registers itself
+	"github.com/iocane/iocane/internal/report"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/tlp"
 )
@@ -119,9 +120,10 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 		ctx, cancel = context.WithTimeout(ctx, f.runTimeout)
 		defer cancel()
 	}
+	httpStats := &report.HTTPCounter{} // 429s and retries, for the run record
 	rt, err := newRuntime(ctx, stderr, enrich.Options{
 		NoCache: f.noCache, Offline: f.offline, Only: f.providers, IOCTimeout: f.timeout,
-	})
+	}, func(bo *enrich.BuildOptions) { bo.Observer = httpStats })
 	if err != nil {
 		return err
 	}
@@ -161,6 +163,7 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 	inErr := <-feedErr
 
 	stats := rt.engine.Stats().Run("cli", inputName(args, f.files), started, time.Now())
+	stats.HTTP = httpStats.Stats()
 	if _, err := rt.db.RecordRun(context.WithoutCancel(ctx), stats); err != nil {
 		fmt.Fprintln(stderr, "iocane: warning: run statistics not saved:", err)
 	}

@@ -70,10 +70,17 @@ func TestReportAfterEnrich(t *testing.T) {
 			t.Errorf("verdict %s: report %d, runs printed %d", v, c.Verdicts[string(v)], verdicts[string(v)])
 		}
 	}
-	var calls, cached int64
+	var calls, cached, requests, httpCalls int64
 	for _, p := range c.Providers {
 		calls += p.Calls
 		cached += p.Cached
+		if p.Requests != nil {
+			requests += *p.Requests
+			httpCalls += p.Calls
+			if *p.HTTP429 != 0 || *p.Retries != 0 {
+				t.Errorf("%s: %d 429s, %d retries from a fake that answers everything", p.Name, *p.HTTP429, *p.Retries)
+			}
+		}
 		if p.Calls > 0 && (p.P50MS == nil || p.P95MS == nil) {
 			t.Errorf("%s: %d calls but no latency", p.Name, p.Calls)
 		}
@@ -81,13 +88,16 @@ func TestReportAfterEnrich(t *testing.T) {
 	if calls == 0 || cached != calls {
 		t.Errorf("calls %d, cached %d: the second run should be answered from the cache, one hit per call", calls, cached)
 	}
+	if requests == 0 || requests < httpCalls {
+		t.Errorf("%d HTTP requests recorded for %d calls to HTTP providers: want at least one per call", requests, httpCalls)
+	}
 	if c.Cache.HitRatio != 0.5 {
 		t.Errorf("hit ratio %v, want 0.5", c.Cache.HitRatio)
 	}
 	if c.Deliveries.Recorded {
 		t.Error("deliveries recorded without an integrations table")
 	}
-	t.Logf("%d calls, %d cached, %d providers", calls, cached, len(c.Providers))
+	t.Logf("%d calls, %d cached, %d HTTP requests, %d providers", calls, cached, requests, len(c.Providers))
 }
 
 func TestReportOutFile(t *testing.T) {
