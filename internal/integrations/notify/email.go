@@ -153,7 +153,7 @@ func emailText(b *strings.Builder, m Message) {
 // emailHTML is the HTML part: inline styles only (mail readers drop <style>
 // and never load external resources from iocane).
 var emailHTML = template.Must(template.New("").Funcs(template.FuncMap{
-	"headline": headline, "digestHeadline": digestHeadline, "defang": Defang, "entryLine": entryLine, "inform": func() string { return informOnly },
+	"headline": headline, "digestHeadline": digestHeadline, "defang": Defang, "entryTail": entryTail, "inform": func() string { return informOnly },
 }).Parse(`{{define "message"}}<!DOCTYPE html>
 <html><body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222">
 <h2 style="margin:0 0 12px">{{headline .}}</h2>
@@ -181,7 +181,7 @@ var emailHTML = template.Must(template.New("").Funcs(template.FuncMap{
 <html><body style="font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#222">
 <h2 style="margin:0 0 12px">{{digestHeadline .}}</h2>
 <ul>
-{{range .Entries}}<li>{{if .Alert.Link}}<a href="{{.Alert.Link}}">{{entryLine .}}</a>{{else}}{{entryLine .}}{{end}}{{if .Link}} &middot; <a href="{{.Link}}">result</a>{{end}}</li>
+{{range .Entries}}<li>{{if .Alert.Link}}<a href="{{.Alert.Link}}">{{.Alert.Title}}</a>{{else}}{{.Alert.Title}}{{end}}{{entryTail .}}{{if .Link}} &middot; <a href="{{.Link}}">result</a>{{end}}</li>
 {{end}}</ul>
 <p style="color:#777;font-size:12px">{{inform}}</p>
 </body></html>

@@ -38,11 +38,12 @@ type Alert struct {
 	Source string `json:"source,omitempty"`
 }
 
-// Title is a one-line name for the alert.
+// Title is a one-line name for the alert: its name (at most 150 bytes)
+// and, always in full, its system and id.
 func (a Alert) Title() string {
 	var b strings.Builder
 	if a.Name != "" {
-		b.WriteString(a.Name)
+		b.WriteString(clip(a.Name, 150))
 		b.WriteString(" ")
 	}
 	switch {

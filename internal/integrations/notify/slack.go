@@ -150,12 +150,12 @@ func slackDigestBody(d Digest) slackMessage {
 }
 
 func slackEntry(e Entry) string {
-	s := clip(entryLine(e), 400)
+	title := e.Alert.Title()
+	s := slackEscape(title)
 	if e.Alert.Link != "" {
-		s = slackLink(e.Alert.Link, s)
-	} else {
-		s = slackEscape(s)
+		s = slackLink(e.Alert.Link, title)
 	}
+	s += slackEscape(clip(entryTail(e), 300))
 	if e.Link != "" {
 		s += " · " + slackLink(e.Link, "result")
 	}

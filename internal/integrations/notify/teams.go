@@ -177,10 +177,12 @@ func teamsDigestBody(d Digest) teamsEnvelope {
 	c.Body = append(c.Body, title)
 	lines := make([]string, len(d.Entries))
 	for i, e := range d.Entries {
-		s := teamsEscape(clip(entryLine(e), 400))
+		title := e.Alert.Title()
+		s := teamsEscape(title)
 		if e.Alert.Link != "" {
-			s = teamsLink(e.Alert.Link, clip(entryLine(e), 400))
+			s = teamsLink(e.Alert.Link, title)
 		}
+		s += teamsEscape(clip(entryTail(e), 300))
 		if e.Link != "" {
 			s += " · " + teamsLink(e.Link, "result")
 		}
@@ -212,5 +214,6 @@ func teamsEscape(s string) string {
 
 func teamsLink(u, label string) string {
 	u = strings.NewReplacer(" ", "%20", ")", "%29", "(", "%28").Replace(u)
-	return "[" + teamsEscape(label) + "](" + u + ")"
+	label = strings.NewReplacer("[", "(", "]", ")").Replace(label) // brackets would end the label
+	return "[" + label + "](" + u + ")"
 }

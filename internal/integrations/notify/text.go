@@ -42,9 +42,16 @@ func itemLine(it Item) string {
 }
 
 // entryLine is a digest entry's line without links.
-func entryLine(e Entry) string {
-	s := fmt.Sprintf("%s · %s %d", e.Alert.Title(), e.Worst, e.Score)
-	if e.Count > 0 {
+func entryLine(e Entry) string { return e.Alert.Title() + entryTail(e) }
+
+// entryTail is entryLine after the alert's title (which links to the alert
+// where the channel has links).
+func entryTail(e Entry) string {
+	s := fmt.Sprintf(" · %s %d", e.Worst, e.Score)
+	switch {
+	case e.Count == 1:
+		s += fmt.Sprintf(" · %s %s", e.Top.Type, Defang(e.Top.Type, e.Top.Value))
+	case e.Count > 1:
 		s += fmt.Sprintf(" · %d IOCs, worst %s %s", e.Count, e.Top.Type, Defang(e.Top.Type, e.Top.Value))
 	}
 	return s
