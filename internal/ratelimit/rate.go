@@ -16,8 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Rate is a request rate: at most N requests every Per. The zero Rate means
@@ -129,33 +127,57 @@ type Limiter interface {
 	Wait(ctx context.Context) error
 }
 
-// NewLimiter returns an in-memory token bucket (golang.org/x/time/rate) for
-// r with a burst of 1: requests are spaced at least r.Interval() apart, so a
-// provider that counts N per period on its side never sees more than N in
-// any period, whatever its window alignment. (A burst of N would allow N at
-// once and N more as the bucket refills: up to 2N-1 in one window.) An
-// unlimited r gives a Limiter that never waits.
+// NewLimiter returns an in-memory pacer for r: requests are spaced at least
+// r.Interval() apart, measured between the moments they are actually let
+// go, so a provider that counts N per period on its side never sees more
+// than N in any period, whatever its window alignment. (A bucket with a
+// burst of N would allow N at once and N more as it refills.)
+//
+// Spacing is measured from the previous release, not booked in advance:
+// a token bucket hands out future send times, so when the process stalls
+// (a GC pause, a busy machine) every booked time passes at once and the
+// waiters all send together, which a strict provider answers with 429s.
+// Here one waiter at a time sleeps until its turn, and the turn after it
+// starts from when it was really released. A stall costs throughput, never
+// a burst. An unlimited r gives a Limiter that never waits.
 func NewLimiter(r Rate) Limiter {
 	if r.Unlimited() {
 		return unlimited{}
 	}
-	return &bucket{l: rate.NewLimiter(rate.Every(r.Interval()), 1)}
+	return &pacer{interval: r.Interval(), turn: make(chan struct{}, 1)}
 }
 
-type bucket struct{ l *rate.Limiter }
+type pacer struct {
+	interval time.Duration
+	turn     chan struct{} // a one-slot semaphore: the waiter holding it sleeps
+	last     time.Time     // when the previous request was released (guarded by turn)
+}
 
-// Wait waits for a token. When the wait would pass ctx's deadline it
-// returns at once with an error wrapping context.DeadlineExceeded, so
-// callers can test for it as for any deadline.
-func (b *bucket) Wait(ctx context.Context) error {
-	err := b.l.Wait(ctx)
-	if err == nil {
-		return nil
+// Wait waits for the next turn. When the turn would come after ctx's
+// deadline it returns at once with an error wrapping
+// context.DeadlineExceeded, so callers can test for it as for any deadline.
+func (p *pacer) Wait(ctx context.Context) error {
+	select {
+	case p.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("ratelimit: waiting for a turn: %w", ctx.Err())
 	}
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("ratelimit: waiting for a turn: %w", cerr)
+	defer func() { <-p.turn }()
+	next := p.last.Add(p.interval)
+	if d := time.Until(next); d > 0 {
+		if dl, ok := ctx.Deadline(); ok && dl.Before(next) {
+			return fmt.Errorf("ratelimit: next turn comes after the deadline: %w", context.DeadlineExceeded)
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("ratelimit: waiting for a turn: %w", ctx.Err())
+		}
 	}
-	return fmt.Errorf("ratelimit: next turn comes after the deadline: %w", context.DeadlineExceeded)
+	p.last = time.Now()
+	return nil
 }
 
 type unlimited struct{}
