@@ -151,3 +151,82 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+// TestReportCountsServerJobs: a job run by iocane serve is recorded like a
+// CLI run (kind job, its source), and the scheduled report is set up from
+// the environment.
+func TestReportCountsServerJobs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	fake := fakeintel.New(fakeintel.Options{})
+	fake.Start()
+	defer fake.Close()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "iocane.db")
+	const admin = "report-test-admin-token-0123456789"
+	env := append(fake.Env(), "IOCANE_ADMIN_TOKEN="+admin, "IOCANE_REPORT_SCHEDULE=mon 08:00", "IOCANE_REPORT_DIR="+filepath.Join(dir, "reports"))
+	base, logs, stop := startServe(t, env, "--db", db)
+
+	body := []byte(`{"iocs": ["185.220.101.47", "evil-phish-login.com", "8.8.8.8"]}`)
+	resp, got := call(t, "POST", base+"/v1/jobs", admin, body, map[string]string{"Content-Type": "application/json"})
+	if resp.StatusCode != 202 {
+		t.Fatalf("job: %d %s", resp.StatusCode, got)
+	}
+	var job struct{ ID, State string }
+	json.Unmarshal([]byte(got), &job)
+	deadline := time.Now().Add(60 * time.Second)
+	for job.State != "completed" {
+		if time.Now().After(deadline) {
+			t.Fatalf("job not completed in 60s: %s", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+		_, got = call(t, "GET", base+"/v1/jobs/"+job.ID, admin, nil, nil)
+		json.Unmarshal([]byte(got), &job)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"report scheduled","component":"report","schedule":"mon 08:00"`) {
+		t.Errorf("no scheduled report in the log:\n%s", logs)
+	}
+
+	stdout, stderr, err := runIocane(t, nil, "report", "--db", db, "--format", "json")
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Current.Runs != 1 || r.Current.IOCs.Total != 3 || r.Current.IOCs.BySource["api"] != 3 {
+		t.Errorf("runs %d, IOCs %d by source %v; want the job's 3 IOCs from api", r.Current.Runs, r.Current.IOCs.Total, r.Current.IOCs.BySource)
+	}
+	var calls int64
+	for _, p := range r.Current.Providers {
+		calls += p.Calls
+	}
+	if calls == 0 {
+		t.Error("the job's provider calls are not in the report")
+	}
+}
+
+func TestServeRejectsBadReportSchedule(t *testing.T) {
+	t.Setenv("IOCANE_CONFIG", "")
+	t.Setenv("IOCANE_ADMIN_TOKEN", "report-test-admin-token-0123456789")
+	for _, env := range [][3]string{
+		{"IOCANE_REPORT_SCHEDULE", "mon 25:00", "bad time"},
+		{"IOCANE_REPORT_SCHEDULE", "mon 08:00", "goes nowhere"}, // no dir, no e-mail
+	} {
+		t.Setenv(env[0], env[1])
+		root := newRoot()
+		root.SetOut(&bytes.Buffer{})
+		root.SetErr(&bytes.Buffer{})
+		root.SetArgs([]string{"serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "iocane.db")})
+		err := root.Execute()
+		var u usageError
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), env[2]) {
+			t.Errorf("%s=%q: %v, want a usage error saying %q", env[0], env[1], err, env[2])
+		}
+	}
+}

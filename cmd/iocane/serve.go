@@ -118,14 +118,20 @@ func runServe(c *cobra.Command, f serveFlags) error {
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
+	jobRuns := &jobRunRecorder{db: sess.db, log: log.With("component", "report")} // report.go
 	q, err := jobs.Open(ctx, jobs.Options{
 		Path: sess.db.Path(), Engine: sess.engine, Results: sess.db, Observer: metrics, Logger: log.With("component", "jobs"),
 		Workers: firstPositive(f.workers, sc.Workers), DefaultTimeout: f.jobTimeout,
+		OnComplete: jobRuns.record,
 	})
 	if err != nil {
 		return err
 	}
 	defer q.Close()
+	jobRuns.q = q
+	if err := startReportSchedule(ctx, sess, log); err != nil { // report.go
+		return err
+	}
 	if err := q.Start(ctx); err != nil {
 		return err
 	}

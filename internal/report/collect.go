@@ -88,45 +88,67 @@ func (c *HTTPCounter) Stats() []store.HTTPStats {
 }
 
 // RunFromResults builds a run record from finished results, for a run whose
-// engine is shared with others (a server job): IOCs by type and verdict,
-// and each source's status, cache flag and latency. Skipped sources are
-// left out, as the engine's own statistics leave out the sources it did not
-// ask.
+// engine is shared with others (a server job); see RunBuilder.
 func RunFromResults(kind, input string, started, finished time.Time, rs []result.Result) store.RunStats {
-	r := store.RunStats{Kind: kind, Input: input, StartedAt: started, FinishedAt: finished,
-		IOCs: map[string]map[result.Verdict]int64{}}
-	type key struct {
-		provider, status string
-		cached           bool
+	b := NewRunBuilder(kind, input)
+	for _, r := range rs {
+		b.Add(r)
 	}
-	cells := map[key]*store.SourceStats{}
-	for _, res := range rs {
-		t := string(res.IOC.Type)
-		if r.IOCs[t] == nil {
-			r.IOCs[t] = map[result.Verdict]int64{}
+	return b.Run(started, finished)
+}
+
+// RunBuilder accumulates finished results into a run record: IOCs by type
+// and verdict, and each source's status, cache flag and latency. Skipped
+// sources are left out, as the engine's own statistics leave out the
+// sources it did not ask.
+type RunBuilder struct {
+	kind, input string
+	iocs        map[string]map[result.Verdict]int64
+	cells       map[cellKey]*store.SourceStats
+}
+
+type cellKey struct {
+	provider, status string
+	cached           bool
+}
+
+// NewRunBuilder starts a run record of kind ("job") and input source.
+func NewRunBuilder(kind, input string) *RunBuilder {
+	return &RunBuilder{kind: kind, input: input, iocs: map[string]map[result.Verdict]int64{}, cells: map[cellKey]*store.SourceStats{}}
+}
+
+// Add counts one result.
+func (b *RunBuilder) Add(res result.Result) {
+	t := string(res.IOC.Type)
+	if b.iocs[t] == nil {
+		b.iocs[t] = map[result.Verdict]int64{}
+	}
+	b.iocs[t][res.Verdict]++
+	for _, s := range res.Sources {
+		if s.Status == "skipped" {
+			continue
 		}
-		r.IOCs[t][res.Verdict]++
-		for _, s := range res.Sources {
-			if s.Status == "skipped" {
-				continue
-			}
-			k := key{s.Provider, s.Status, s.Cached}
-			c := cells[k]
-			if c == nil {
-				c = &store.SourceStats{Provider: s.Provider, Status: s.Status, Cached: s.Cached, Hist: make([]int64, len(store.LatencyBuckets))}
-				cells[k] = c
-			}
-			c.Count++
-			c.LatencyMS += s.LatencyMS
-			for i, ub := range store.LatencyBuckets {
-				if s.LatencyMS <= ub {
-					c.Hist[i]++
-					break
-				}
+		k := cellKey{s.Provider, s.Status, s.Cached}
+		c := b.cells[k]
+		if c == nil {
+			c = &store.SourceStats{Provider: s.Provider, Status: s.Status, Cached: s.Cached, Hist: make([]int64, len(store.LatencyBuckets))}
+			b.cells[k] = c
+		}
+		c.Count++
+		c.LatencyMS += s.LatencyMS
+		for i, ub := range store.LatencyBuckets {
+			if s.LatencyMS <= ub {
+				c.Hist[i]++
+				break
 			}
 		}
 	}
-	for _, c := range cells {
+}
+
+// Run returns the record.
+func (b *RunBuilder) Run(started, finished time.Time) store.RunStats {
+	r := store.RunStats{Kind: b.kind, Input: b.input, StartedAt: started, FinishedAt: finished, IOCs: b.iocs}
+	for _, c := range b.cells {
 		r.Sources = append(r.Sources, *c)
 	}
 	sort.Slice(r.Sources, func(i, j int) bool {
