@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/iocane/iocane/internal/integrations"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/store"
@@ -72,4 +73,21 @@ func TestRunFromResults(t *testing.T) {
 			{Provider: "virustotal", Status: "ok", Count: 2, LatencyMS: 200, Hist: vt},
 		},
 	}, got)
+}
+
+func TestFromOutcomes(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	outs := []integrations.Outcome{
+		{JobID: "j1", Sink: "thehive", OK: true, Attempts: 4, StartedAt: t0.Add(time.Second), Finished: t0.Add(3 * time.Second)},
+		{JobID: "j1", Sink: "slack", OK: false, Attempts: 2, Error: "503", Finished: t0.Add(4 * time.Second)},
+	}
+	got := FromOutcomes(outs, func(id string) time.Time { return map[string]time.Time{"j1": t0}[id] })
+	assert.Equal(t, []Delivery{
+		{JobID: "j1", Sink: "thehive", OK: true, Attempts: 4, Received: t0, Finished: t0.Add(3 * time.Second)},
+		{JobID: "j1", Sink: "slack", Notify: true, Attempts: 2, Received: t0, Finished: t0.Add(4 * time.Second)},
+	}, got)
+	a, d := deliveries(got)
+	assert.Equal(t, 3000.0, *a.P50MS, "received → write-back landed")
+	assert.Equal(t, Outcomes{OK: 1, Retries: 3}, d.WriteBack)
+	assert.Equal(t, Outcomes{Failed: 1, Retries: 1}, d.Notify)
 }
