@@ -74,7 +74,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 				pr.Statuses["ok"], pr.Statuses["not_found"], pr.Statuses["error"], pr.RateLimited,
 				optInt(pr.HTTP429), optInt(pr.Retries), fmtMS(pr.P50MS), fmtMS(pr.P95MS), pr.Cached, quotaText(pr.Quota))
 		}
-		b.WriteString("\n429s count 429 answers and requests the quota refused; \"not recorded\" means the runs predate that counter.\n")
+		b.WriteString("\n429s count 429 answers and requests the quota refused. \"not recorded\": no run in the window recorded HTTP counters for the provider (CLI runs do; server jobs share their HTTP clients, see /metrics).\n")
 	}
 
 	fmt.Fprintf(&b, "\n## Cache\n\n%d of %d look-ups answered from the cache (hit ratio %s, previous %s): %d calls not made, %d of them at providers with a quota.\n",
@@ -90,7 +90,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "| write-back | %d | %d | %d |\n", c.Deliveries.WriteBack.OK, c.Deliveries.WriteBack.Failed, c.Deliveries.WriteBack.Retries)
 		fmt.Fprintf(&b, "| notification | %d | %d | %d |\n", c.Deliveries.Notify.OK, c.Deliveries.Notify.Failed, c.Deliveries.Notify.Retries)
 		for _, s := range c.Deliveries.BySink {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", mdEscape(s.Sink), s.OK, s.Failed, s.Retries)
+			fmt.Fprintf(&b, "| sink: %s | %d | %d | %d |\n", mdEscape(s.Sink), s.OK, s.Failed, s.Retries)
 		}
 	}
 
