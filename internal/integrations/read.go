@@ -1,0 +1,30 @@
+package integrations
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// ReadOutcomes reads the outcomes finished in [from, to) from the store
+// file at path (--db) for `iocane report`, without creating anything:
+// recorded is false when the file holds no outcomes table (no server ever
+// delivered from it). Each Outcome carries the alert's receipt time
+// (Received), so "alert received → alert updated" is Finished - Received.
+func ReadOutcomes(ctx context.Context, path string, from, to time.Time) (outs []Outcome, recorded bool, err error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, false, fmt.Errorf("integrations: open %s: %w", path, err)
+	}
+	defer db.Close()
+	ok, err := HasOutcomes(ctx, db)
+	if err != nil {
+		return nil, false, fmt.Errorf("integrations: %s: %w", path, err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	outs, err = (&Store{db: db, now: time.Now}).Outcomes(ctx, from, to)
+	return outs, err == nil, err
+}
