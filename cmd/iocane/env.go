@@ -121,7 +121,7 @@ func newRuntime(ctx context.Context, stderr io.Writer, eo enrich.Options, build 
 	}
 	eo.Sources, eo.Skipped, eo.Policy, eo.Routing = built.Sources, built.Skipped, pol, routing
 	eo.Classifier.Suffixes = cfg.InternalSuffixes
-	eo.Cache = cache.Layered{Front: cache.NewMemory(100_000), Back: db.Cache()}
+	eo.Cache = cache.Layered{Front: cache.NewMemory(memoryCacheEntries), Back: db.Cache()}
 	e := enrich.New(eo)
 	e.Start(ctx)
 	return &session{cfg: cfg, db: db, built: built, engine: e}, nil
@@ -144,3 +144,9 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// memoryCacheEntries bounds the in-memory layer in front of the store's
+// cache. A run deduplicates its IOCs, so the layer serves repeats across
+// jobs and hot IOCs in the server; the store holds everything. Kept small so
+// a million-IOC run stays well inside its memory budget.
+const memoryCacheEntries = 10_000
