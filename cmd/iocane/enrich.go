@@ -100,6 +100,9 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 	if !slices.Contains(output.Formats(), format) {
 		return usagef("unknown --format %q (want one of %s)", format, strings.Join(output.Formats(), ", "))
 	}
+	if !slices.Contains([]string{"auto", "always", "never"}, f.progress) {
+		return usagef("--progress %q: want auto, always or never", f.progress)
+	}
 	inFormat, err := input.ParseFormat(f.inputFormat)
 	if err != nil {
 		return usageError{err}

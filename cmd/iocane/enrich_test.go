@@ -228,3 +228,23 @@ func TestEnrichInputFileAndTLPRed(t *testing.T) {
 		}
 	}
 }
+
+func TestEnrichProgressOnRequest(t *testing.T) {
+	fake := fakeintel.New(fakeintel.Options{})
+	fake.Start()
+	defer fake.Close()
+	_, stderr, err := runEnrichCmd(t, fake.Env(), "--progress", "always", "--format", "jsonl", "-f", "../../examples/phishing.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "IOCs") || !strings.HasSuffix(stderr, "\n") {
+		t.Errorf("--progress always drew no final progress line on stderr: %q", stderr)
+	}
+	_, stderr, err = runEnrichCmd(t, fake.Env(), "--format", "jsonl", "-f", "../../examples/phishing.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stderr, "IOCs") {
+		t.Errorf("progress drawn on a non-terminal without --progress always: %q", stderr)
+	}
+}
