@@ -258,6 +258,15 @@ func (s *scanner) handleRun(i, j, flags int) int {
 					return e
 				}
 			}
+			// "billing+it at files dot example dot biz": the local
+			// part holds a byte that ends a run, so the " at " is seen
+			// here, not after the last run of the local part.
+			if k+4 < n && b[k] == ' ' && (b[k+1]|0x20) == 'a' && (b[k+2]|0x20) == 't' && b[k+3] == ' ' {
+				if v, ds, end, ok := spacedEmail(b, i, k); ok {
+					s.putEmail(v, i, ds, end)
+					return end
+				}
+			}
 		case ' ':
 			if j+4 < n && (b[j+1]|0x20) == 'a' && (b[j+2]|0x20) == 't' && b[j+3] == ' ' {
 				if v, ds, end, ok := spacedEmail(b, i, j); ok {
