@@ -282,7 +282,17 @@ func parseGeneric(m map[string]any, r *http.Request) (alert, error) {
 		id = str(m, "id", "alert_id")
 	}
 	a := alert{input: marshal(m), tlp: str(m, "tlp")}
-	a.ref = jobs.AlertRef{ID: id, Link: q.Get("link")}
+	a.ref = jobs.AlertRef{ID: id, Link: q.Get("link"), Extra: extra(m, "container_id", "incident_id")}
+	// A SOAR's own ids (Splunk SOAR container, XSOAR incident), from the
+	// query or the body, tell the write-back where to go.
+	for _, k := range []string{"container_id", "incident_id"} {
+		if v := q.Get(k); v != "" {
+			if a.ref.Extra == nil {
+				a.ref.Extra = map[string]string{}
+			}
+			a.ref.Extra[k] = v
+		}
+	}
 	a.key = id
 	return a, nil
 }
