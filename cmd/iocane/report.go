@@ -102,7 +102,9 @@ func runReport(c *cobra.Command, f reportFlags) error {
 		return err
 	}
 	defer db.Close()
-	r, err := report.Build(ctx, report.StoreSource(db), report.Options{Now: until, Since: since, Quotas: quotas})
+	r, err := report.Build(ctx, report.StoreSource(db), report.Options{
+		Now: until, Since: since, Quotas: quotas, Deliveries: report.OutcomeSource(db.Path()),
+	})
 	if err != nil {
 		return err
 	}
@@ -297,7 +299,7 @@ func startReportSchedule(ctx context.Context, sess *session, log *slog.Logger) e
 	}
 	log = log.With("component", "report")
 	s := &report.Scheduler{
-		Schedule: sched, Source: report.StoreSource(sess.db), Options: report.Options{Since: since, Quotas: quotas},
+		Schedule: sched, Source: report.StoreSource(sess.db), Options: report.Options{Since: since, Quotas: quotas, Deliveries: report.OutcomeSource(sess.db.Path())},
 		Senders: senders,
 		OnError: func(err error) { log.Error("scheduled report failed", "error", err) },
 		OnSent:  func(r report.Rendered) { log.Info("report sent", "title", r.Title, "dir", rs.Dir, "email", rs.Email) },

@@ -2,16 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/iocane/iocane/internal/fakeintel"
+	"github.com/iocane/iocane/internal/integrations"
+	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/report"
+	"github.com/iocane/iocane/internal/result"
 )
 
 // runIocane runs iocane in-process with env and returns stdout, stderr and
@@ -228,5 +233,94 @@ func TestServeRejectsBadReportSchedule(t *testing.T) {
 		if !errors.As(err, &u) || !strings.Contains(err.Error(), env[2]) {
 			t.Errorf("%s=%q: %v, want a usage error saying %q", env[0], env[1], err, env[2])
 		}
+	}
+}
+
+// outcomeQueue is the little of jobs.Queue the dispatcher reads here: a
+// job without results.
+type outcomeQueue struct{ jobs.Queue }
+
+func (outcomeQueue) Results(context.Context, string, func(result.Result) error) error { return nil }
+
+// flakySink fails its first fails attempts (permanently when permanent).
+type flakySink struct {
+	name      string
+	fails     int
+	permanent bool
+	n         int
+}
+
+func (s *flakySink) Name() string                       { return s.name }
+func (s *flakySink) Applies(integrations.Delivery) bool { return true }
+func (s *flakySink) Deliver(context.Context, integrations.Delivery) error {
+	s.n++
+	switch {
+	case s.permanent:
+		return integrations.Permanent(errors.New("400 bad request"))
+	case s.n <= s.fails:
+		return errors.New("503 service unavailable")
+	}
+	return nil
+}
+
+// TestReportDeliveries: outcomes the integrations dispatcher records in the
+// store file are the report's write-back, notification and alert figures.
+func TestReportDeliveries(t *testing.T) {
+	ctx := t.Context()
+	db := filepath.Join(t.TempDir(), "iocane.db")
+	// The report says "no data" before any server delivered from the file.
+	stdout, stderr, err := runIocane(t, nil, "report", "--db", db, "--until", "2026-11-30", "--format", "json")
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, `"deliveries": {
+      "recorded": false`) {
+		t.Errorf("deliveries recorded before any dispatcher ran:\n%.2000s", stdout)
+	}
+
+	st, err := integrations.OpenStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	d, err := integrations.New(integrations.Options{
+		Queue: outcomeQueue{}, Store: st,
+		Sinks:       []integrations.Sink{&flakySink{name: "thehive", fails: 2}, &flakySink{name: "slack", permanent: true}},
+		BackoffBase: time.Nanosecond, BackoffMax: time.Nanosecond,
+		Now: func() time.Time { return received.Add(1500 * time.Millisecond) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := jobs.Job{ID: "job-1", State: jobs.Completed, Source: "thehive", CreatedAt: received,
+		Alert: &jobs.AlertRef{System: "thehive", ID: "~4242"}}
+	outs := d.Dispatch(ctx, job, nil)
+	if err := d.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if len(outs) != 2 {
+		t.Fatalf("outcomes: %+v", outs)
+	}
+
+	stdout, stderr, err = runIocane(t, nil, "report", "--db", db, "--until", "2026-11-30", "--format", "json")
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Current
+	want := report.Deliveries{Recorded: true,
+		WriteBack: report.Outcomes{OK: 1, Retries: 2},
+		Notify:    report.Outcomes{Failed: 1},
+		BySink:    []report.SinkCounts{{Sink: "slack", Outcomes: report.Outcomes{Failed: 1}}, {Sink: "thehive", Outcomes: report.Outcomes{OK: 1, Retries: 2}}},
+	}
+	if !reflect.DeepEqual(c.Deliveries, want) {
+		t.Errorf("deliveries %+v, want %+v", c.Deliveries, want)
+	}
+	if !c.Alerts.Recorded || c.Alerts.Updated != 1 || c.Alerts.P50MS == nil || *c.Alerts.P50MS != 1500 || *c.Alerts.P95MS != 1500 {
+		t.Errorf("alerts %+v, want one alert updated 1.5 s after receipt", c.Alerts)
 	}
 }

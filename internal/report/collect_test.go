@@ -78,10 +78,12 @@ func TestRunFromResults(t *testing.T) {
 func TestFromOutcomes(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	outs := []integrations.Outcome{
-		{JobID: "j1", Sink: "thehive", OK: true, Attempts: 4, StartedAt: t0.Add(time.Second), Finished: t0.Add(3 * time.Second)},
-		{JobID: "j1", Sink: "slack", OK: false, Attempts: 2, Error: "503", Finished: t0.Add(4 * time.Second)},
+		{JobID: "j1", Sink: "thehive", Kind: integrations.KindWriteBack, State: integrations.StateOK, OK: true, Attempts: 4, Retries: 3,
+			Received: t0, StartedAt: t0.Add(time.Second), Finished: t0.Add(3 * time.Second)},
+		{JobID: "j1", Sink: "slack", Kind: integrations.KindNotify, State: integrations.StateFailed, Attempts: 2, Retries: 1, Error: "503",
+			Received: t0, Finished: t0.Add(4 * time.Second)},
 	}
-	got := FromOutcomes(outs, func(id string) time.Time { return map[string]time.Time{"j1": t0}[id] })
+	got := FromOutcomes(outs)
 	assert.Equal(t, []Delivery{
 		{JobID: "j1", Sink: "thehive", OK: true, Attempts: 4, Received: t0, Finished: t0.Add(3 * time.Second)},
 		{JobID: "j1", Sink: "slack", Notify: true, Attempts: 2, Received: t0, Finished: t0.Add(4 * time.Second)},

@@ -1,26 +1,34 @@
 package report
 
 import (
+	"context"
 	"time"
 
 	"github.com/iocane/iocane/internal/integrations"
 )
 
-// NotifySinks are the sink names that notify the analyst; every other sink
-// writes back to the alert's system.
-var NotifySinks = map[string]bool{"slack": true, "teams": true, "email": true, "notify_webhook": true}
-
 // FromOutcomes turns the integrations dispatcher's outcome records into
-// report deliveries; received gives each job's alert receipt time (the
-// job's creation), zero when unknown.
-func FromOutcomes(outs []integrations.Outcome, received func(jobID string) time.Time) []Delivery {
+// report deliveries.
+func FromOutcomes(outs []integrations.Outcome) []Delivery {
 	ds := make([]Delivery, 0, len(outs))
 	for _, o := range outs {
-		d := Delivery{JobID: o.JobID, Sink: o.Sink, Notify: NotifySinks[o.Sink], OK: o.OK, Attempts: o.Attempts, Finished: o.Finished}
-		if received != nil {
-			d.Received = received(o.JobID)
-		}
-		ds = append(ds, d)
+		ds = append(ds, Delivery{
+			JobID: o.JobID, Sink: o.Sink, Notify: o.Kind == integrations.KindNotify, OK: o.OK,
+			Attempts: o.Attempts, Received: o.Received, Finished: o.Finished,
+		})
 	}
 	return ds
+}
+
+// OutcomeSource reads the dispatcher's outcomes from the store file at
+// path (--db); a file in which no server ever delivered has none recorded,
+// and the report says "no data" rather than zero.
+func OutcomeSource(path string) DeliverySource {
+	return func(ctx context.Context, from, to time.Time) ([]Delivery, bool, error) {
+		outs, ok, err := integrations.ReadOutcomes(ctx, path, from, to)
+		if err != nil || !ok {
+			return nil, ok, err
+		}
+		return FromOutcomes(outs), true, nil
+	}
 }
