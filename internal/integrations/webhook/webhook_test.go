@@ -63,4 +63,3 @@ func TestErrorsHideTheURL(t *testing.T) {
 		t.Errorf("the URL leaks: %s", s)
 	}
 }
-
