@@ -122,8 +122,9 @@ func (g benchGen) miss(k string) ioc.IOC {
 }
 
 // writeBenchLists writes the 1M-entry mix into two files (an allow-list and
-// a block-list, alternating lines) and returns 65,536 queries, half hits.
-func writeBenchLists(b *testing.B, dir string) ([]Source, []ioc.IOC) {
+// a block-list, alternating lines) and returns 65,536 queries, half hits,
+// with the entry kind each was drawn for.
+func writeBenchLists(b *testing.B, dir string) ([]Source, []ioc.IOC, []string) {
 	b.Helper()
 	g := benchGen{rand.New(rand.NewPCG(1, 2))}
 	var srcs []Source
@@ -140,6 +141,7 @@ func writeBenchLists(b *testing.B, dir string) ([]Source, []ioc.IOC) {
 	}
 	const nq = 1 << 16
 	var hits []ioc.IOC
+	var hitKinds []string
 	total := 0
 	for _, mix := range benchMix {
 		for i := 0; i < mix.n; i++ {
@@ -147,7 +149,7 @@ func writeBenchLists(b *testing.B, dir string) ([]Source, []ioc.IOC) {
 			fmt.Fprintln(ws[total%2], line)
 			total++
 			if g.r.IntN(1_000_000/(nq/2)+1) == 0 && len(hits) < nq/2 {
-				hits = append(hits, hit)
+				hits, hitKinds = append(hits, hit), append(hitKinds, mix.kind)
 			}
 		}
 	}
@@ -159,16 +161,21 @@ func writeBenchLists(b *testing.B, dir string) ([]Source, []ioc.IOC) {
 			b.Fatal(err)
 		}
 	}
-	queries := make([]ioc.IOC, 0, nq)
+	queries, kinds := make([]ioc.IOC, 0, nq), make([]string, 0, nq)
 	for len(queries) < nq {
 		if len(queries)%2 == 0 && len(hits) > 0 {
-			queries = append(queries, hits[(len(queries)/2)%len(hits)])
+			j := (len(queries) / 2) % len(hits)
+			queries, kinds = append(queries, hits[j]), append(kinds, hitKinds[j])
 		} else {
-			queries = append(queries, g.miss(benchMix[g.r.IntN(len(benchMix))].kind))
+			k := benchMix[g.r.IntN(len(benchMix))].kind
+			queries, kinds = append(queries, g.miss(k)), append(kinds, k)
 		}
 	}
-	g.r.Shuffle(len(queries), func(i, j int) { queries[i], queries[j] = queries[j], queries[i] })
-	return srcs, queries
+	g.r.Shuffle(len(queries), func(i, j int) {
+		queries[i], queries[j] = queries[j], queries[i]
+		kinds[i], kinds[j] = kinds[j], kinds[i]
+	})
+	return srcs, queries, kinds
 }
 
 func heapInUse() uint64 {
@@ -188,7 +195,7 @@ func heapInUse() uint64 {
 //
 //	go test -run '^$' -bench BenchmarkLists1M -benchtime 3s -cpu 1 ./internal/provider/lists/
 func BenchmarkLists1M(b *testing.B) {
-	srcs, queries := writeBenchLists(b, b.TempDir())
+	srcs, queries, _ := writeBenchLists(b, b.TempDir())
 	before := heapInUse()
 	start := time.Now()
 	m, err := Load(srcs, nil)
@@ -225,6 +232,39 @@ func BenchmarkLists1M(b *testing.B) {
 	b.ReportMetric(float64(m.Len()), "entries")
 	b.ReportMetric(float64(found)/float64(n), "hit-ratio")
 	runtime.KeepAlive(m)
+}
+
+// BenchmarkLists1MByKind loads BenchmarkLists1M's lists once and times the
+// look-ups of each kind of query apart (half hits, half misses each), to
+// show where a look-up's time goes.
+//
+//	go test -run '^$' -bench Lists1MByKind -cpu 1 ./internal/provider/lists/
+func BenchmarkLists1MByKind(b *testing.B) {
+	srcs, queries, kinds := writeBenchLists(b, b.TempDir())
+	m, err := Load(srcs, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mix := range benchMix {
+		var qs []ioc.IOC
+		for i, q := range queries {
+			if kinds[i] == mix.kind {
+				qs = append(qs, q)
+			}
+		}
+		b.Run(mix.kind, func(b *testing.B) {
+			n := 0
+			cpu0 := cpuTime()
+			for b.Loop() {
+				_ = m.Match(qs[n%len(qs)])
+				n++
+			}
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(n)/cpu.Seconds(), "lookups/cpu-s")
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lookups/s")
+		})
+	}
 }
 
 // BenchmarkBaselineMap1M is the yardstick BenchmarkLists1M runs beside: one
