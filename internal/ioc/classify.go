@@ -98,7 +98,7 @@ func (c Classifier) Internal(i IOC) (bool, string) {
 	case Domain:
 		return c.domainInternal(strings.ToLower(strings.TrimSuffix(i.Value, ".")))
 	case URL:
-		u, ok := parseURL(i.Value)
+		u, ok := splitURL(i.Value)
 		if !ok {
 			return false, ""
 		}
@@ -163,15 +163,19 @@ func addrInternal(a netip.Addr) (bool, string) {
 	return false, ""
 }
 
+// hasSuffixLabel reports whether d is suffix or ends in "."+suffix.
 func hasSuffixLabel(d, suffix string) bool {
-	return d == suffix || strings.HasSuffix(d, "."+suffix)
+	k := len(d) - len(suffix)
+	return k >= 0 && d[k:] == suffix && (k == 0 || d[k-1] == '.')
 }
 
 func (c Classifier) domainInternal(d string) (bool, string) {
 	for _, s := range c.Suffixes {
 		s = strings.Trim(strings.ToLower(strings.TrimSpace(s)), ".")
-		if n, ok := normalizeDomain(s); ok {
-			s = n
+		if !isASCII(s) { // an ASCII name is canonical once lower case
+			if n, ok := normalizeDomain(s); ok {
+				s = n
+			}
 		}
 		if s != "" && hasSuffixLabel(d, s) {
 			return true, "internal suffix"
@@ -188,6 +192,15 @@ func (c Classifier) domainInternal(d string) (bool, string) {
 		}
 	}
 	return false, ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func asnInternal(v string) (bool, string) {

@@ -13,6 +13,8 @@ type urlParts struct {
 	host      IOC
 	hostStart int // byte offsets of the host in the parsed text
 	hostEnd   int
+	// The canonical pieces value is made of.
+	scheme, userinfo, hostText, port, tail string
 }
 
 var defaultPorts = map[string]string{"http": "80", "https": "443", "ftp": "21", "ftps": "990", "ws": "80", "wss": "443", "sftp": "22"}
@@ -22,6 +24,16 @@ var defaultPorts = map[string]string{"http": "80", "https": "443", "ftp": "21", 
 // domain, IPv4 address or bracketed IPv6 address. Scheme and host are
 // canonicalised, a default port is dropped, and the rest is kept verbatim.
 func parseURL(s string) (urlParts, bool) {
+	u, ok := splitURL(s)
+	if ok {
+		u.value = u.scheme + "://" + u.userinfo + u.hostText + u.port + u.tail
+	}
+	return u, ok
+}
+
+// splitURL is parseURL without building the value: it checks s and
+// returns its canonical pieces and host.
+func splitURL(s string) (urlParts, bool) {
 	var u urlParts
 	sep := strings.Index(s, "://")
 	if sep <= 0 || sep > 8 {
@@ -98,13 +110,16 @@ func parseURL(s string) (urlParts, bool) {
 			if err != nil || n == 0 {
 				return u, false
 			}
-			port = ":" + strconv.FormatUint(n, 10)
-			if defaultPorts[scheme] == port[1:] {
+			if p[0] == '0' { // else p is already canonical
+				p = strconv.FormatUint(n, 10)
+				port = ":" + p
+			}
+			if defaultPorts[scheme] == p {
 				port = ""
 			}
 		}
 	}
-	u.value = scheme + "://" + userinfo + host + port + tail
+	u.scheme, u.userinfo, u.hostText, u.port, u.tail = scheme, userinfo, host, port, tail
 	return u, true
 }
 

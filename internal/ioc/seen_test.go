@@ -1,0 +1,92 @@
+package ioc
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestSeenMatchesMap checks Seen against a Go map over enough values to
+// grow the table many times, with values that share bytes across the
+// type/value boundary, empty and long values.
+func TestSeenMatchesMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var s Seen
+	want := map[IOC]bool{}
+	types := []Type{Domain, URL, Type("do"), Type("domai"), Type("")}
+	for k := 0; k < 200_000; k++ {
+		var v string
+		switch r.IntN(4) {
+		case 0:
+			v = fmt.Sprintf("n%d.example", r.IntN(50_000))
+		case 1:
+			v = "main" + strings.Repeat("x", r.IntN(300)) // lengths across the one-byte varint limit
+		case 2:
+			v = ""
+		default:
+			v = fmt.Sprintf("%x", r.Uint64()%100_000)
+		}
+		i := IOC{types[r.IntN(len(types))], v}
+		isNew := !want[i]
+		want[i] = true
+		if got := s.Add(i); got != isNew {
+			t.Fatalf("Add(%v) = %v after %d adds, want %v", i, got, k, isNew)
+		}
+	}
+	if s.Len() != len(want) {
+		t.Errorf("Len() = %d, want %d", s.Len(), len(want))
+	}
+	for i := range want {
+		if s.Add(i) {
+			t.Fatalf("Add(%v) = true for a value seen before", i)
+		}
+	}
+	// The boundary between type and value is part of the key.
+	var b Seen
+	if !b.Add(IOC{"do", "main"}) || !b.Add(IOC{"dom", "ain"}) || !b.Add(IOC{"", "domain"}) {
+		t.Error("Seen confuses IOCs whose type and value concatenate alike")
+	}
+}
+
+func TestSeenConcurrent(t *testing.T) {
+	s := NewSeen()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	added := 0
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := 0
+			for k := 0; k < 5000; k++ {
+				if s.Add(IOC{IPv4, fmt.Sprintf("10.0.%d.%d", k/256, k%256)}) {
+					n++
+				}
+			}
+			mu.Lock()
+			added += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if added != 5000 || s.Len() != 5000 {
+		t.Errorf("4 goroutines added %d new values, Len %d; want 5000 each", added, s.Len())
+	}
+}
+
+func BenchmarkSeenAdd(b *testing.B) {
+	vals := make([]IOC, 1<<20)
+	for k := range vals {
+		vals[k] = IOC{Domain, fmt.Sprintf("host%d.example-%d.com", k%700_000, k%13)}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		var s Seen
+		for _, v := range vals {
+			s.Add(v)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(vals)), "ns/add")
+}
