@@ -119,16 +119,24 @@ func runServe(c *cobra.Command, f serveFlags) error {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
 	jobRuns := &jobRunRecorder{db: sess.db, log: log.With("component", "report")} // report.go
+	var wb *writeBack                                                             // writeback.go; set before the workers start
 	q, err := jobs.Open(ctx, jobs.Options{
 		Path: sess.db.Path(), Engine: sess.engine, Results: sess.db, Observer: metrics, Logger: log.With("component", "jobs"),
 		Workers: firstPositive(f.workers, sc.Workers), DefaultTimeout: f.jobTimeout,
-		OnComplete: jobRuns.record,
+		OnComplete: func(j jobs.Job) { jobRuns.record(j); wb.onComplete(j) },
 	})
 	if err != nil {
 		return err
 	}
 	defer q.Close()
 	jobRuns.q = q
+	if wb, err = newWriteBack(ctx, sess, q, func(id string) string { return "http://" + listen + "/v1/jobs/" + id + "/results" },
+		log.With("component", "integrations")); err != nil {
+		return err
+	}
+	if err := wb.disp.Resume(ctx); err != nil {
+		log.Warn("write-back: pending deliveries not resumed", "error", err)
+	}
 	if err := startReportSchedule(ctx, sess, log); err != nil { // report.go
 		return err
 	}
@@ -172,6 +180,7 @@ func runServe(c *cobra.Command, f serveFlags) error {
 	if err := q.Stop(sctx); err != nil {
 		log.Warn("jobs not stopped cleanly", "error", err)
 	}
+	wb.close(sctx, log)
 	log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
 		return serveErr

@@ -147,12 +147,25 @@ func envKey(providers []string, key string) string {
 			return "providers." + p + "." + strings.ToLower(rest[len(up):])
 		}
 	}
+	// Write-back sinks: IOCANE_THEHIVE_API_KEY → integrations.thehive.api_key.
+	// IOCANE_WEBHOOK_SECRET stays the intake's secret (internal/server);
+	// the outbound webhook signs with IOCANE_WEBHOOK_SIGNING_SECRET.
+	for _, n := range integrationNames {
+		up := strings.ToUpper(n) + "_"
+		if strings.HasPrefix(rest, up) && len(rest) > len(up) && rest != "WEBHOOK_SECRET" {
+			return "integrations." + n + "." + strings.ToLower(rest[len(up):])
+		}
+	}
 	switch rest {
 	case "DB", "TLP", "INTERNAL_SUFFIXES", "ADMIN_TOKEN":
 		return strings.ToLower(rest)
 	}
 	return ""
 }
+
+// integrationNames are the write-back sinks (internal/integrations/<name>),
+// longest first so that splunk cannot take splunksoar's variables.
+var integrationNames = []string{"splunksoar", "thehive", "webhook", "splunk", "xsoar"}
 
 func lookupEnv(environ []string, name string) string {
 	for _, kv := range environ {
