@@ -8,12 +8,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/iocane/iocane/internal/enrich"
+	"github.com/iocane/iocane/internal/integrations/notify"
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/server"
@@ -130,8 +132,18 @@ func runServe(c *cobra.Command, f serveFlags) error {
 	}
 	defer q.Close()
 	jobRuns.q = q
-	if wb, err = newWriteBack(ctx, sess, q, func(id string) string { return "http://" + listen + "/v1/jobs/" + id + "/results" },
-		log.With("component", "integrations")); err != nil {
+	nc, err := notify.LoadConfig(sess.cfg.K, os.Getenv)
+	if err != nil {
+		return usageError{err}
+	}
+	notifiers, err := notify.New(nc, notify.Options{Logger: log.With("component", "notify")})
+	if err != nil {
+		return usageError{err}
+	}
+	go notifiers.Run(ctx) // sends held-back digests when the rate limit allows
+	base := firstNonEmpty(sc.PublicURL, "http://"+listen)
+	if wb, err = newWriteBack(ctx, sess, q, func(id string) string { return strings.TrimRight(base, "/") + "/v1/jobs/" + id + "/results" },
+		log.With("component", "integrations"), notifiers.Sinks()...); err != nil {
 		return err
 	}
 	if err := wb.disp.Resume(ctx); err != nil {
@@ -181,6 +193,9 @@ func runServe(c *cobra.Command, f serveFlags) error {
 		log.Warn("jobs not stopped cleanly", "error", err)
 	}
 	wb.close(sctx, log)
+	if err := notifiers.Close(sctx); err != nil {
+		log.Warn("notifications: held-back alerts not all sent", "error", err)
+	}
 	log.Info("stopped")
 	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
 		return serveErr

@@ -13,6 +13,8 @@ import (
 //
 //	server:
 //	  listen: 127.0.0.1:8080       # --listen overrides
+//	  public_url: https://iocane.soc.example   # how analysts reach it, for links in
+//	                               # notifications and write-backs; default http://<listen>
 //	  tokens:
 //	    - name: splunk-prod        # logged; the token never is
 //	      token_sha256: 9f86d0...  # printf %s "$TOKEN" | sha256sum (or token: for the plain value)
@@ -26,6 +28,7 @@ import (
 // IOCANE_ADMIN_TOKEN adds the token "admin" with every scope.
 type Config struct {
 	Listen        string
+	PublicURL     string
 	Tokens        []Token
 	WebhookSecret []byte
 	MaxBody       int64
@@ -43,6 +46,7 @@ type tokenConfig struct {
 
 type rawConfig struct {
 	Listen        string        `koanf:"listen"`
+	PublicURL     string        `koanf:"public_url"`
 	Tokens        []tokenConfig `koanf:"tokens"`
 	WebhookSecret string        `koanf:"webhook_secret"`
 	MaxBody       int64         `koanf:"max_body"`
@@ -65,7 +69,7 @@ func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("config: server: %w", err)
 		}
 	}
-	c := Config{Listen: raw.Listen, MaxBody: raw.MaxBody, TokenRate: raw.TokenRate, TokenBurst: raw.TokenBurst, Workers: raw.Workers}
+	c := Config{Listen: raw.Listen, PublicURL: raw.PublicURL, MaxBody: raw.MaxBody, TokenRate: raw.TokenRate, TokenBurst: raw.TokenBurst, Workers: raw.Workers}
 	var errs []error
 	names := map[string]bool{}
 	if admin := strings.TrimSpace(k.String("admin_token")); admin != "" {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/iocane/iocane/internal/integrations"
 	"io"
 	"net/http"
 	"net/url"
@@ -26,7 +27,9 @@ import (
 var ErrPermanent = errors.New("notify: permanent failure")
 
 // permanent marks err as not worth retrying.
-func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+func permanent(err error) error {
+	return fmt.Errorf("%w: %w: %w", integrations.ErrPermanent, ErrPermanent, err)
+}
 
 // HTTPError is a webhook's non-2xx answer. Body is a short excerpt,
 // scrubbed of the webhook URL.
