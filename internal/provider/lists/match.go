@@ -11,17 +11,42 @@ import (
 // exact hits first, then suffixes, networks, substrings and regexes. Lists
 // whose matching_attributes exclude i's type are left out. It allocates only
 // when something matches.
+//
+// The engine's IOCs arrive in package ioc's canonical form. For an IPv4
+// address, a domain, a file hash or a URL in that form, checked in one pass
+// over the value, Match goes straight to the tables; any other value is first
+// brought to the canonical form the lists were loaded in (see canon).
 func (m *Matcher) Match(i ioc.IOC) []Hit {
 	if m == nil || len(m.lists) == 0 {
 		return nil
 	}
 	bit := typeBit(i.Type)
-	var hits []Hit
-	raw := strings.TrimSpace(i.Value)
+	switch v := i.Value; i.Type {
+	case ioc.IPv4:
+		if x, ok := parseIPv4(v); ok {
+			return m.scanAndDedupe(m.matchIPv4(nil, bit, x, v, false), bit, v)
+		}
+	case ioc.Domain, ioc.MD5, ioc.SHA1, ioc.SHA256, ioc.SHA512:
+		if isCanonName(v) {
+			return m.scanAndDedupe(m.matchName(nil, bit, v, false), bit, v)
+		}
+	case ioc.URL:
+		if h, ok := urlHost(v); ok {
+			hits := m.matchString(nil, bit, v, false)
+			return m.scanAndDedupe(m.matchHost(hits, bit, h), bit, v)
+		}
+	}
+	return m.matchAny(bit, i.Value)
+}
+
+// matchAny is Match for a value in any form.
+func (m *Matcher) matchAny(bit uint32, raw string) []Hit {
+	raw = strings.TrimSpace(raw)
 	if a, ok := parseIP(raw); ok {
-		hits = m.matchIP(hits, bit, a, false)
+		a = a.Unmap().WithZone("")
+		hits := m.matchIP(nil, bit, a, false)
 		if len(m.subs) > 0 || len(m.regexes) > 0 {
-			hits = m.scan(hits, bit, a.Unmap().WithZone("").String())
+			hits = m.scan(hits, bit, a.String())
 		}
 		return dedupe(hits)
 	}
@@ -34,22 +59,22 @@ func (m *Matcher) Match(i ioc.IOC) []Hit {
 	}
 	if v != raw {
 		if a, ok := parseIP(v); ok { // a defanged address: "192.0.2[.]1"
-			return m.Match(ioc.IOC{Type: i.Type, Value: a.String()})
+			return m.matchAny(bit, a.String())
 		}
 	}
-	hits = m.matchString(hits, bit, v, false)
+	var hits []Hit
 	if strings.Contains(v, "://") || strings.Contains(v, "@") {
+		hits = m.matchString(hits, bit, v, false)
 		if h := hostOf(v); h != "" {
-			if a, ok := parseIP(h); ok {
-				hits = m.matchIP(hits, bit, a, true)
-			} else {
-				hits = m.matchString(hits, bit, h, true)
-				hits = m.matchSuffix(hits, bit, h, true)
-			}
+			hits = m.matchHost(hits, bit, h)
 		}
-	} else if m.tldSuffix || strings.IndexByte(v, '.') >= 0 {
-		hits = m.matchSuffix(hits, bit, v, false)
+	} else {
+		hits = m.matchName(hits, bit, v, false)
 	}
+	return m.scanAndDedupe(hits, bit, v)
+}
+
+func (m *Matcher) scanAndDedupe(hits []Hit, bit uint32, v string) []Hit {
 	if len(m.subs) > 0 || len(m.regexes) > 0 {
 		hits = m.scan(hits, bit, v)
 	}
@@ -79,36 +104,36 @@ func (m *Matcher) appendHit(hits []Hit, bit uint32, id uint16, entry string, k K
 	return append(hits, h)
 }
 
+// matchString looks v up as an exact entry.
 func (m *Matcher) matchString(hits []Hit, bit uint32, v string, viaHost bool) []Hit {
-	if len(m.exact) == 0 {
-		return hits
-	}
-	k := m.key(v)
-	if !m.exactF.mayHave(k.filterHash()) {
-		return hits
-	}
-	if r, ok := m.exact[k]; ok {
+	if r, ok := m.tab.get(m.keys.str(v)); ok {
 		hits = m.appendRef(hits, bit, r, v, KindString, viaHost)
 	}
 	return hits
 }
 
-// matchSuffix walks d's labels from the right: d itself, then d without its
-// first label, and so on, one map look-up each.
-func (m *Matcher) matchSuffix(hits []Hit, bit uint32, d string, viaHost bool) []Hit {
-	if len(m.suffix) == 0 {
+// matchName looks d up as an exact entry, then walks its labels from the
+// right for domain suffixes: d itself, then d without its first label, and
+// so on, probing only the suffixes whose label count some suffix entry has.
+func (m *Matcher) matchName(hits []Hit, bit uint32, d string, viaHost bool) []Hit {
+	k := m.keys.str(d)
+	if r, ok := m.tab.get(k); ok {
+		hits = m.appendRef(hits, bit, r, d, KindString, viaHost)
+	}
+	if m.suffixLabels == 0 {
 		return hits
 	}
-	for s := d; s != ""; {
-		dot := strings.IndexByte(s, '.')
-		if dot < 0 && !m.tldSuffix && s != d {
-			break // no single-label suffix is loaded
-		}
-		if k := m.key(s); m.suffixF.mayHave(k.filterHash()) {
-			if r, ok := m.suffix[k]; ok {
+	n := labels(d)
+	for s := d; m.suffixLabels&(labelBit(n)<<1-1) != 0; n-- {
+		if m.suffixLabels&labelBit(n) != 0 {
+			if len(s) != len(d) {
+				k = m.keys.str(s)
+			}
+			if r, ok := m.tab.get(m.keys.suffixOf(k)); ok {
 				hits = m.appendRef(hits, bit, r, s, KindHostname, viaHost)
 			}
 		}
+		dot := strings.IndexByte(s, '.')
 		if dot < 0 {
 			break
 		}
@@ -117,28 +142,46 @@ func (m *Matcher) matchSuffix(hits []Hit, bit uint32, d string, viaHost bool) []
 	return hits
 }
 
+// matchHost matches the host of a URL or an e-mail address (canonical).
+func (m *Matcher) matchHost(hits []Hit, bit uint32, h string) []Hit {
+	if x, ok := parseIPv4(h); ok {
+		return m.matchIPv4(hits, bit, x, h, true)
+	}
+	if a, ok := parseIP(h); ok {
+		return m.matchIP(hits, bit, a, true)
+	}
+	return m.matchName(hits, bit, h, true)
+}
+
 func (m *Matcher) matchIP(hits []Hit, bit uint32, a netip.Addr, viaHost bool) []Hit {
 	a = a.Unmap().WithZone("")
-	var r ref
-	var ok bool
+	x := toU128(a)
 	if a.Is4() {
-		if x := toU128(a).lo32(); m.ips4F.mayHave(ip4Hash(x)) {
-			r, ok = m.ips4[x]
-		}
-	} else {
-		if x := toU128(a); m.ips6F.mayHave(x.filterHash()) {
-			r, ok = m.ips6[x]
-		}
+		return m.matchIPv4(hits, bit, x.lo32(), "", viaHost)
 	}
-	if ok {
+	if r, ok := m.tab.get(m.keys.v6(x)); ok {
 		hits = m.appendRef(hits, bit, r, a.String(), KindString, viaHost)
 	}
-	t := &m.cidr4
-	if a.Is6() {
-		t = &m.cidr6
+	return m.matchNets(hits, bit, &m.cidr6, m.cidr6.lookup6(x), viaHost)
+}
+
+// matchIPv4 matches IPv4 address x; s is its canonical text, or "".
+func (m *Matcher) matchIPv4(hits []Hit, bit uint32, x uint32, s string, viaHost bool) []Hit {
+	if r, ok := m.tab.get(m.keys.v4(x)); ok {
+		if s == "" {
+			s = netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}).String()
+		}
+		hits = m.appendRef(hits, bit, r, s, KindString, viaHost)
 	}
-	for n := t.lookup(a); n >= 0; n = t.parent[n] {
-		hits = m.appendRef(hits, bit, t.refs[n], t.nets[n].String(), KindCIDR, viaHost)
+	return m.matchNets(hits, bit, &m.cidr4, m.cidr4.lookup4(x), viaHost)
+}
+
+// matchNets appends network n and every network enclosing it.
+func (m *Matcher) matchNets(hits []Hit, bit uint32, t *cidrTable, n int32, viaHost bool) []Hit {
+	for n >= 0 {
+		c := &t.nets[n]
+		hits = m.appendRef(hits, bit, c.ref, c.p.String(), KindCIDR, viaHost)
+		n = c.parent
 	}
 	return hits
 }

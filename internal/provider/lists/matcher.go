@@ -3,7 +3,6 @@ package lists
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -42,19 +41,6 @@ type list struct {
 	types  uint32 // bit set of ioc types the list applies to (typeBit)
 }
 
-// key128 is a string's key in the exact and suffix sets: two independent
-// 64-bit keyed hashes (hash/maphash, seeds chosen per Matcher). Keying by
-// hash rather than by the string keeps the maps free of pointers, so a
-// million entries cost about 30 bytes each, the garbage collector never
-// scans them, and a look-up reads no key bytes from memory. Two different
-// values share a key with probability about 2^-128 per pair: for a million
-// entries, about 10^-26 per look-up, far below any hardware error rate.
-type key128 struct{ a, b uint64 }
-
-func (m *Matcher) key(s string) key128 {
-	return key128{maphash.String(m.seeds[0], s), maphash.String(m.seeds[1], s)}
-}
-
 // A ref names the list(s) an entry belongs to: a list id when >= 0, or
 // -(i+1) for multi[i] when the same entry is on several lists. Most entries
 // are on one list, so this costs 4 bytes an entry rather than a slice.
@@ -75,37 +61,33 @@ type pattern struct {
 // Matcher holds every loaded list in shared structures. The zero value and
 // nil match nothing.
 type Matcher struct {
-	lists  []list
-	multi  [][]uint16
-	seeds  [2]maphash.Seed
-	exact  map[key128]ref
-	ips4   map[uint32]ref
-	ips6   map[u128]ref
-	suffix map[key128]ref
-	// Bloom filters in front of the four maps (see filter).
-	exactF, suffixF, ips4F, ips6F filter
-	// tldSuffix is true when a suffix has a single label ("com"), so that
-	// a dotless value is worth a suffix look-up.
-	tldSuffix bool
-	cidr4     cidrTable
-	cidr6     cidrTable
-	subs      []pattern
-	regexes   []pattern
-	comments  map[commentKey]string
-	entries   int
-	skipped   int
+	lists []list
+	multi [][]uint16
+	keys  keys
+	// tab holds the exact entries and the domain suffixes (see table).
+	tab table
+	// suffixLabels has bit n set when a domain suffix of n labels is
+	// loaded (bit 63: 63 or more), so a suffix walk probes only the
+	// suffixes of a name that can be there: usually one.
+	suffixLabels uint64
+	cidr4        cidrTable
+	cidr6        cidrTable
+	subs         []pattern
+	regexes      []pattern
+	comments     map[commentKey]string
+	entries      int
+	skipped      int
 }
 
 func newMatcher() *Matcher {
-	return &Matcher{
-		seeds:    [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		exact:    map[key128]ref{},
-		ips4:     map[uint32]ref{},
-		ips6:     map[u128]ref{},
-		suffix:   map[key128]ref{},
-		comments: map[commentKey]string{},
-	}
+	return &Matcher{keys: newKeys(), comments: map[commentKey]string{}}
 }
+
+// labelBit is the bit of suffixLabels for a name of n labels.
+func labelBit(n int) uint64 { return 1 << min(n, 63) }
+
+// labels counts the dot-separated labels of s.
+func labels(s string) int { return strings.Count(s, ".") + 1 }
 
 // Len returns the number of entries loaded (an entry on two lists counts twice).
 func (m *Matcher) Len() int {
@@ -143,26 +125,37 @@ func (m *Matcher) addList(l list) (uint16, error) {
 	return uint16(len(m.lists) - 1), nil
 }
 
-// put records that key k is on list id; it reports false when it already was.
-func put[K comparable](m *Matcher, tab map[K]ref, k K, id uint16) bool {
-	r, ok := tab[k]
+// addRef records list id in *r (unset when fresh); it reports false when
+// the entry already was on that list.
+func (m *Matcher) addRef(r *ref, fresh bool, id uint16) bool {
 	switch {
-	case !ok:
-		tab[k] = ref(id)
-	case r >= 0:
-		if uint16(r) == id {
+	case fresh:
+		*r = ref(id)
+	case *r >= 0:
+		if uint16(*r) == id {
 			return false
 		}
-		m.multi = append(m.multi, []uint16{uint16(r), id})
-		tab[k] = -ref(len(m.multi))
+		m.multi = append(m.multi, []uint16{uint16(*r), id})
+		*r = -ref(len(m.multi))
 	default:
-		ids := m.multi[-r-1]
+		ids := m.multi[-*r-1]
 		if slices.Contains(ids, id) {
 			return false
 		}
-		m.multi[-r-1] = append(ids, id)
+		m.multi[-*r-1] = append(ids, id)
 	}
 	return true
+}
+
+// put records that key k of the table is on list id; it reports false when
+// it already was.
+func (m *Matcher) put(k uint64, id uint16) bool {
+	s, fresh := m.tab.slot(k)
+	if m.addRef(&s.r, fresh, id) {
+		m.entries++
+		return true
+	}
+	return false
 }
 
 var (
@@ -240,28 +233,20 @@ func (m *Matcher) add(id uint16, k Kind, raw string) (string, error) {
 		if !strings.Contains(v, ".") && k != KindHostname {
 			return "", errTooBroad
 		}
-		if put(m, m.suffix, m.key(v), id) {
-			m.entries++
-		}
-		m.tldSuffix = m.tldSuffix || !strings.Contains(v, ".")
+		m.put(m.keys.suffixOf(m.keys.str(v)), id)
+		m.suffixLabels |= labelBit(labels(v))
 		return v, nil
 	}
-	if put(m, m.exact, m.key(v), id) {
-		m.entries++
-	}
+	m.put(m.keys.str(v), id)
 	return v, nil
 }
 
 func (m *Matcher) addIP(id uint16, a netip.Addr) string {
 	a = a.Unmap().WithZone("")
-	added := false
 	if a.Is4() {
-		added = put(m, m.ips4, toU128(a).lo32(), id)
+		m.put(m.keys.v4(toU128(a).lo32()), id)
 	} else {
-		added = put(m, m.ips6, toU128(a), id)
-	}
-	if added {
-		m.entries++
+		m.put(m.keys.v6(toU128(a)), id)
 	}
 	return a.String()
 }
@@ -277,22 +262,9 @@ func (m *Matcher) addPrefix(id uint16, p netip.Prefix) string {
 	return p.String()
 }
 
-// finish builds the CIDR interval tables and the maps' filters.
+// finish builds the CIDR interval tables and the table's filter.
 func (m *Matcher) finish() error {
-	m.exactF, m.suffixF = newFilter(len(m.exact)), newFilter(len(m.suffix))
-	m.ips4F, m.ips6F = newFilter(len(m.ips4)), newFilter(len(m.ips6))
-	for k := range m.exact {
-		m.exactF.add(k.filterHash())
-	}
-	for k := range m.suffix {
-		m.suffixF.add(k.filterHash())
-	}
-	for k := range m.ips4 {
-		m.ips4F.add(ip4Hash(k))
-	}
-	for k := range m.ips6 {
-		m.ips6F.add(k.filterHash())
-	}
+	m.tab.buildFilter()
 	m.cidr4.build(u128{0, 1<<32 - 1})
 	m.cidr6.build(u128{^uint64(0), ^uint64(0)})
 	return nil

@@ -62,7 +62,7 @@ func naiveMatch(entries []naiveEntry, q string, viaHost bool) []Hit {
 type naiveGen struct{ r *rand.Rand }
 
 func (g naiveGen) label() string {
-	return [...]string{"a", "b", "c", "www", "mail", "x-1", "cdn", "evil", "corp", "xn--bcher-kva"}[g.r.IntN(10)]
+	return [...]string{"a", "b", "c", "www", "mail", "x-1", "cdn", "evil", "corp", "xn--bcher-kva", "cve-2021-1", "7"}[g.r.IntN(12)]
 }
 
 func (g naiveGen) domain(minLabels int) string {
@@ -146,7 +146,8 @@ func (g naiveGen) query() (q ioc.IOC, canonical string, viaHost bool) {
 		return ioc.IOC{Type: ioc.Domain, Value: v}, d, false
 	case 3:
 		d := g.domain(1)
-		return ioc.IOC{Type: ioc.URL, Value: "https://" + d + "/p?q=1"}, d, true
+		u := [...]string{"https://" + d + "/p?q=1", "http://" + strings.ToUpper(d) + "/P", "ftp://u@" + d + ":21", "http://" + d + "./"}[g.r.IntN(4)]
+		return ioc.IOC{Type: ioc.URL, Value: u}, d, true
 	case 4:
 		a := g.ip4()
 		return ioc.IOC{Type: ioc.URL, Value: "http://" + a.String() + ":8080/x"}, a.String(), true
@@ -194,6 +195,22 @@ func TestMatchAgreesWithNaive(t *testing.T) {
 				t.Fatal(err)
 			}
 			srcs = append(srcs, Source{Path: p, Label: list, TLP: tlp.Green, Weight: 1})
+		}
+		// A hostname list takes single labels as suffixes too ("com").
+		var lines []string
+		for range 1 + g.r.IntN(5) {
+			d := g.domain(1)
+			lines = append(lines, d)
+			entries = append(entries, naiveEntry{list: "hosts", kind: KindHostname, value: d})
+		}
+		p := filepath.Join(dir, "hosts.txt")
+		if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if seed%2 == 0 {
+			srcs = append(srcs, Source{Path: p, Label: "hosts", Kind: KindHostname, TLP: tlp.Green, Weight: 1})
+		} else {
+			entries = slices.DeleteFunc(entries, func(e naiveEntry) bool { return e.list == "hosts" })
 		}
 		m, err := Load(srcs, nil)
 		if err != nil {

@@ -83,16 +83,80 @@ func canonFast(s string) string {
 	}
 	if slash {
 		if i := strings.Index(s, "://"); i > 0 {
-			if !upper && !hostEndsInDot(s[i+3:]) {
+			if urlCanonical(s, i) {
 				return s // already canonical: no copy
 			}
 			return canonURL(s, i)
 		}
 	}
-	if !upper && s[len(s)-1] != '.' && (len(s) < 4 || s[0] != 'c' || s[1] != 'v' || s[2] != 'e' || s[3] != '-') {
+	if !upper && s[len(s)-1] != '.' && !isCVE(s) {
 		return s
 	}
 	return canonNotIP(s)
+}
+
+// isCVE reports whether s is shaped like a CVE id, in any case: "cve-",
+// then only digits and dashes ("cve-2021-44228", not "cve-db.example").
+func isCVE(s string) bool {
+	if len(s) < 5 || !strings.EqualFold(s[:4], "cve-") {
+		return false
+	}
+	for i := 4; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isCanonName reports whether s is a domain name or a file hash already in
+// canonical form, the form package ioc gives them: lower-case letters,
+// digits, '-', '_' and '.', not ending in '.'. Such a value needs no
+// further work before a look-up. So that canon(s) == s and s is no IP
+// address, a value of only digits and dots, and a CVE id, are not.
+func isCanonName(s string) bool {
+	if s == "" || s[len(s)-1] == '.' {
+		return false
+	}
+	numeric := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', c == '-', c == '_':
+			numeric = false
+		case '0' <= c && c <= '9', c == '.':
+		default:
+			return false
+		}
+	}
+	return !numeric && !isCVE(s)
+}
+
+// parseIPv4 parses s when it is an IPv4 address in canonical dotted-quad
+// form (four decimal octets without leading zeros), the form package ioc
+// gives, to the address as a number.
+func parseIPv4(s string) (uint32, bool) {
+	if len(s) < 7 || len(s) > 15 {
+		return 0, false
+	}
+	var x, n uint32
+	parts, digits := 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || n > 255 || digits > 1 && s[i-digits] == '0' {
+				return 0, false
+			}
+			x, n, digits = x<<8|n, 0, 0
+			parts++
+			continue
+		}
+		c := s[i] - '0'
+		if c > 9 || digits == 3 {
+			return 0, false
+		}
+		n = n*10 + uint32(c)
+		digits++
+	}
+	return x, parts == 4
 }
 
 // canonNotIP is canon for a trimmed s already known not to be an IP address.
@@ -107,7 +171,7 @@ func canonNotIP(s string) string {
 		return s
 	}
 	l := strings.ToLower(s)
-	if strings.HasPrefix(l, "cve-") {
+	if isCVE(l) {
 		return strings.ToUpper(l)
 	}
 	if !strings.Contains(l, "@") {
@@ -159,13 +223,64 @@ func canonURL(s string, i int) string {
 	return strings.ToLower(s[:i]) + "://" + host + rest[end:]
 }
 
-// hostEndsInDot reports whether the authority at the start of rest ends in '.'.
-func hostEndsInDot(rest string) bool {
-	end := strings.IndexAny(rest, "/?#")
+// urlCanonical reports whether canonURL(s, i) would return s: the scheme
+// and the authority are lower-case and the host does not end in '.'.
+func urlCanonical(s string, i int) bool {
+	end := strings.IndexAny(s[i+3:], "/?#")
 	if end < 0 {
-		end = len(rest)
+		end = len(s) - i - 3
 	}
-	return end > 0 && rest[end-1] == '.'
+	end += i + 3
+	if end > i+3 && s[end-1] == '.' {
+		return false
+	}
+	for j := 0; j < end; j++ {
+		if 'A' <= s[j] && s[j] <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// urlHost returns the host of URL s when s is in canonical form already
+// (canonFast(s) == s) and so is its host, a name (isCanonName) or an IPv4
+// address in dotted-quad form: then hostOf(s) == host. Otherwise ok is
+// false and s goes the slow way.
+func urlHost(s string) (host string, ok bool) {
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return "", false
+	}
+	for j := 0; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '[' || c == '(' || c == '{' || c >= 0x80:
+			return "", false // defanged, an IPv6 host, or not ASCII
+		case (c == 'x' || c == 'X') && j > 0 && (s[j-1] == 'x' || s[j-1] == 'X'):
+			return "", false // maybe "hxxp://"
+		}
+	}
+	if !urlCanonical(s, i) {
+		return "", false
+	}
+	h := s[i+3:]
+	if end := strings.IndexAny(h, "/?#"); end >= 0 {
+		h = h[:end]
+	}
+	if at := strings.LastIndexByte(h, '@'); at >= 0 {
+		h = h[at+1:]
+	}
+	if c := strings.IndexByte(h, ':'); c >= 0 {
+		if strings.Count(h, ":") > 1 {
+			return "", false
+		}
+		h = h[:c]
+	}
+	if !isCanonName(h) {
+		if _, ok := parseIPv4(h); !ok {
+			return "", false
+		}
+	}
+	return h, true
 }
 
 // hostOf returns the host of a URL or an e-mail address, canonical, or "".
