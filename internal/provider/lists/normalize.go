@@ -8,13 +8,16 @@ import (
 // This file holds the one canonical form both sides of a comparison go
 // through: every list entry when it is loaded and every IOC value when it is
 // looked up. Applying the same function to both is what makes the exact sets
-// correct even when a caller's IOC was normalised by a different hand.
+// correct even when a caller's IOC was normalised by a different hand. (Match
+// skips the work for a value it finds, in one pass, to be in that form
+// already: see isCanonName, parseIPv4 and urlHost.)
 //
 // The rules are deliberately small: IP addresses in netip's canonical form
 // (IPv4-mapped IPv6 unmapped); URLs with the scheme and host lower-cased and
 // the rest kept (paths are case-sensitive); file hashes, domains, e-mail
 // addresses and anything else lower-cased, domains without a trailing dot;
-// CVE ids upper-cased; Bitcoin addresses (base58, case-sensitive) kept.
+// CVE ids ("cve-" then digits and dashes) upper-cased; Bitcoin addresses
+// (base58, case-sensitive) kept.
 
 // refang undoes the common defanging marks so lists copied out of reports
 // load: hxxp, [.], (.), {.}, [dot], [:], [@] and [at].
