@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,13 +45,16 @@ func TestWriteBackEndToEnd(t *testing.T) {
 	fake := fakeintel.New(fakeintel.Options{})
 	fake.Start()
 	defer fake.Close()
-	hive := integrationstest.NewTheHive(wbHiveKey, map[string]string{"~40964": ""})
+	hive := integrationstest.NewTheHive(wbHiveKey, map[string]string{"~40964": "", "~40999": ""})
 	defer hive.Close()
 	hec := integrationstest.NewHEC(wbHEC)
 	defer hec.Close()
+	slack, teams := newRecorder(t), newRecorder(t)
 	env := append(fake.Env(), "IOCANE_ADMIN_TOKEN="+e2eAdmin, "IOCANE_WEBHOOK_SECRET="+e2eSecret,
 		"IOCANE_THEHIVE_BASE_URL="+hive.URL, "IOCANE_THEHIVE_API_KEY="+wbHiveKey,
-		"IOCANE_SPLUNK_HEC_URL="+hec.URL, "IOCANE_SPLUNK_TOKEN="+wbHEC)
+		"IOCANE_SPLUNK_HEC_URL="+hec.URL, "IOCANE_SPLUNK_TOKEN="+wbHEC,
+		"IOCANE_SLACK_WEBHOOK_URL="+slack.URL+"/services/T000/B000/"+wbSlackToken,
+		"IOCANE_TEAMS_WEBHOOK_URL="+teams.URL+"/workflows/"+wbSlackToken)
 	base, logs, stop := startServe(t, env)
 
 	post := func(kind string, v any) string {
@@ -119,6 +126,30 @@ func TestWriteBackEndToEnd(t *testing.T) {
 	}
 	t.Logf("TheHive: alert received → alert updated in %v; %d observables, %d comment", took, len(obs), len(cs))
 
+	// The analyst hears of it once per channel, with the malicious IOCs.
+	waitFor(t, "the Slack message and the Teams card", func() bool { return len(slack.bodies()) >= 1 && len(teams.bodies()) >= 1 })
+	if sb, tb := slack.bodies(), teams.bodies(); len(sb) != 1 || len(tb) != 1 {
+		t.Fatalf("%d Slack messages and %d Teams cards for one malicious alert, want 1 each", len(sb), len(tb))
+	}
+	if sb := slack.bodies()[0]; !strings.Contains(sb, `"blocks"`) || !strings.Contains(sb, "malicious") || !strings.Contains(sb, "~40964") {
+		t.Errorf("Slack message: %.600s", sb)
+	}
+	if tb := teams.bodies()[0]; !strings.Contains(tb, "AdaptiveCard") || !strings.Contains(tb, "malicious") {
+		t.Errorf("Teams card: %.600s", tb)
+	}
+
+	// A benign-only alert is written back but notifies nobody.
+	post("thehive", map[string]any{
+		"objectType": "Alert", "operation": "Creation", "objectId": "~40999",
+		"object": map[string]any{"_id": "~40999", "_type": "Alert", "title": "DNS to a public resolver", "tlp": 2,
+			"description": "Host resolved names through " + fakeintel.BenignIP.Value},
+	})
+	waitFor(t, "the benign alert's comment", func() bool { return len(hive.Comments("alert/~40999")) > 0 })
+	time.Sleep(200 * time.Millisecond) // notifications go out beside the write-back: give one a chance to arrive
+	if sb, tb := slack.bodies(), teams.bodies(); len(sb) != 1 || len(tb) != 1 {
+		t.Errorf("a benign-only alert notified: %d Slack, %d Teams messages in all", len(sb), len(tb))
+	}
+
 	sid := "scheduler__admin__search__RMD5wb_at_1800000000_91"
 	post("splunk", map[string]any{
 		"sid": sid, "search_name": "Threat - Outbound to known bad - Rule",
@@ -139,8 +170,8 @@ func TestWriteBackEndToEnd(t *testing.T) {
 	if want := []string{fakeintel.MaliciousSHA256.Value, fakeintel.MaliciousIP.Value}; !slices.Equal(iocs, want) {
 		t.Errorf("HEC IOCs %v, want %v", iocs, want)
 	}
-	if n := len(hive.Matching("POST", "/api/v1/alert/")); n != len(obs)+1 {
-		t.Errorf("TheHive got %d POSTs after the Splunk alert, want %d", n, len(obs)+1)
+	if n := len(hive.Matching("POST", "/api/v1/alert/~40964")); n != len(obs)+1 {
+		t.Errorf("TheHive got %d POSTs for the first alert after the Splunk alert, want %d", n, len(obs)+1)
 	}
 
 	if err := stop(); err != nil {
@@ -150,9 +181,39 @@ func TestWriteBackEndToEnd(t *testing.T) {
 	if !strings.Contains(l, `"msg":"write-back: delivered"`) {
 		t.Errorf("no delivery logged:\n%s", l)
 	}
-	for _, s := range []string{wbHiveKey, wbHEC} {
+	for _, s := range []string{wbHiveKey, wbHEC, wbSlackToken} {
 		if strings.Contains(l, s) {
 			t.Errorf("a write-back credential appears in the log: %q", s)
 		}
 	}
+}
+
+// wbSlackToken stands for the secret part of a Slack or Teams webhook URL.
+const wbSlackToken = "XoxbWebhookSECRET0123456789"
+
+// recorder is a webhook receiver that keeps every body it is sent.
+type recorder struct {
+	*httptest.Server
+	mu  sync.Mutex
+	got []string
+}
+
+func newRecorder(t *testing.T) *recorder {
+	r := &recorder{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, string(b))
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *recorder) bodies() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
 }
