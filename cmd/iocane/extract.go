@@ -208,6 +208,7 @@ type extractWriter struct {
 	format string
 	buf    []byte
 	csv    *csv.Writer
+	enc    recordEncoder
 	n      int
 }
 
@@ -240,7 +241,7 @@ func (w *extractWriter) write(r extractRecord) error {
 		} else if _, err := w.out.WriteString("["); err != nil {
 			return err
 		}
-		w.buf = append(appendRecordJSON(w.buf[:0], r), '\n') // the newline ends the element
+		w.buf = append(w.enc.append(w.buf[:0], r), '\n') // the newline ends the element
 		_, err := w.out.Write(w.buf)
 		return err
 	case "csv":
@@ -258,7 +259,7 @@ func (w *extractWriter) write(r extractRecord) error {
 		_, err := fmt.Fprintln(w.out, r.Value)
 		return err
 	}
-	w.buf = append(appendRecordJSON(w.buf[:0], r), '\n')
+	w.buf = append(w.enc.append(w.buf[:0], r), '\n')
 	_, err := w.out.Write(w.buf)
 	return err
 }

@@ -34,3 +34,16 @@ func FuzzAppendRecordJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestRecordEncoderSources checks that a reused encoder follows the source
+// name from record to record, including back to an empty one.
+func TestRecordEncoderSources(t *testing.T) {
+	var e recordEncoder
+	for _, src := range []string{"a.txt", "a.txt", "b \"q\".txt", "", "a.txt", ""} {
+		r := extractRecord{Type: ioc.IPv4, Value: "8.8.8.8", Source: src}
+		want := appendRecordJSON(nil, r)
+		if got := e.append(nil, r); !bytes.Equal(got, want) {
+			t.Errorf("source %q: got %s, want %s", src, got, want)
+		}
+	}
+}

@@ -98,6 +98,9 @@ func (c Classifier) Internal(i IOC) (bool, string) {
 	case Domain:
 		return c.domainInternal(strings.ToLower(strings.TrimSuffix(i.Value, ".")))
 	case URL:
+		if h, ok := canonicalURLHost(i.Value); ok {
+			return c.Internal(h)
+		}
 		u, ok := splitURL(i.Value)
 		if !ok {
 			return false, ""
@@ -180,6 +183,13 @@ func (c Classifier) domainInternal(d string) (bool, string) {
 		if s != "" && hasSuffixLabel(d, s) {
 			return true, "internal suffix"
 		}
+	}
+	// Every built-in name ends in one of these labels.
+	switch d[strings.LastIndexByte(d, '.')+1:] {
+	case "local", "internal", "lan", "corp", "arpa", "intranet", "localdomain", "home", "private",
+		"localhost", "test", "example", "invalid", "com", "net", "org":
+	default:
+		return false, ""
 	}
 	for _, s := range internalTLDs {
 		if hasSuffixLabel(d, s) {

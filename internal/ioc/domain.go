@@ -1,9 +1,8 @@
 package ioc
 
 import (
-	"bytes"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -71,21 +70,42 @@ var classicTLDs = map[string]bool{
 	"biz": true, "su": true, "tk": true, "cc": true,
 }
 
-var tldCache sync.Map // string -> bool
+// tldEntry is one answer of validTLD.
+type tldEntry struct {
+	name string
+	ok   bool
+}
+
+// tldCache holds recent validTLD answers, two ways per hash bucket. It is
+// lock-free: a reader sees a whole entry or none. Every domain the scanner
+// finds asks for its TLD, so a hit must cost a hash and a compare.
+var tldCache [1 << 12]atomic.Pointer[tldEntry]
 
 // validTLD reports whether the lower-case label is an ICANN top-level domain
 // or one of pseudoTLDs.
-func validTLD(tld string) bool {
-	if v, ok := tldCache.Load(tld); ok {
-		return v.(bool)
+func validTLD[T string | []byte](tld T) bool {
+	h := uint32(2166136261)
+	for i := 0; i < len(tld); i++ {
+		h = (h ^ uint32(tld[i])) * 16777619
 	}
-	ok := pseudoTLDs[tld]
+	k := int(h) & (len(tldCache) - 1) &^ 1
+	for w := k; w <= k+1; w++ {
+		if e := tldCache[w].Load(); e != nil && e.name == string(tld) {
+			return e.ok
+		}
+	}
+	name := string(tld)
+	ok := pseudoTLDs[name]
 	if !ok {
-		ps, icann := publicsuffix.PublicSuffix(tld)
-		ok = icann && ps == tld
+		ps, icann := publicsuffix.PublicSuffix(name)
+		ok = icann && ps == name
 	}
-	if len(tld) <= 24 { // bound the cache: only plausible TLDs are stored
-		tldCache.Store(tld, ok)
+	if len(name) <= 24 { // only plausible TLDs are kept
+		w := k
+		if tldCache[w].Load() != nil {
+			w = k + 1 - int(h>>31) // a full bucket: replace either way
+		}
+		tldCache[w].Store(&tldEntry{name, ok})
 	}
 	return ok
 }
@@ -105,7 +125,7 @@ func normalizeDomain(s string) (string, bool) {
 		}
 	}
 	if ascii {
-		s = strings.ToLower(s)
+		s = lowerASCII(s)
 		if strings.Contains(s, "xn--") {
 			a, err := idnaProfile.ToASCII(s)
 			if err != nil || a != s {
@@ -135,18 +155,21 @@ func normalizeDomain(s string) (string, bool) {
 // checkASCIIDomain validates a lower-case ASCII name: at least two labels of
 // 1-63 letters, digits, hyphens (not at either end) or underscores (not in
 // the TLD), at most 253 bytes, and a valid TLD.
-func checkASCIIDomain(s string) bool {
-	t, ok := checkLabels([]byte(s))
+func checkASCIIDomain[T string | []byte](s T) bool {
+	t, ok := checkLabels(s)
 	return ok && validTLD(s[t:])
 }
 
 // checkLabels checks the label syntax of a lower-case ASCII name and returns
 // where its TLD starts; the TLD itself is checked by the caller.
-func checkLabels(s []byte) (int, bool) {
+func checkLabels[T string | []byte](s T) (int, bool) {
 	if len(s) > 253 {
 		return 0, false
 	}
-	dot := bytes.LastIndexByte(s, '.')
+	dot := len(s) - 1
+	for dot >= 0 && s[dot] != '.' {
+		dot--
+	}
 	if dot <= 0 {
 		return 0, false
 	}
@@ -154,15 +177,15 @@ func checkLabels(s []byte) (int, bool) {
 	if len(tld) < 2 || len(tld) > 63 {
 		return 0, false
 	}
-	if bytes.HasPrefix(tld, []byte("xn--")) {
-		for _, c := range tld {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+	if len(tld) >= 4 && string(tld[:4]) == "xn--" {
+		for i := 0; i < len(tld); i++ {
+			if c := tld[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
 				return 0, false
 			}
 		}
 	} else {
-		for _, c := range tld {
-			if c < 'a' || c > 'z' {
+		for i := 0; i < len(tld); i++ {
+			if c := tld[i]; c < 'a' || c > 'z' {
 				return 0, false
 			}
 		}
@@ -176,13 +199,32 @@ func checkLabels(s []byte) (int, bool) {
 			}
 			continue
 		}
-		l := s[start:i]
-		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		if n := i - start; n == 0 || n > 63 || s[start] == '-' || s[i-1] == '-' {
 			return 0, false
 		}
 		start = i + 1
 	}
 	return dot + 1, true
+}
+
+// lowerASCII is strings.ToLower for ASCII text, in one pass when s has no
+// upper-case letter (the common case) and one allocation otherwise.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := make([]byte, len(s))
+			copy(b, s[:i])
+			for ; i < len(s); i++ {
+				c := s[i]
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b[i] = c
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // needsEvidence reports whether a valid, normalised domain found bare in

@@ -92,6 +92,11 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if h, ok := canonicalURLHost(s); ok {
+			if u, ok := splitURL(s); !ok || u.host != h {
+				t.Fatalf("canonicalURLHost(%q) = %v; splitURL gives %v, %v", s, h, u.host, ok)
+			}
+		}
 		i, err := Parse(s)
 		if err != nil {
 			return

@@ -266,20 +266,37 @@ func normalizeEmail(s string) (string, bool) {
 		return "", false
 	}
 	local := s[:at]
-	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+	if !validLocal(local) {
 		return "", false
-	}
-	for i := 0; i < len(local); i++ {
-		c := local[i]
-		if c >= 0x80 || class[c]&cAlnum == 0 && !strings.ContainsRune(".!#$%&'*+/=?^_`{|}~-", rune(c)) {
-			return "", false
-		}
 	}
 	d, ok := normalizeDomain(s[at+1:])
 	if !ok {
 		return "", false
 	}
-	return strings.ToLower(local) + "@" + d, true
+	return lowerASCII(local) + "@" + d, true
+}
+
+// localByte marks the bytes of a dot-atom local part.
+var localByte = func() (t [256]bool) {
+	for c := 0; c < 0x80; c++ {
+		t[c] = class[c]&cAlnum != 0 || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", byte(c)) >= 0
+	}
+	return t
+}()
+
+// validLocal reports whether local (not empty) is a dot-atom: ASCII atom
+// bytes, no dot at either end and no two dots in a row.
+func validLocal[T string | []byte](local T) bool {
+	if local[0] == '.' || local[len(local)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !localByte[c] || c == '.' && local[i-1] == '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // cleanText reports whether s is valid UTF-8 without spaces or control

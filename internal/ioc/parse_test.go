@@ -181,6 +181,15 @@ func TestClassifier(t *testing.T) {
 		{IOC{URL, "http://[fe80::1]/"}, true, "link-local"},
 		{IOC{URL, "https://intranet.acme.io/x"}, true, "internal suffix"},
 		{IOC{URL, "https://evil.com/x"}, false, ""},
+		{IOC{URL, "http://u:p@10.1.2.3:8080/x?y#z"}, true, "private"},
+		{IOC{URL, "https://wiki.corp:8443"}, true, "internal domain"},
+		{IOC{URL, "HXXP://Dc.Corp/x"}, true, "internal domain"}, // not canonical: parsed
+		{IOC{URL, "http://dc.corp:0/"}, false, ""},              // invalid port
+		{IOC{URL, "http://[::ffff:10.0.0.1]/"}, true, "private"},
+		{IOC{Domain, "home.arpa"}, true, "internal domain"},
+		{IOC{Domain, "x.home.arpa"}, true, "internal domain"},
+		{IOC{Domain, "xhome.arpa"}, false, ""},
+		{IOC{Domain, "mylocal"}, false, ""},
 		{IOC{Email, "bob@dc.corp.acme-inc.com"}, true, "internal suffix"},
 		{IOC{Email, "bob@evil.com"}, false, ""},
 		{IOC{ASN, "AS64512"}, true, "private"},

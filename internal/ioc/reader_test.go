@@ -1,11 +1,14 @@
 package ioc
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/iocane/iocane/internal/ioc/iocgen"
 )
 
 // repeatReader yields pattern repeatedly up to n bytes, without holding them.
@@ -82,5 +85,35 @@ func TestExtractReaderError(t *testing.T) {
 	err := ExtractReader(io.MultiReader(strings.NewReader("evil.com "), errReader{}), func(Match) {})
 	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestExtractReaderValuesOwnMemory keeps every match of a stream read in
+// small chunks and compares them with Extract's afterwards: a value or raw
+// text pointing into the reader's reused buffer, or into the text given to
+// Extract (overwritten here), would have changed.
+func TestExtractReaderValuesOwnMemory(t *testing.T) {
+	in := iocgen.Mixed(256<<10, 3)
+	in = append(in, "\nhxxp://Evil[.]COM:8080/a 10.1.2.3 HTTP://[2001:DB8::1]/x Bob+x@Evil.COM AS13335 cve-2021-44228\n"...)
+	var want []Match
+	src := bytes.Clone(in)
+	Extract(src, func(m Match) { want = append(want, m) })
+	for i := range src {
+		src[i] = 'x'
+	}
+	old := chunkSize
+	chunkSize = 4 << 10
+	defer func() { chunkSize = old }()
+	var got []Match
+	if err := ExtractReader(bytes.NewReader(in), func(m Match) { got = append(got, m) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(want) < 1000 {
+		t.Fatalf("got %d matches, want %d (at least 1000)", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("match %d = %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }

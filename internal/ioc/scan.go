@@ -77,16 +77,12 @@ type scanner struct {
 	edits []edit
 	base  int64
 	emit  func(Match)
-	hint  int             // index into edits of the last mapped position
-	tlds  map[string]bool // scanner-local TLD cache, lock-free
-	low   []byte          // scratch for lower-casing
+	hint  int    // index into edits of the last mapped position
+	low   []byte // scratch for lower-casing
 }
 
 func (s *scanner) extract(src []byte, base int64, emit func(Match)) {
 	s.src, s.base, s.emit = src, base, emit
-	if s.tlds == nil {
-		s.tlds = make(map[string]bool)
-	}
 	if cap(s.rf.out) < len(src)+len(src)/8 && len(src) > 0 {
 		s.rf.out = make([]byte, 0, len(src)+len(src)/8)
 	}
@@ -262,14 +258,14 @@ func (s *scanner) handleRun(i, j, flags int) int {
 			// part holds a byte that ends a run, so the " at " is seen
 			// here, not after the last run of the local part.
 			if k+4 < n && b[k] == ' ' && (b[k+1]|0x20) == 'a' && (b[k+2]|0x20) == 't' && b[k+3] == ' ' {
-				if v, ds, end, ok := spacedEmail(b, i, k); ok {
+				if v, ds, end, ok := s.spacedEmail(i, k); ok {
 					s.putEmail(v, i, ds, end)
 					return end
 				}
 			}
 		case ' ':
 			if j+4 < n && (b[j+1]|0x20) == 'a' && (b[j+2]|0x20) == 't' && b[j+3] == ' ' {
-				if v, ds, end, ok := spacedEmail(b, i, j); ok {
+				if v, ds, end, ok := s.spacedEmail(i, j); ok {
 					s.putEmail(v, i, ds, end)
 					return end
 				}
@@ -283,18 +279,6 @@ func (s *scanner) handleRun(i, j, flags int) int {
 	}
 	s.token(i, j, flags)
 	return j
-}
-
-// validTLD is the package validTLD behind a cache local to the scanner.
-func (s *scanner) validTLD(t []byte) bool {
-	if v, ok := s.tlds[string(t)]; ok {
-		return v
-	}
-	v := validTLD(string(t))
-	if len(s.tlds) < 4096 {
-		s.tlds[string(t)] = v
-	}
-	return v
 }
 
 // asciiDomain validates b[i:j], an ASCII run, as a domain and returns it in
@@ -311,7 +295,7 @@ func (s *scanner) asciiDomain(i, j int) (string, bool) {
 		s.low = append(s.low, c)
 	}
 	t, ok := checkLabels(s.low)
-	if !ok || !s.validTLD(s.low[t:]) {
+	if !ok || !validTLD(s.low[t:]) {
 		return "", false
 	}
 	if bytes.Contains(s.low, []byte("xn--")) {

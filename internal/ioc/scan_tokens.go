@@ -3,10 +3,33 @@ package ioc
 import (
 	"bytes"
 	"net/netip"
-	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
+
+// view returns b as a string without copying it, for parsers whose result
+// never holds on to their input (each use says why): the scanner's buffer is
+// reused, so such a string must not outlive the call.
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// lowerString returns b lower-cased (ASCII) as a new string, in one
+// allocation.
+func lowerString(b []byte) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return unsafe.String(unsafe.SliceData(out), len(out))
+}
 
 func isTrim(c byte) bool { return c == '.' || c == '-' || c == '_' }
 
@@ -51,8 +74,8 @@ func (s *scanner) token(i, j, flags int) {
 			return
 		}
 		if flags&fNonDigit == 0 {
-			if v, ok := parseIPv4(string(b[i:j])); ok {
-				s.put(IPv4, v, i, j)
+			if _, ok := parseIPv4(view(b[i:j])); ok { // only checked
+				s.put(IPv4, string(b[i:j]), i, j)
 			}
 			return
 		}
@@ -78,7 +101,7 @@ func (s *scanner) token(i, j, flags int) {
 	}
 	if flags&fNonHex == 0 {
 		if t := hashType(j - i); t != "" {
-			s.put(t, strings.ToLower(string(b[i:j])), i, j)
+			s.put(t, lowerString(b[i:j]), i, j)
 		}
 		return
 	}
@@ -95,7 +118,7 @@ func (s *scanner) token(i, j, flags int) {
 		if b[k] == 'N' {
 			k++
 		}
-		if v, ok := normalizeASN(string(b[k:j])); ok && b[k] != '+' {
+		if v, ok := normalizeASN(view(b[k:j])); ok && b[k] != '+' { // v is built anew
 			s.put(ASN, v, i, j)
 		}
 	case (c == '1' || c == '3' || c == 'b' || c == 'B') && j-i >= 26:
@@ -140,7 +163,7 @@ func (s *scanner) pieces(i, j int) {
 		}
 		switch {
 		case hex && hashType(q-p) != "":
-			s.put(hashType(q-p), strings.ToLower(string(b[p:q])), p, q)
+			s.put(hashType(q-p), lowerString(b[p:q]), p, q)
 		case q-p == 3 && (b[p]|0x20) == 'c' && (b[p+1]|0x20) == 'v' && (b[p+2]|0x20) == 'e' && q < j && b[q] == '-':
 			if e := s.tryCVE(p, j); e > 0 {
 				q = e
@@ -160,7 +183,7 @@ func (s *scanner) tryCVE(p, j int) int {
 	if q < j && class[b[q]]&cAlnum != 0 {
 		return 0
 	}
-	v, ok := normalizeCVE(string(b[p:q]))
+	v, ok := normalizeCVE(view(b[p:q])) // v is built anew
 	if !ok {
 		return 0
 	}
@@ -231,11 +254,16 @@ loop:
 	if authEnd < 0 && !plausibleAuthority(b[colon+3:end]) {
 		return 0
 	}
-	u, ok := parseURL(string(b[st:end]))
+	u, ok := parseURL(view(b[st:end])) // u.value is built anew; u.host is fixed below
 	if !ok {
 		// The authority looked like a host, so the whole extent was
 		// scanned; skip it to keep the scan linear.
 		return p
+	}
+	if u.hostText[0] != '[' {
+		// The host may point into b: take it from the value instead.
+		k := len(u.scheme) + len("://") + len(u.userinfo)
+		u.host.Value = u.value[k : k+len(u.hostText)]
 	}
 	s.put(URL, u.value, st, end)
 	s.put(u.host.Type, u.host.Value, st+u.hostStart, st+u.hostEnd)
@@ -250,91 +278,6 @@ func isQuoteRune(r rune) bool {
 		return true
 	}
 	return false
-}
-
-// tryEmail parses local@domain with the local part b[i:at].
-func (s *scanner) tryEmail(i, at int) int {
-	b := s.b
-	for i < at && b[i] == '.' {
-		i++
-	}
-	if at-i < 1 || at-i > 64 {
-		return 0
-	}
-	d, end, _ := emailDomain(b, at+1)
-	if d == "" {
-		return 0
-	}
-	v, ok := normalizeEmail(string(b[i:at]) + "@" + d)
-	if !ok {
-		return 0
-	}
-	s.putEmail(v, i, at+1, end)
-	return end
-}
-
-func (s *scanner) putEmail(v string, start, domStart, end int) {
-	s.put(Email, v, start, end)
-	s.put(Domain, v[strings.LastIndexByte(v, '@')+1:], domStart, end)
-}
-
-// emailDomain reads a domain at b[p:] whose labels are joined by '.' or by
-// the word " dot ", returning it with '.' joins, its end and whether a " dot "
-// word was used.
-func emailDomain(b []byte, p int) (string, int, bool) {
-	var d []byte
-	words := false
-	for {
-		q, _ := scanRun(b, p)
-		if q-p > 255 {
-			return "", p, false
-		}
-		e := q
-		for e > p && isTrim(b[e-1]) {
-			e--
-		}
-		if e == p {
-			break
-		}
-		d = append(d, b[p:e]...)
-		p = e
-		if e == q && q+5 < len(b) && b[q] == ' ' && foldEq(b[q+1:q+4], "dot") && b[q+4] == ' ' && class[b[q+5]]&cAlnum != 0 && len(d) < 255 {
-			d = append(d, '.')
-			p = q + 5
-			words = true
-			continue
-		}
-		break
-	}
-	return string(d), p, words
-}
-
-// spacedEmail parses "local at domain dot tld" where b[ls:j] is the local
-// part and b[j:] starts with " at ". The domain must use at least one " dot "
-// word, so that plain prose ("meet at example.com") is left alone.
-func spacedEmail(b []byte, ls, j int) (v string, domStart, end int, ok bool) {
-	if j-ls < 1 || j-ls > 64 {
-		return "", 0, 0, false
-	}
-	domStart = j + 4
-	d, end, words := emailDomain(b, domStart)
-	if !words {
-		return "", 0, 0, false
-	}
-	v, ok = normalizeEmail(string(b[ls:j]) + "@" + d)
-	return v, domStart, end, ok
-}
-
-// localStart returns the start of the e-mail local part ending at b[j].
-func localStart(b []byte, j int) int {
-	k := j
-	for k > 0 && j-k < 64 && class[b[k-1]]&cLocal != 0 {
-		k--
-	}
-	for k < j && b[k] == '.' {
-		k++
-	}
-	return k
 }
 
 // tryIPv6 parses an IPv6 address starting at b[i]. The candidate is at most
@@ -372,7 +315,7 @@ done:
 	if p < len(b) && (class[b[p]]&cAlnum != 0 || b[p] == '_') {
 		return 0
 	}
-	a, err := netip.ParseAddr(string(b[i:e]))
+	a, err := netip.ParseAddr(view(b[i:e])) // an Addr keeps no string
 	if err != nil || !a.Is6() {
 		return 0
 	}
@@ -394,7 +337,7 @@ func (s *scanner) trySpacedASN(i, j int) int {
 	if q < len(b) && class[b[q]]&cHost != 0 && b[q] != '.' {
 		return 0
 	}
-	v, ok := normalizeASN(string(b[j+1 : q]))
+	v, ok := normalizeASN(view(b[j+1 : q])) // v is built anew
 	if !ok {
 		return 0
 	}

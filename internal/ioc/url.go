@@ -123,6 +123,58 @@ func splitURL(s string) (urlParts, bool) {
 	return u, true
 }
 
+// canonicalURLHost returns the host of a URL already in canonical form
+// (as Extract and Parse return it: canonical scheme, lower-case ASCII host,
+// no default or zero-padded port) without parsing the rest; ok is false for
+// any other form, for which splitURL decides. It answers as splitURL would.
+func canonicalURLHost(s string) (IOC, bool) {
+	sep := strings.Index(s, "://")
+	if sep < 0 {
+		return IOC{}, false
+	}
+	switch s[:sep] {
+	case "http", "https", "ftp", "ftps", "sftp", "ws", "wss":
+	default:
+		return IOC{}, false
+	}
+	auth := s[sep+3:]
+	if ae := strings.IndexAny(auth, "/?#"); ae >= 0 {
+		auth = auth[:ae]
+	}
+	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+		auth = auth[at+1:]
+	}
+	if c := strings.LastIndexByte(auth, ':'); c >= 0 {
+		p := auth[c+1:]
+		if len(p) == 0 || len(p) > 5 || p[0] == '0' {
+			return IOC{}, false
+		}
+		n := 0
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return IOC{}, false
+			}
+			n = n*10 + int(p[i]-'0')
+		}
+		if n > 65535 {
+			return IOC{}, false
+		}
+		auth = auth[:c]
+	}
+	if v4, ok := parseIPv4(auth); ok {
+		return IOC{IPv4, v4}, true
+	}
+	for i := 0; i < len(auth); i++ {
+		if c := auth[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return IOC{}, false
+		}
+	}
+	if isDigitsDots(auth) || strings.Contains(auth, "xn--") || strings.HasSuffix(auth, ".") || !checkASCIIDomain(auth) {
+		return IOC{}, false
+	}
+	return IOC{Domain, auth}, true
+}
+
 func isDigitsDots(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
