@@ -33,25 +33,24 @@ const AuthHeader = "Auth-Key"
 // StatusOK is the query_status of an answer that carries data.
 const StatusOK = "ok"
 
-// Caller sends queries to one abuse.ch API.
+// Caller sends queries to one abuse.ch API. Its Key is the abuse.ch
+// Auth-Key and its URL the API base.
 type Caller struct {
-	// HTTP is the client every request goes through.
-	HTTP *http.Client
-	// Key is the abuse.ch Auth-Key.
-	Key provider.Secret
+	provider.Base
 }
 
-// NewCaller builds a Caller from cfg, requiring the api_key credential.
-// name is the provider's name, for the error.
-func NewCaller(name string, cfg provider.Config) (Caller, error) {
-	key := cfg.Secret("api_key")
-	if key.IsZero() {
+// NewCaller builds a Caller from cfg, requiring the api_key credential; the
+// base URL defaults to defaultURL (see provider.NewBase). name is the
+// provider's name, for the errors.
+func NewCaller(name string, cfg provider.Config, defaultURL string) (Caller, error) {
+	if cfg.Secret("api_key").IsZero() {
 		return Caller{}, fmt.Errorf("%s: api_key is required (a free abuse.ch Auth-Key from https://auth.abuse.ch/)", name)
 	}
-	if cfg.HTTP == nil {
-		return Caller{}, fmt.Errorf("%s: no HTTP client", name)
+	base, err := provider.NewBase(name, cfg, defaultURL, true)
+	if err != nil {
+		return Caller{}, err
 	}
-	return Caller{HTTP: cfg.HTTP, Key: key}, nil
+	return Caller{Base: base}, nil
 }
 
 // Reply is one decoded abuse.ch answer.

@@ -9,7 +9,6 @@ package abuseipdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -49,11 +48,8 @@ func init() {
 
 // Client is an AbuseIPDB v2 client. It holds no state beyond its config.
 type Client struct {
-	base    string
-	key     provider.Secret
-	maxAge  int
-	http    *http.Client
-	keepRaw bool
+	base   provider.Base
+	maxAge int
 }
 
 var _ provider.Provider = (*Client)(nil)
@@ -61,25 +57,15 @@ var _ provider.Provider = (*Client)(nil)
 // New builds a Client from cfg: api_key is required, BaseURL defaults to
 // DefaultBaseURL, setting max_age_days defaults to 90. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	key := cfg.Secret("api_key")
-	if key.IsZero() {
-		return nil, errors.New("abuseipdb: api_key is required")
-	}
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("abuseipdb: base url %q: want an http(s) URL", base)
+	base, err := provider.NewBase(Name, cfg, DefaultBaseURL, true)
+	if err != nil {
+		return nil, err
 	}
 	maxAge, err := strconv.Atoi(cfg.Setting("max_age_days", strconv.Itoa(DefaultMaxAgeDays)))
 	if err != nil || maxAge < 1 || maxAge > 365 {
 		return nil, fmt.Errorf("abuseipdb: max_age_days %q: want a whole number of days from 1 to 365", cfg.Setting("max_age_days", ""))
 	}
-	if cfg.HTTP == nil {
-		return nil, errors.New("abuseipdb: no http client")
-	}
-	return &Client{base: base, key: key, maxAge: maxAge, http: cfg.HTTP, keepRaw: cfg.KeepRaw}, nil
+	return &Client{base: base, maxAge: maxAge}, nil
 }
 
 // check is the /check answer; errors is set instead of data on failure.
@@ -109,16 +95,16 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		return provider.Finding{}, provider.ErrUnsupported
 	}
 	q := url.Values{"ipAddress": {i.Value}, "maxAgeInDays": {strconv.Itoa(c.maxAge)}}
-	req, err := provider.NewRequest(ctx, http.MethodGet, provider.JoinURL(c.base, "check")+"?"+q.Encode(), nil)
+	req, err := provider.NewRequest(ctx, http.MethodGet, provider.JoinURL(c.base.URL, "check")+"?"+q.Encode(), nil)
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	req.Header.Set("Key", c.key.Reveal())
-	resp, err := provider.Do(c.http, req, c.key)
+	req.Header.Set("Key", c.base.Key.Reveal())
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	if err := provider.CheckStatus(resp, c.key); err != nil {
+	if err := provider.CheckStatus(resp, c.base.Key); err != nil {
 		return provider.Finding{}, fmt.Errorf("abuseipdb: %w", describe(err, resp))
 	}
 	var ch check
@@ -132,7 +118,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	if err != nil {
 		return provider.Finding{}, fmt.Errorf("abuseipdb: %w", err)
 	}
-	if c.keepRaw {
+	if c.base.KeepRaw {
 		f.Raw = resp.Body
 	}
 	return f, nil

@@ -48,10 +48,7 @@ func init() {
 // Client is a GreyNoise Community API client. It holds no state beyond its
 // config.
 type Client struct {
-	base    string
-	key     provider.Secret // may be zero: keyless community use
-	http    *http.Client
-	keepRaw bool
+	base provider.Base // base.Key may be zero: keyless community use
 }
 
 var _ provider.Provider = (*Client)(nil)
@@ -59,17 +56,11 @@ var _ provider.Provider = (*Client)(nil)
 // New builds a Client from cfg: api_key is optional, BaseURL defaults to
 // DefaultBaseURL. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
+	base, err := provider.NewBase(Name, cfg, DefaultBaseURL, false)
+	if err != nil {
+		return nil, err
 	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("greynoise: base url %q: want an http(s) URL", base)
-	}
-	if cfg.HTTP == nil {
-		return nil, errors.New("greynoise: no http client")
-	}
-	return &Client{base: base, key: cfg.Secret("api_key"), http: cfg.HTTP, keepRaw: cfg.KeepRaw}, nil
+	return &Client{base: base}, nil
 }
 
 // community is the /v3/community/{ip} answer, found (200) or not (404).
@@ -89,14 +80,14 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	if i.Type != ioc.IPv4 {
 		return provider.Finding{}, provider.ErrUnsupported
 	}
-	req, err := provider.NewRequest(ctx, http.MethodGet, provider.JoinURL(c.base, "v3/community/"+url.PathEscape(i.Value)), nil)
+	req, err := provider.NewRequest(ctx, http.MethodGet, provider.JoinURL(c.base.URL, "v3/community/"+url.PathEscape(i.Value)), nil)
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	if !c.key.IsZero() {
-		req.Header.Set("key", c.key.Reveal())
+	if !c.base.Key.IsZero() {
+		req.Header.Set("key", c.base.Key.Reveal())
 	}
-	resp, err := provider.Do(c.http, req, c.key)
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
 	if err != nil {
 		return provider.Finding{}, err
 	}
@@ -108,12 +99,12 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		return provider.Finding{Provider: Name, Status: provider.StatusNotFound,
 			Summary: "not observed scanning the internet, not a known business service"}, nil
 	}
-	if err := provider.CheckStatus(resp, c.key); err != nil {
+	if err := provider.CheckStatus(resp, c.base.Key); err != nil {
 		var he *provider.HTTPError
 		if decodeErr == nil && a.Message != "" && !errors.As(err, &he) {
 			err = fmt.Errorf("%w: %s", err, provider.Excerpt([]byte(a.Message), 160))
 		}
-		return provider.Finding{}, provider.Scrub(fmt.Errorf("greynoise: %w", err), c.key)
+		return provider.Finding{}, provider.Scrub(fmt.Errorf("greynoise: %w", err), c.base.Key)
 	}
 	if decodeErr != nil {
 		return provider.Finding{}, fmt.Errorf("greynoise: %w", decodeErr)
@@ -125,7 +116,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	if err != nil {
 		return provider.Finding{}, fmt.Errorf("greynoise: %w", err)
 	}
-	if c.keepRaw {
+	if c.base.KeepRaw {
 		f.Raw = resp.Body
 	}
 	return f, nil

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -51,11 +50,8 @@ func init() {
 
 // Client searches one MISP instance. It holds no state beyond its config.
 type Client struct {
-	base    string
-	key     provider.Secret
-	http    *http.Client
-	limit   int
-	keepRaw bool
+	base  provider.Base // base.URL without a trailing slash
+	limit int
 }
 
 var _ provider.Provider = (*Client)(nil)
@@ -64,30 +60,16 @@ var _ provider.Provider = (*Client)(nil)
 // required; setting "limit" caps the attributes returned (default
 // DefaultLimit). It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	if cfg.BaseURL == "" {
-		return nil, errors.New("misp: base URL not set (IOCANE_MISP_BASE_URL)")
+	base, err := provider.NewBase(Name, cfg, "", true)
+	if err != nil {
+		return nil, err
 	}
-	if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("misp: base URL %q: want an http(s) URL", cfg.BaseURL)
-	}
-	key := cfg.Secret("api_key")
-	if key.IsZero() {
-		return nil, errors.New("misp: api_key is required")
-	}
-	if cfg.HTTP == nil {
-		return nil, errors.New("misp: no http client")
-	}
+	base.URL = strings.TrimRight(base.URL, "/")
 	limit, err := strconv.Atoi(cfg.Setting("limit", strconv.Itoa(DefaultLimit)))
 	if err != nil || limit < 1 {
 		return nil, fmt.Errorf("misp: limit %q: want a positive integer", cfg.Setting("limit", ""))
 	}
-	return &Client{
-		base:    strings.TrimRight(cfg.BaseURL, "/"),
-		key:     key,
-		http:    cfg.HTTP,
-		limit:   limit,
-		keepRaw: cfg.KeepRaw,
-	}, nil
+	return &Client{base: base, limit: limit}, nil
 }
 
 // query is the restSearch body. The value alone selects the attributes: a
@@ -116,17 +98,17 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	req, err := provider.NewRequest(ctx, http.MethodPost, c.base+"/attributes/restSearch", bytes.NewReader(body))
+	req, err := provider.NewRequest(ctx, http.MethodPost, c.base.URL+"/attributes/restSearch", bytes.NewReader(body))
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	req.Header.Set("Authorization", c.key.Reveal())
+	req.Header.Set("Authorization", c.base.Key.Reveal())
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := provider.Do(c.http, req, c.key)
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	if err := provider.CheckStatus(resp, c.key); err != nil {
+	if err := provider.CheckStatus(resp, c.base.Key); err != nil {
 		return provider.Finding{}, err
 	}
 	var r searchResponse
@@ -137,7 +119,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		return provider.Finding{}, fmt.Errorf("%w: no \"response\" object", provider.ErrBadResponse)
 	}
 	f := c.finding(r.Response.Attribute)
-	if c.keepRaw {
+	if c.base.KeepRaw {
 		f.Raw = resp.Body
 	}
 	return f, nil
@@ -193,7 +175,7 @@ func (c *Client) finding(attrs []attribute) provider.Finding {
 	slices.Sort(tags)
 	f.Malicious, f.Benign = signals(len(attrs), ids, benign)
 	f.Tags = tags
-	f.Link = c.base + "/events/view/" + url.PathEscape(linkEvent)
+	f.Link = c.base.URL + "/events/view/" + url.PathEscape(linkEvent)
 	f.Data = map[string]any{
 		"attributes": len(attrs),
 		"to_ids":     ids,

@@ -29,6 +29,9 @@ import (
 // Name is the provider's contract name.
 const Name = "otx"
 
+// DefaultBaseURL is the documented API base.
+const DefaultBaseURL = "https://otx.alienvault.com/api/v1"
+
 // authHeader carries the OTX key.
 const authHeader = "X-OTX-API-KEY"
 
@@ -37,7 +40,7 @@ func init() {
 		Name:        Name,
 		Types:       []ioc.Type{ioc.IPv4, ioc.IPv6, ioc.Domain, ioc.URL, ioc.MD5, ioc.SHA1, ioc.SHA256, ioc.CVE},
 		Credentials: []string{"api_key"},
-		BaseURL:     "https://otx.alienvault.com/api/v1",
+		BaseURL:     DefaultBaseURL,
 		Rate:        "1/s", // limits are not published; 429s are seen under load
 		TTL:         12 * time.Hour,
 		NotFoundTTL: 6 * time.Hour,
@@ -50,24 +53,19 @@ func init() {
 
 // Client looks IOCs up in OTX.
 type Client struct {
-	base    string
-	key     provider.Secret
-	http    *http.Client
-	keepRaw bool
+	base provider.Base
 }
 
 var _ provider.Provider = (*Client)(nil)
 
-// New builds a Client; cfg must carry the api_key credential.
+// New builds a Client from cfg: api_key is required, BaseURL defaults to
+// DefaultBaseURL. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	key := cfg.Secret("api_key")
-	if key.IsZero() {
-		return nil, fmt.Errorf("%s: api_key is required", Name)
+	base, err := provider.NewBase(Name, cfg, DefaultBaseURL, true)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.HTTP == nil {
-		return nil, fmt.Errorf("%s: no HTTP client", Name)
-	}
-	return &Client{base: cfg.BaseURL, key: key, http: cfg.HTTP, keepRaw: cfg.KeepRaw}, nil
+	return &Client{base: base}, nil
 }
 
 // section returns OTX's indicator type for the API path and for the web
@@ -131,17 +129,17 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		return provider.Finding{}, provider.ErrUnsupported
 	}
 	value := url.PathEscape(i.Value)
-	u := provider.JoinURL(c.base, "/indicators/"+api+"/"+value+"/general")
+	u := provider.JoinURL(c.base.URL, "/indicators/"+api+"/"+value+"/general")
 	req, err := provider.NewRequest(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	req.Header.Set(authHeader, c.key.Reveal())
-	resp, err := provider.Do(c.http, req, c.key)
+	req.Header.Set(authHeader, c.base.Key.Reveal())
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	if err := provider.CheckStatus(resp, c.key); err != nil {
+	if err := provider.CheckStatus(resp, c.base.Key); err != nil {
 		return provider.Finding{}, err
 	}
 	var g general
@@ -153,7 +151,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	}
 	f := g.finding()
 	f.Link = "https://otx.alienvault.com/indicator/" + web + "/" + value
-	if c.keepRaw {
+	if c.base.KeepRaw {
 		f.Raw = resp.Body
 	}
 	return f, nil

@@ -50,10 +50,9 @@ func init() {
 // Client is an MDTI client over Microsoft Graph. Besides its config it holds
 // only the cached access token.
 type Client struct {
-	base, tokenURL                 string
+	tokenURL                       string
 	tenant, clientID, clientSecret provider.Secret
-	http                           *http.Client
-	keepRaw                        bool
+	base                           provider.Base // base.Key is unused: MDTI takes an OAuth token
 	now                            func() time.Time
 	tok                            *tokenCache
 }
@@ -66,12 +65,9 @@ var _ provider.Provider = (*Client)(nil)
 // DefaultBaseURL. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
 	c := &Client{
-		base:         cfg.BaseURL,
 		tenant:       cfg.Secret("tenant_id"),
 		clientID:     cfg.Secret("client_id"),
 		clientSecret: cfg.Secret("client_secret"),
-		http:         cfg.HTTP,
-		keepRaw:      cfg.KeepRaw,
 		now:          time.Now,
 		tok:          newTokenCache(),
 	}
@@ -85,16 +81,14 @@ func New(cfg provider.Config) (provider.Provider, error) {
 		}
 		c.tokenURL = fmt.Sprintf(DefaultTokenURL, url.PathEscape(c.tenant.Reveal()))
 	}
-	if c.base == "" {
-		c.base = DefaultBaseURL
+	base, err := provider.NewBase(Name, cfg, DefaultBaseURL, false)
+	if err != nil {
+		return nil, err
 	}
-	for name, u := range map[string]string{"base URL": c.base, "token_url": c.tokenURL} {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return nil, fmt.Errorf("passivetotal: %s: want an http(s) URL", name)
-		}
-	}
-	if c.http == nil {
-		return nil, errors.New("passivetotal: no http client")
+	c.base = base
+	if !provider.IsHTTPURL(c.tokenURL) {
+		// The value is left out: the default token URL carries the tenant.
+		return nil, errors.New("passivetotal: token_url: want an http(s) URL")
 	}
 	return c, nil
 }
@@ -115,7 +109,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	if err := ctx.Err(); err != nil {
 		return provider.Finding{}, err
 	}
-	host := provider.JoinURL(c.base, "security/threatIntelligence/hosts/"+url.PathEscape(i.Value))
+	host := provider.JoinURL(c.base.URL, "security/threatIntelligence/hosts/"+url.PathEscape(i.Value))
 	repBody, err := c.get(ctx, host+"/reputation")
 	if errors.Is(err, errNotFound) {
 		return notFound(i), nil
@@ -138,7 +132,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		}
 	}
 	f := finding(i, rep, pdns)
-	if c.keepRaw {
+	if c.base.KeepRaw {
 		f.Raw = rawPair(repBody, pdnsBody)
 	}
 	return f, nil
@@ -161,7 +155,7 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 			return nil, err
 		}
 		req.Header.Set("Authorization", "Bearer "+tok.Reveal())
-		resp, err := provider.Do(c.http, req, c.secrets(tok)...)
+		resp, err := provider.Do(c.base.HTTP, req, c.secrets(tok)...)
 		if err != nil {
 			return nil, err
 		}

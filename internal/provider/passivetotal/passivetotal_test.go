@@ -346,8 +346,8 @@ func TestNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := p.(*Client)
-	if c.tokenURL != "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token" || c.base != DefaultBaseURL {
-		t.Errorf("defaults: token URL %q base %q", c.tokenURL, c.base)
+	if c.tokenURL != "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token" || c.base.URL != DefaultBaseURL {
+		t.Errorf("defaults: token URL %q base %q", c.tokenURL, c.base.URL)
 	}
 }
 

@@ -77,7 +77,7 @@ func (c *Client) fetchToken(ctx context.Context) (provider.Secret, time.Duration
 		return provider.Secret{}, 0, provider.Scrub(err, c.secrets()...)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := provider.Do(c.http, req, c.secrets()...)
+	resp, err := provider.Do(c.base.HTTP, req, c.secrets()...)
 	if err != nil {
 		return provider.Secret{}, 0, fmt.Errorf("token: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -63,10 +62,7 @@ func init() {
 // Client is a Safe Browsing v4 Lookup API client. It holds no state beyond
 // its config.
 type Client struct {
-	base    string
-	key     provider.Secret
-	http    *http.Client
-	keepRaw bool
+	base provider.Base
 }
 
 var (
@@ -77,21 +73,11 @@ var (
 // New builds a Client from cfg: api_key is required, BaseURL defaults to
 // DefaultBaseURL. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	key := cfg.Secret("api_key")
-	if key.IsZero() {
-		return nil, errors.New("safebrowsing: api_key is required")
+	base, err := provider.NewBase(Name, cfg, DefaultBaseURL, true)
+	if err != nil {
+		return nil, err
 	}
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("safebrowsing: base URL %q: want an http(s) URL", base)
-	}
-	if cfg.HTTP == nil {
-		return nil, errors.New("safebrowsing: no http client")
-	}
-	return &Client{base: base, key: key, http: cfg.HTTP, keepRaw: cfg.KeepRaw}, nil
+	return &Client{base: base}, nil
 }
 
 // MaxBatch is the most IOCs one LookupBatch call may carry.
@@ -138,17 +124,17 @@ func (c *Client) LookupBatch(ctx context.Context, is []ioc.IOC) ([]provider.Find
 	if err != nil {
 		return nil, err
 	}
-	u := provider.JoinURL(c.base, "threatMatches:find") + "?key=" + url.QueryEscape(c.key.Reveal())
+	u := provider.JoinURL(c.base.URL, "threatMatches:find") + "?key=" + url.QueryEscape(c.base.Key.Reveal())
 	req, err := provider.NewRequest(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
-		return nil, provider.Scrub(err, c.key)
+		return nil, provider.Scrub(err, c.base.Key)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := provider.Do(c.http, req, c.key)
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkStatus(resp, c.key); err != nil {
+	if err := checkStatus(resp, c.base.Key); err != nil {
 		return nil, err
 	}
 	var r findResponse
@@ -164,7 +150,7 @@ func (c *Client) LookupBatch(ctx context.Context, is []ioc.IOC) ([]provider.Find
 	for n, e := range entries {
 		ms := byEntry[entryKey(e)]
 		out[n] = finding(e, ms)
-		if c.keepRaw {
+		if c.base.KeepRaw {
 			out[n].Raw = resp.Body
 			if len(is) > 1 {
 				out[n].Raw, _ = json.Marshal(findResponse{Matches: ms})

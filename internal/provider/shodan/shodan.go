@@ -49,11 +49,8 @@ func init() {
 
 // Client is a Shodan host-lookup client. It holds no state beyond its config.
 type Client struct {
-	base    string
-	key     provider.Secret
-	minify  bool
-	http    *http.Client
-	keepRaw bool
+	base   provider.Base
+	minify bool
 }
 
 var _ provider.Provider = (*Client)(nil)
@@ -63,16 +60,9 @@ var _ provider.Provider = (*Client)(nil)
 // service banners; default false, since the per-banner CVSS scores live
 // there). It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	key := cfg.Secret("api_key")
-	if key.IsZero() {
-		return nil, errors.New("shodan: api_key is required")
-	}
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("shodan: base url %q: want an http(s) URL", base)
+	base, err := provider.NewBase(Name, cfg, DefaultBaseURL, true)
+	if err != nil {
+		return nil, err
 	}
 	var minify bool
 	switch m := cfg.Setting("minify", "false"); m {
@@ -81,10 +71,7 @@ func New(cfg provider.Config) (provider.Provider, error) {
 	default:
 		return nil, fmt.Errorf("shodan: minify %q: want true or false", m)
 	}
-	if cfg.HTTP == nil {
-		return nil, errors.New("shodan: no http client")
-	}
-	return &Client{base: base, key: key, minify: minify, http: cfg.HTTP, keepRaw: cfg.KeepRaw}, nil
+	return &Client{base: base, minify: minify}, nil
 }
 
 // Lookup runs GET /shodan/host/{ip}?key=<key>.
@@ -92,16 +79,16 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	if i.Type != ioc.IPv4 && i.Type != ioc.IPv6 {
 		return provider.Finding{}, provider.ErrUnsupported
 	}
-	q := url.Values{"key": {c.key.Reveal()}}
+	q := url.Values{"key": {c.base.Key.Reveal()}}
 	if c.minify {
 		q.Set("minify", "true")
 	}
-	u := provider.JoinURL(c.base, "shodan/host/"+url.PathEscape(i.Value)) + "?" + q.Encode()
+	u := provider.JoinURL(c.base.URL, "shodan/host/"+url.PathEscape(i.Value)) + "?" + q.Encode()
 	req, err := provider.NewRequest(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return provider.Finding{}, provider.Scrub(err, c.key)
+		return provider.Finding{}, provider.Scrub(err, c.base.Key)
 	}
-	resp, err := provider.Do(c.http, req, c.key)
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
 	if err != nil {
 		return provider.Finding{}, err
 	}
@@ -111,22 +98,22 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		// status, not the wording.
 		return provider.Finding{Provider: Name, Status: provider.StatusNotFound, Summary: "no information in Shodan"}, nil
 	}
-	if err := provider.CheckStatus(resp, c.key); err != nil {
+	if err := provider.CheckStatus(resp, c.base.Key); err != nil {
 		var he *provider.HTTPError
 		if msg != "" && !errors.As(err, &he) { // an HTTPError already quotes the body
 			err = fmt.Errorf("%w: %s", err, msg)
 		}
-		return provider.Finding{}, provider.Scrub(fmt.Errorf("shodan: %w", err), c.key)
+		return provider.Finding{}, provider.Scrub(fmt.Errorf("shodan: %w", err), c.base.Key)
 	}
 	if msg != "" {
 		// shodan-python treats any answer with "error" as a failure.
-		return provider.Finding{}, provider.Scrub(fmt.Errorf("shodan: %w: %s", provider.ErrBadResponse, msg), c.key)
+		return provider.Finding{}, provider.Scrub(fmt.Errorf("shodan: %w: %s", provider.ErrBadResponse, msg), c.base.Key)
 	}
 	f, err := parse(i, resp.Body)
 	if err != nil {
 		return provider.Finding{}, fmt.Errorf("shodan: %w", err)
 	}
-	if c.keepRaw {
+	if c.base.KeepRaw {
 		f.Raw = resp.Body
 	}
 	return f, nil

@@ -28,12 +28,15 @@ import (
 // Name is the provider's contract name.
 const Name = "threatfox"
 
+// DefaultBaseURL is the documented API base.
+const DefaultBaseURL = "https://threatfox-api.abuse.ch/api/v1"
+
 func init() {
 	provider.Register(provider.Spec{
 		Name:        Name,
 		Types:       []ioc.Type{ioc.IPv4, ioc.Domain, ioc.URL, ioc.MD5, ioc.SHA1, ioc.SHA256},
 		Credentials: []string{"api_key"},
-		BaseURL:     "https://threatfox-api.abuse.ch/api/v1",
+		BaseURL:     DefaultBaseURL,
 		Rate:        "1/s", // fair use, no published numbers: stay polite
 		TTL:         12 * time.Hour,
 		NotFoundTTL: 2 * time.Hour, // a fast-moving feed
@@ -46,20 +49,19 @@ func init() {
 
 // Client looks IOCs up in ThreatFox.
 type Client struct {
-	base    string
-	call    abusech.Caller
-	keepRaw bool
+	call abusech.Caller
 }
 
 var _ provider.Provider = (*Client)(nil)
 
-// New builds a Client; cfg must carry the api_key credential.
+// New builds a Client from cfg: api_key is required, BaseURL defaults to
+// DefaultBaseURL. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	call, err := abusech.NewCaller(Name, cfg)
+	call, err := abusech.NewCaller(Name, cfg, DefaultBaseURL)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{base: cfg.BaseURL, call: call, keepRaw: cfg.KeepRaw}, nil
+	return &Client{call: call}, nil
 }
 
 // entry is one ThreatFox IOC record.
@@ -86,7 +88,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	default:
 		return provider.Finding{}, provider.ErrUnsupported
 	}
-	r, err := c.call.PostJSON(ctx, provider.JoinURL(c.base, "/"), map[string]string{
+	r, err := c.call.PostJSON(ctx, provider.JoinURL(c.call.URL, "/"), map[string]string{
 		"query":       "search_ioc",
 		"search_term": i.Value,
 	})
@@ -114,7 +116,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		return provider.Finding{Provider: Name, Status: provider.StatusNotFound}, nil
 	}
 	f := finding(hits)
-	if c.keepRaw {
+	if c.call.KeepRaw {
 		f.Raw = r.Body
 	}
 	return f, nil

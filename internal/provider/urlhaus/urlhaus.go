@@ -29,12 +29,15 @@ import (
 // Name is the provider's contract name.
 const Name = "urlhaus"
 
+// DefaultBaseURL is the documented API base.
+const DefaultBaseURL = "https://urlhaus-api.abuse.ch/v1"
+
 func init() {
 	provider.Register(provider.Spec{
 		Name:        Name,
 		Types:       []ioc.Type{ioc.URL, ioc.Domain, ioc.IPv4, ioc.MD5, ioc.SHA256},
 		Credentials: []string{"api_key"},
-		BaseURL:     "https://urlhaus-api.abuse.ch/v1",
+		BaseURL:     DefaultBaseURL,
 		Rate:        "1/s", // fair use, no published numbers: stay polite
 		TTL:         6 * time.Hour,
 		NotFoundTTL: 1 * time.Hour, // URLs come and go fast
@@ -47,20 +50,19 @@ func init() {
 
 // Client looks IOCs up in URLhaus.
 type Client struct {
-	base    string
-	call    abusech.Caller
-	keepRaw bool
+	call abusech.Caller
 }
 
 var _ provider.Provider = (*Client)(nil)
 
-// New builds a Client; cfg must carry the api_key credential.
+// New builds a Client from cfg: api_key is required, BaseURL defaults to
+// DefaultBaseURL. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	call, err := abusech.NewCaller(Name, cfg)
+	call, err := abusech.NewCaller(Name, cfg, DefaultBaseURL)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{base: cfg.BaseURL, call: call, keepRaw: cfg.KeepRaw}, nil
+	return &Client{call: call}, nil
 }
 
 // Lookup asks the URLhaus endpoint for i's type.
@@ -79,7 +81,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	default:
 		return provider.Finding{}, provider.ErrUnsupported
 	}
-	r, err := c.call.PostForm(ctx, provider.JoinURL(c.base, path), form)
+	r, err := c.call.PostForm(ctx, provider.JoinURL(c.call.URL, path), form)
 	if err != nil {
 		return provider.Finding{}, err
 	}
@@ -112,7 +114,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		return provider.Finding{}, err
 	}
 	f.Provider, f.Status = Name, provider.StatusOK
-	if c.keepRaw {
+	if c.call.KeepRaw {
 		f.Raw = r.Body
 	}
 	return f, nil

@@ -51,12 +51,9 @@ func init() {
 
 // Client is a urlscan.io search client. It holds no state beyond its config.
 type Client struct {
-	base          string
-	key           provider.Secret
-	http          *http.Client
+	base          provider.Base
 	size          int
 	fetchVerdicts bool
-	keepRaw       bool
 }
 
 var _ provider.Provider = (*Client)(nil)
@@ -67,15 +64,9 @@ var _ provider.Provider = (*Client)(nil)
 // setting "fetch_verdicts" ("true"; default false) fetches the latest scan's
 // result for its verdicts and needs a key. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("urlscan: base URL %q: want an http(s) URL", base)
-	}
-	if cfg.HTTP == nil {
-		return nil, errors.New("urlscan: no http client")
+	base, err := provider.NewBase(Name, cfg, DefaultBaseURL, false)
+	if err != nil {
+		return nil, err
 	}
 	size, err := strconv.Atoi(cfg.Setting("size", strconv.Itoa(DefaultSize)))
 	if err != nil || size < 1 || size > 100 {
@@ -85,11 +76,10 @@ func New(cfg provider.Config) (provider.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("urlscan: fetch_verdicts %q: want true or false", cfg.Setting("fetch_verdicts", ""))
 	}
-	key := cfg.Secret("api_key")
-	if fetch && key.IsZero() {
+	if fetch && base.Key.IsZero() {
 		return nil, errors.New("urlscan: fetch_verdicts needs api_key (results are key-only)")
 	}
-	return &Client{base: base, key: key, http: cfg.HTTP, size: size, fetchVerdicts: fetch, keepRaw: cfg.KeepRaw}, nil
+	return &Client{base: base, size: size, fetchVerdicts: fetch}, nil
 }
 
 // Query returns the search query for i in Elasticsearch query-string
@@ -130,7 +120,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		return provider.Finding{}, err
 	}
 	v := url.Values{"q": {q}, "size": {strconv.Itoa(c.size)}}
-	body, err := c.get(ctx, provider.JoinURL(c.base, "search/")+"?"+v.Encode())
+	body, err := c.get(ctx, provider.JoinURL(c.base.URL, "search/")+"?"+v.Encode())
 	if err != nil {
 		return provider.Finding{}, err
 	}
@@ -147,7 +137,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		}
 	}
 	f := finding(r)
-	if c.keepRaw {
+	if c.base.KeepRaw {
 		f.Raw = body
 	}
 	return f, nil
@@ -160,7 +150,7 @@ func (c *Client) addVerdicts(ctx context.Context, row *scan) error {
 	if id == "" {
 		return nil
 	}
-	body, err := c.get(ctx, provider.JoinURL(c.base, "result/"+url.PathEscape(id)+"/"))
+	body, err := c.get(ctx, provider.JoinURL(c.base.URL, "result/"+url.PathEscape(id)+"/"))
 	var he *provider.HTTPError
 	if errors.As(err, &he) && (he.Code == http.StatusNotFound || he.Code == http.StatusGone) {
 		return nil
@@ -187,14 +177,14 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !c.key.IsZero() {
-		req.Header.Set("API-Key", c.key.Reveal())
+	if !c.base.Key.IsZero() {
+		req.Header.Set("API-Key", c.base.Key.Reveal())
 	}
-	resp, err := provider.Do(c.http, req, c.key)
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkStatus(resp, c.key); err != nil {
+	if err := checkStatus(resp, c.base.Key); err != nil {
 		return nil, err
 	}
 	return resp.Body, nil

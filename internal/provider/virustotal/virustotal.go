@@ -10,7 +10,6 @@ package virustotal
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -51,10 +50,7 @@ func init() {
 
 // Client is a VirusTotal v3 client. It holds no state beyond its config.
 type Client struct {
-	base    string
-	key     provider.Secret
-	http    *http.Client
-	keepRaw bool
+	base provider.Base
 }
 
 var _ provider.Provider = (*Client)(nil)
@@ -62,21 +58,11 @@ var _ provider.Provider = (*Client)(nil)
 // New builds a Client from cfg: api_key is required, BaseURL defaults to
 // DefaultBaseURL. It does no I/O.
 func New(cfg provider.Config) (provider.Provider, error) {
-	key := cfg.Secret("api_key")
-	if key.IsZero() {
-		return nil, errors.New("virustotal: api_key is required")
+	base, err := provider.NewBase(Name, cfg, DefaultBaseURL, true)
+	if err != nil {
+		return nil, err
 	}
-	base := cfg.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("virustotal: base url %q: want an http(s) URL", base)
-	}
-	if cfg.HTTP == nil {
-		return nil, errors.New("virustotal: no http client")
-	}
-	return &Client{base: base, key: key, http: cfg.HTTP, keepRaw: cfg.KeepRaw}, nil
+	return &Client{base: base}, nil
 }
 
 // Lookup fetches the IOC's object: /ip_addresses/{ip}, /domains/{domain},
@@ -86,12 +72,12 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		return provider.Finding{}, provider.ErrUnsupported
 	}
 	coll, id := objectPath(i)
-	req, err := provider.NewRequest(ctx, http.MethodGet, provider.JoinURL(c.base, coll+"/"+url.PathEscape(id)), nil)
+	req, err := provider.NewRequest(ctx, http.MethodGet, provider.JoinURL(c.base.URL, coll+"/"+url.PathEscape(id)), nil)
 	if err != nil {
 		return provider.Finding{}, err
 	}
-	req.Header.Set("x-apikey", c.key.Reveal())
-	resp, err := provider.Do(c.http, req, c.key)
+	req.Header.Set("x-apikey", c.base.Key.Reveal())
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
 	if err != nil {
 		return provider.Finding{}, err
 	}
@@ -100,7 +86,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		if resp.Code == http.StatusNotFound && code == "NotFoundError" {
 			return provider.Finding{Provider: Name, Status: provider.StatusNotFound, Summary: "unknown to VirusTotal"}, nil
 		}
-		if err := provider.CheckStatus(resp, c.key); err != nil {
+		if err := provider.CheckStatus(resp, c.base.Key); err != nil {
 			if code != "" {
 				return provider.Finding{}, fmt.Errorf("virustotal: %w (%s)", err, code)
 			}
@@ -111,7 +97,7 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	if err != nil {
 		return provider.Finding{}, fmt.Errorf("virustotal: %w", err)
 	}
-	if c.keepRaw {
+	if c.base.KeepRaw {
 		f.Raw = resp.Body
 	}
 	return f, nil
