@@ -2,6 +2,7 @@ package lists
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"slices"
 )
@@ -58,7 +59,14 @@ type u128 struct{ hi, lo uint64 }
 
 func (a u128) lo32() uint32 { return uint32(a.lo) }
 
-func (a u128) less(b u128) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
+func (a u128) less(b u128) bool { return a.lessBit(b) != 0 }
+
+// lessBit is 1 when a < b, else 0, without a branch: the borrow of a - b.
+func (a u128) lessBit(b u128) uint64 {
+	_, borrow := bits.Sub64(a.lo, b.lo, 0)
+	_, borrow = bits.Sub64(a.hi, b.hi, borrow)
+	return borrow
+}
 
 func (a u128) plusOne() u128 {
 	a.lo++
@@ -186,23 +194,25 @@ func (t *cidrTable) build(max u128) {
 }
 
 // lookup4 returns the innermost network containing IPv4 address x, or -1.
+// Its searches are branch-free (a step adds half or nothing, by arithmetic):
+// a branch on random addresses would be mispredicted every other step.
 func (t *cidrTable) lookup4(x uint32) int32 {
 	if len(t.nets) == 0 {
 		return -1
 	}
-	// iv4[lo].start <= x < iv4[hi].start: from the interval before the
-	// /16's first one (or 0) up to the next /16's first one.
-	lo, hi := int(t.bucket16[x>>16]), int(t.bucket16[x>>16+1])
-	lo = max(lo-1, 0)
-	for hi-lo > 1 {
-		mid := int(uint(lo+hi) >> 1)
-		if x < t.iv4[mid].start {
-			hi = mid
-		} else {
-			lo = mid
-		}
+	// The interval before the /16's first one (or 0), whose start is <= x,
+	// up to the next /16's first one, whose start is > x.
+	base, n := int(t.bucket16[x>>16]), int(t.bucket16[x>>16+1])
+	base = max(base-1, 0)
+	n -= base
+	for n > 1 { // the answer is in [base, base+n)
+		half := n >> 1
+		// 1 when start <= x: start - x - 1 is then negative.
+		le := (uint64(t.iv4[base+half].start) - uint64(x) - 1) >> 63
+		base += half * int(le)
+		n -= half
 	}
-	return t.iv4[lo].inner
+	return t.iv4[base].inner
 }
 
 // lookup6 returns the innermost network containing IPv6 address x, or -1.
@@ -210,25 +220,19 @@ func (t *cidrTable) lookup6(x u128) int32 {
 	if len(t.nets) == 0 {
 		return -1
 	}
-	// Largest block b with sample6[b] <= x (sample6[0] is 0), then the
-	// largest i in the block with iv6[i].start <= x.
-	lo, hi := 0, len(t.sample6)
-	for hi-lo > 1 {
-		mid := int(uint(lo+hi) >> 1)
-		if x.less(t.sample6[mid]) {
-			hi = mid
-		} else {
-			lo = mid
-		}
+	// The last block whose first start is <= x (sample6[0] is 0), then the
+	// last interval in it whose start is <= x.
+	base, n := 0, len(t.sample6)
+	for n > 1 {
+		half := n >> 1
+		base += half * int(1-x.lessBit(t.sample6[base+half]))
+		n -= half
 	}
-	lo, hi = lo*4, min(lo*4+4, len(t.iv6))
-	for hi-lo > 1 {
-		mid := int(uint(lo+hi) >> 1)
-		if x.less(t.iv6[mid].start) {
-			hi = mid
-		} else {
-			lo = mid
-		}
+	base, n = base*4, min(4, len(t.iv6)-base*4)
+	for n > 1 {
+		half := n >> 1
+		base += half * int(1-x.lessBit(t.iv6[base+half].start))
+		n -= half
 	}
-	return t.iv6[lo].inner
+	return t.iv6[base].inner
 }

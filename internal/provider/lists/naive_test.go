@@ -82,6 +82,9 @@ func (g naiveGen) ip4() netip.Addr {
 func (g naiveGen) ip6() netip.Addr {
 	var b [16]byte
 	b[0], b[1], b[2], b[3] = 0x20, 0x01, 0x0d, 0xb8
+	if g.r.IntN(2) == 0 { // a unique local address: it starts with a letter
+		b[0], b[1] = 0xfd, 0x00
+	}
 	b[5], b[14], b[15] = byte(g.r.IntN(3)), byte(g.r.IntN(2)), byte(g.r.IntN(8))
 	return netip.AddrFrom16(b)
 }
@@ -233,4 +236,47 @@ func TestMatchAgreesWithNaive(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzFastPaths checks that Match's fast paths agree with the canonical
+// form they skip: a value they accept is canonical already, and gives the
+// same host and address the slow path would.
+func FuzzFastPaths(f *testing.F) {
+	for _, s := range []string{
+		"http://a.example/x", "https://u:p@A.example:8443/p?q#f", "http://a.example./", "hxxp://a.example/",
+		"http://192.0.2.1:80/x", "http://[2001:db8::1]/", "ftp://u@h:1:2/", "http://cve-2021-1234/",
+		"example.com", "cve-2021-44228", "10.1.2.3", "010.1.2.3", "1.2.3", "44d88612fea8a8f36de82e1f5b0d7e7e",
+		"a..b", "Example.com", "xn--bcher-kva.example", "http://a.example/xxp://b", "http://é.example/",
+		"fe80::1", "FD00::1%eth0", "1.2.3.4%eth0", "::ffff:1.2.3.4", "abc.def", "deadbeef",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, err := netip.ParseAddr(s)
+		if _, ok := parseIP(s); ok != (err == nil) {
+			t.Errorf("parseIP(%q) ok = %v, netip.ParseAddr error %v", s, ok, err)
+		}
+		if isCanonName(s) {
+			if c := canon(s); c != s {
+				t.Errorf("isCanonName(%q) but canon = %q", s, c)
+			}
+			if _, ok := parseIP(s); ok {
+				t.Errorf("isCanonName(%q) but it parses as an IP address", s)
+			}
+		}
+		if x, ok := parseIPv4(s); ok {
+			a, err := netip.ParseAddr(s)
+			if err != nil || !a.Is4() || a.String() != s || toU128(a).lo32() != x {
+				t.Errorf("parseIPv4(%q) = %x, but netip says %v, %v", s, x, a, err)
+			}
+		}
+		if h, ok := urlHost(s); ok {
+			if c := canonFast(s); c != s {
+				t.Errorf("urlHost(%q) ok but canonFast = %q", s, c)
+			}
+			if hh := hostOf(s); hh != h {
+				t.Errorf("urlHost(%q) = %q, hostOf = %q", s, h, hh)
+			}
+		}
+	})
 }

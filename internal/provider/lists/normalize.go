@@ -121,18 +121,35 @@ func isCanonName(s string) bool {
 	if s == "" || s[len(s)-1] == '.' {
 		return false
 	}
-	numeric := true
+	// Branch-free: a hash's random mix of digits and letters would
+	// mispredict a branch per byte.
+	all, any := nameOK|nameAlpha, uint8(0)
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
+		c := nameClass[s[i]]
+		all &= c
+		any |= c
+	}
+	return all&nameOK != 0 && any&nameAlpha != 0 && !isCVE(s)
+}
+
+// nameClass classifies the bytes of a canonical name: nameOK for every byte
+// allowed, nameAlpha for those that make it no IP address.
+var nameClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
 		case 'a' <= c && c <= 'z', c == '-', c == '_':
-			numeric = false
+			t[c] = nameOK | nameAlpha
 		case '0' <= c && c <= '9', c == '.':
-		default:
-			return false
+			t[c] = nameOK
 		}
 	}
-	return !numeric && !isCVE(s)
-}
+	return t
+}()
+
+const (
+	nameOK uint8 = 1 << iota
+	nameAlpha
+)
 
 // parseIPv4 parses s when it is an IPv4 address in canonical dotted-quad
 // form (four decimal octets without leading zeros), the form package ioc
@@ -183,35 +200,55 @@ func canonNotIP(s string) string {
 	return l
 }
 
-// parseIP parses s as an IP address. It screens s first, so that the common
-// case, a value that is no address, costs no allocation (netip's parse error
-// does).
+// parseIP parses s as an IP address. It screens s first, in one
+// branch-free pass, so that the common case, a value that is no address,
+// costs no allocation (netip's parse error does): an address has only hex
+// digits, ':' and '.' before any zone, a colon if it has a letter, and a
+// colon or a dot.
 func parseIP(s string) (netip.Addr, bool) {
-	colon, dot := false, false
+	var seen uint8
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ':':
-			colon = true
-		case c == '.':
-			dot = true
-		case c == '%':
-			i = len(s) // a zone: anything may follow
-		case '0' <= c && c <= '9':
-		case 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-			if !colon {
-				return netip.Addr{}, false
-			}
-		default:
-			return netip.Addr{}, false
+		c := ipClass[s[i]]
+		if c == ipZone {
+			break // a zone: anything may follow
 		}
+		seen |= c
 	}
-	if !colon && !dot {
+	switch {
+	case seen&ipOther != 0, seen&ipColon == 0 && (seen&ipLetter != 0 || seen&ipDot == 0):
 		return netip.Addr{}, false
 	}
 	a, err := netip.ParseAddr(s)
 	return a, err == nil
 }
+
+// ipClass classifies the bytes of an IP address for parseIP.
+var ipClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case '0' <= c && c <= '9':
+		case 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+			t[c] = ipLetter
+		case c == ':':
+			t[c] = ipColon
+		case c == '.':
+			t[c] = ipDot
+		case c == '%':
+			t[c] = ipZone
+		default:
+			t[c] = ipOther
+		}
+	}
+	return t
+}()
+
+const (
+	ipLetter uint8 = 1 << iota
+	ipColon
+	ipDot
+	ipZone
+	ipOther
+)
 
 // canonURL lower-cases the scheme and the authority of a URL (i is the index
 // of "://") and keeps the path, query and fragment as they are.
@@ -254,29 +291,44 @@ func urlHost(s string) (host string, ok bool) {
 	if i <= 0 {
 		return "", false
 	}
+	// Nothing for canonFast to refang or take the slow way: no '[', '(',
+	// '{' or non-ASCII byte (a branch-free pass), no "xxp" or "XXp".
+	var bad uint8
 	for j := 0; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '[' || c == '(' || c == '{' || c >= 0x80:
-			return "", false // defanged, an IPv6 host, or not ASCII
-		case (c == 'x' || c == 'X') && j > 0 && (s[j-1] == 'x' || s[j-1] == 'X'):
-			return "", false // maybe "hxxp://"
-		}
+		bad |= urlBad[s[j]]
 	}
-	if !urlCanonical(s, i) {
+	if bad != 0 || strings.Contains(s, "xxp") || strings.Contains(s, "XXp") {
 		return "", false
 	}
-	h := s[i+3:]
-	if end := strings.IndexAny(h, "/?#"); end >= 0 {
-		h = h[:end]
-	}
-	if at := strings.LastIndexByte(h, '@'); at >= 0 {
-		h = h[at+1:]
-	}
-	if c := strings.IndexByte(h, ':'); c >= 0 {
-		if strings.Count(h, ":") > 1 {
+	for j := 0; j < i; j++ {
+		if 'A' <= s[j] && s[j] <= 'Z' {
 			return "", false
 		}
-		h = h[:c]
+	}
+	// The authority: up to '/', '?' or '#'; the host after the last '@',
+	// before a port; nothing upper-case (see urlCanonical and hostOf).
+	start, end, colon, colons := i+3, len(s), -1, 0
+scan:
+	for j := i + 3; j < len(s); j++ {
+		switch c := s[j]; {
+		case authPlain[c]:
+		case c == '/' || c == '?' || c == '#':
+			end = j
+			break scan
+		case c == '@':
+			start, colon, colons = j+1, -1, 0
+		case c == ':':
+			colon, colons = j, colons+1
+		default: // upper case
+			return "", false
+		}
+	}
+	if end > i+3 && s[end-1] == '.' || colons > 1 {
+		return "", false
+	}
+	h := s[start:end]
+	if colons == 1 {
+		h = s[start:colon]
 	}
 	if !isCanonName(h) {
 		if _, ok := parseIPv4(h); !ok {
@@ -284,6 +336,23 @@ func urlHost(s string) (host string, ok bool) {
 		}
 	}
 	return h, true
+}
+
+// urlBad marks the bytes that send a URL the slow way; authPlain the
+// bytes of an authority that need no attention.
+var urlBad, authPlain = func() (bad [256]uint8, plain [256]bool) {
+	for c := range 256 {
+		bad[c] = b2u(c == '[' || c == '(' || c == '{' || c >= 0x80)
+		plain[c] = !strings.ContainsRune("/?#@:", rune(c)) && (c < 'A' || c > 'Z')
+	}
+	return bad, plain
+}()
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // hostOf returns the host of a URL or an e-mail address, canonical, or "".
