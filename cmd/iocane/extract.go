@@ -90,7 +90,8 @@ exit status is 1, but the other files are still read and their IOCs printed.`,
 				args = []string{"-"}
 			}
 			opt := input.Options{Format: inf, Column: column, MaxSize: maxSize}
-			seen := ioc.NewSeen()
+			var seen ioc.Set // emit runs on this goroutine only
+			var rec extractRecord
 			emit := func(it input.Item) error {
 				if want != nil && !want[it.Type] {
 					return nil
@@ -98,12 +99,12 @@ exit status is 1, but the other files are still read and their IOCs printed.`,
 				if !seen.Add(it.IOC) {
 					return nil
 				}
-				rec := extractRecord{Type: it.Type, Value: it.Value, Source: it.Source, Path: it.Path, TLP: it.TLP, Context: it.Context}
+				rec = extractRecord{Type: it.Type, Value: it.Value, Source: it.Source, Path: it.Path, TLP: it.TLP, Context: it.Context}
 				if it.Raw != it.Value {
 					rec.Raw = it.Raw
 				}
 				rec.Internal, rec.InternalReason = ioc.Internal(it.IOC)
-				return w.write(rec)
+				return w.write(&rec)
 			}
 			var errs []error
 			for _, name := range args {
@@ -206,7 +207,6 @@ func parseTypes(s string) (map[ioc.Type]bool, error) {
 type extractWriter struct {
 	out    *bufio.Writer
 	format string
-	buf    []byte
 	csv    *csv.Writer
 	enc    recordEncoder
 	n      int
@@ -230,7 +230,7 @@ func newExtractWriter(out io.Writer, format string) (*extractWriter, error) {
 	return w, nil
 }
 
-func (w *extractWriter) write(r extractRecord) error {
+func (w *extractWriter) write(r *extractRecord) error {
 	w.n++
 	switch w.format {
 	case "json":
@@ -241,8 +241,8 @@ func (w *extractWriter) write(r extractRecord) error {
 		} else if _, err := w.out.WriteString("["); err != nil {
 			return err
 		}
-		w.buf = append(w.enc.append(w.buf[:0], r), '\n') // the newline ends the element
-		_, err := w.out.Write(w.buf)
+		b := append(w.enc.append(w.out.AvailableBuffer(), r), '\n') // the newline ends the element
+		_, err := w.out.Write(b)
 		return err
 	case "csv":
 		ctx := ""
@@ -256,11 +256,14 @@ func (w *extractWriter) write(r extractRecord) error {
 		}
 		return w.csv.Write([]string{string(r.Type), r.Value, r.Raw, r.Source, r.Path, internal, r.InternalReason, r.TLP, ctx})
 	case "text":
-		_, err := fmt.Fprintln(w.out, r.Value)
+		b := append(append(w.out.AvailableBuffer(), r.Value...), '\n')
+		_, err := w.out.Write(b)
 		return err
 	}
-	w.buf = append(w.enc.append(w.buf[:0], r), '\n')
-	_, err := w.out.Write(w.buf)
+	// Encoded in place in the output buffer: Write then copies nothing
+	// unless the record did not fit.
+	b := append(w.enc.append(w.out.AvailableBuffer(), r), '\n')
+	_, err := w.out.Write(b)
 	return err
 }
 

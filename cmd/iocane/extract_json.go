@@ -11,7 +11,7 @@ import (
 // encoding was a seventh of the command's CPU time.
 func appendRecordJSON(b []byte, r extractRecord) []byte {
 	var e recordEncoder
-	return e.append(b, r)
+	return e.append(b, &r)
 }
 
 // recordEncoder is appendRecordJSON with the last source name kept
@@ -21,7 +21,7 @@ type recordEncoder struct {
 	field  []byte // ,"source":"..." for source
 }
 
-func (e *recordEncoder) append(b []byte, r extractRecord) []byte {
+func (e *recordEncoder) append(b []byte, r *extractRecord) []byte {
 	b = append(b, `{"type":`...)
 	b = appendJSONString(b, string(r.Type))
 	b = append(b, `,"value":`...)

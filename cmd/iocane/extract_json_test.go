@@ -42,7 +42,7 @@ func TestRecordEncoderSources(t *testing.T) {
 	for _, src := range []string{"a.txt", "a.txt", "b \"q\".txt", "", "a.txt", ""} {
 		r := extractRecord{Type: ioc.IPv4, Value: "8.8.8.8", Source: src}
 		want := appendRecordJSON(nil, r)
-		if got := e.append(nil, r); !bytes.Equal(got, want) {
+		if got := e.append(nil, &r); !bytes.Equal(got, want) {
 			t.Errorf("source %q: got %s, want %s", src, got, want)
 		}
 	}

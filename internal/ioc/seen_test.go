@@ -43,6 +43,19 @@ func TestSeenMatchesMap(t *testing.T) {
 			t.Fatalf("Add(%v) = true for a value seen before", i)
 		}
 	}
+	// Values larger than a chunk, and small ones around them.
+	big := strings.Repeat("b", seenChunk+3)
+	for _, v := range []string{big, "after", big + "x", "after2", big} {
+		i := IOC{URL, v}
+		isNew := !want[i]
+		want[i] = true
+		if got := s.Add(i); got != isNew {
+			t.Fatalf("Add(%d-byte value) = %v, want %v", len(v), got, isNew)
+		}
+	}
+	if n1 := (IOC{Domain, "n1.example"}); s.Add(n1) == want[n1] {
+		t.Error("Add after large values lost an entry")
+	}
 	// The boundary between type and value is part of the key.
 	var b Seen
 	if !b.Add(IOC{"do", "main"}) || !b.Add(IOC{"dom", "ain"}) || !b.Add(IOC{"", "domain"}) {
