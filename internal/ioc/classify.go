@@ -90,6 +90,9 @@ var reservedNames = []string{"localhost", "test", "example", "invalid", "example
 func (c Classifier) Internal(i IOC) (bool, string) {
 	switch i.Type {
 	case IPv4, IPv6:
+		if a, ok := ipv4Octets(i.Value); ok && !special4(a[0]) {
+			return false, ""
+		}
 		a, err := netip.ParseAddr(strings.Trim(i.Value, "[]"))
 		if err != nil {
 			return false, ""
@@ -120,6 +123,38 @@ func (c Classifier) Internal(i IOC) (bool, string) {
 
 // Internal is Classifier{}.Internal: the built-in ranges and names only.
 func Internal(i IOC) (bool, string) { return Classifier{}.Internal(i) }
+
+// ipv4Octets parses a dotted-quad IPv4 address in canonical form.
+func ipv4Octets(s string) (a [4]byte, ok bool) {
+	k, n, digits := 0, 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || n > 255 || k == 4 {
+				return a, false
+			}
+			a[k] = byte(n)
+			k, n, digits = k+1, 0, 0
+			continue
+		}
+		if c := s[i]; c >= '0' && c <= '9' && digits < 3 {
+			n = n*10 + int(c-'0')
+			digits++
+			continue
+		}
+		return a, false
+	}
+	return a, k == 4
+}
+
+// special4 reports whether an IPv4 address with first octet o may fall in
+// specials4.
+func special4(o byte) bool {
+	switch o {
+	case 0, 10, 100, 127, 169, 172, 192, 198, 203:
+		return true
+	}
+	return o >= 224
+}
 
 func addrInternal(a netip.Addr) (bool, string) {
 	a = a.WithZone("")

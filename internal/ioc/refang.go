@@ -1,6 +1,9 @@
 package ioc
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // edit records that output position out corresponds to input position in.
 // A refanged buffer carries a sorted list of them so that every match found
@@ -23,6 +26,17 @@ var trigger = func() (t [256]bool) {
 	return t
 }()
 
+// mayTrigger reports whether any of the eight bytes in v may be a trigger
+// byte; it may answer true for a word without one. '[' and '{' are the
+// bytes whose value OR 0x20 is '{'; '(' and '*' those whose value AND NOT
+// 0x02 is '('.
+func mayTrigger(v uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(y uint64) uint64 { return (y - ones) &^ y & highs }
+	return zero((v|0x20*ones)^'{'*ones)|zero((v&^(0x02*ones))^'('*ones)|
+		zero(v^'\\'*ones)|zero(v^0xef*ones) != 0
+}
+
 // run refangs src. When src holds no defanged form it is returned unchanged
 // (and r.edits is empty); otherwise the result lives in r.out.
 func (r *refanger) run(src []byte) []byte {
@@ -30,7 +44,11 @@ func (r *refanger) run(src []byte) []byte {
 	r.edits = r.edits[:0]
 	last := 0
 	for p := 0; p < len(src); p++ {
-		if !trigger[src[p]] {
+		// Skip eight bytes at a time while none can start a form.
+		for p+8 <= len(src) && !mayTrigger(binary.LittleEndian.Uint64(src[p:])) {
+			p += 8
+		}
+		if p >= len(src) || !trigger[src[p]] {
 			continue
 		}
 		repl, n, spaced := matchDefang(src, p)
