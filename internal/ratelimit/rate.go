@@ -133,13 +133,15 @@ type Limiter interface {
 // than N in any period, whatever its window alignment. (A bucket with a
 // burst of N would allow N at once and N more as it refills.)
 //
-// Spacing is measured from the previous release, not booked in advance:
-// a token bucket hands out future send times, so when the process stalls
-// (a GC pause, a busy machine) every booked time passes at once and the
-// waiters all send together, which a strict provider answers with 429s.
-// Here one waiter at a time sleeps until its turn, and the turn after it
-// starts from when it was really released. A stall costs throughput, never
-// a burst. An unlimited r gives a Limiter that never waits.
+// Turns are not booked in advance: a token bucket hands out future send
+// times, so when the process stalls (a GC pause, a busy machine) every
+// booked time passes at once and the waiters all send together, which a
+// strict provider answers with 429s. Here one waiter at a time sleeps until
+// its turn. Turns stay on a grid of r.Interval(), so a timer firing a
+// little late is made up on the next turn rather than slowing the rate;
+// when the pacer falls behind by more than one turn (a stall), the grid
+// restarts from now instead of catching up in a burst. A stall costs
+// throughput, never a burst. An unlimited r gives a Limiter that never waits.
 func NewLimiter(r Rate) Limiter {
 	if r.Unlimited() {
 		return unlimited{}
@@ -150,7 +152,7 @@ func NewLimiter(r Rate) Limiter {
 type pacer struct {
 	interval time.Duration
 	turn     chan struct{} // a one-slot semaphore: the waiter holding it sleeps
-	last     time.Time     // when the previous request was released (guarded by turn)
+	last     time.Time     // the previous turn on the grid (guarded by turn)
 }
 
 // Wait waits for the next turn. When the turn would come after ctx's
@@ -164,6 +166,9 @@ func (p *pacer) Wait(ctx context.Context) error {
 	}
 	defer func() { <-p.turn }()
 	next := p.last.Add(p.interval)
+	if now := time.Now(); next.Before(now.Add(-p.interval)) {
+		next = now // behind by more than a turn (a stall): start afresh, no catching up in a burst
+	}
 	if d := time.Until(next); d > 0 {
 		if dl, ok := ctx.Deadline(); ok && dl.Before(next) {
 			return fmt.Errorf("ratelimit: next turn comes after the deadline: %w", context.DeadlineExceeded)
@@ -176,7 +181,7 @@ func (p *pacer) Wait(ctx context.Context) error {
 			return fmt.Errorf("ratelimit: waiting for a turn: %w", ctx.Err())
 		}
 	}
-	p.last = time.Now()
+	p.last = next
 	return nil
 }
 
