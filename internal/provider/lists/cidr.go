@@ -7,8 +7,11 @@ import (
 	"slices"
 )
 
-// cidrTable finds every network that contains an address with one search.
-// Networks (CIDR prefixes) are laminar: two are either nested or disjoint.
+// cidrTable finds every network that contains an address, and the address
+// itself when it is an exact entry, with one search. Exact addresses are
+// kept as single-address networks marked exact, so an IP look-up reads one
+// structure. Networks (CIDR prefixes) are laminar: two are either nested or
+// disjoint (or equal: an exact entry and a /32 network entry).
 // So the address space splits into sorted elementary intervals, each covered
 // by the same networks, and each interval stores only the innermost of them;
 // every network stores its parent (the next enclosing one). A look-up finds
@@ -21,9 +24,11 @@ import (
 // a sample of every 4th start (small enough to stay in cache) is searched
 // first, then one block of 4 intervals (one or two lines).
 //
-// Memory: per network a prefix, a parent and a ref (40 bytes); per interval
-// (at most two per network) 8 bytes for IPv4, 24 for IPv6.
+// Memory: per network or address 32 bytes (no pointer: the garbage
+// collector skips them); per interval (at most two per network) 8 bytes for
+// IPv4, 24 for IPv6.
 type cidrTable struct {
+	v4  bool // an IPv4 table
 	iv4 []ival4
 	// bucket16[b] is the first interval whose start's top 16 bits are >= b.
 	bucket16 []uint32
@@ -31,7 +36,12 @@ type cidrTable struct {
 	sample6  []u128 // iv6[4*i].start
 	nets     []cidrNet
 
-	building map[netip.Prefix]ref
+	building map[netKey]ref
+}
+
+type netKey struct {
+	p     netip.Prefix
+	exact bool
 }
 
 // ival4 and ival6 are an interval: its first address and its innermost
@@ -46,12 +56,26 @@ type ival6 struct {
 	inner int32
 }
 
-// cidrNet is one network with the next one enclosing it (-1 for none) and
-// the list(s) it is on.
+// cidrNet is one network (or exact address) with the next one enclosing it
+// (-1 for none) and the list(s) it is on.
 type cidrNet struct {
-	p      netip.Prefix
+	first  u128 // its first address
 	parent int32
 	ref    ref
+	bits   uint8 // its prefix length
+	exact  bool  // an exact address entry, not a network
+}
+
+// addr is c's first address.
+func (t *cidrTable) addr(c *cidrNet) netip.Addr {
+	if t.v4 {
+		x := c.first.lo32()
+		return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], c.first.hi)
+	binary.BigEndian.PutUint64(b[8:], c.first.lo)
+	return netip.AddrFrom16(b)
 }
 
 // u128 is an address as a 128-bit number (IPv4 in the low 32 bits).
@@ -99,34 +123,48 @@ func rangeOf(p netip.Prefix) (first, last u128) {
 	}
 }
 
-// put records that p is on list id (m keeps the multi-list refs).
-func (t *cidrTable) put(m *Matcher, p netip.Prefix, id uint16) bool {
+// put records that p (an exact address when exact) is on list id (m keeps
+// the multi-list refs).
+func (t *cidrTable) put(m *Matcher, p netip.Prefix, exact bool, id uint16) bool {
 	if t.building == nil {
-		t.building = map[netip.Prefix]ref{}
+		t.building = map[netKey]ref{}
 	}
-	r, ok := t.building[p]
+	k := netKey{p, exact}
+	r, ok := t.building[k]
 	added := m.addRef(&r, !ok, id)
-	t.building[p] = r
+	t.building[k] = r
 	return added
 }
 
 // build turns the collected networks into the interval table. max is the
 // last address of the family's space.
 func (t *cidrTable) build(max u128) {
-	nets := make([]netip.Prefix, 0, len(t.building))
-	for p := range t.building {
-		nets = append(nets, p)
+	nets := make([]netKey, 0, len(t.building))
+	for k := range t.building {
+		nets = append(nets, k)
 	}
-	// By first address, then wider first, so a parent precedes its children.
-	slices.SortFunc(nets, func(a, b netip.Prefix) int {
-		if c := a.Addr().Compare(b.Addr()); c != 0 {
+	// By first address, then wider first, so a parent precedes its
+	// children; an exact address after the equal /32 (or /128) network, so
+	// that it is the innermost and its hit comes first.
+	slices.SortFunc(nets, func(a, b netKey) int {
+		if c := a.p.Addr().Compare(b.p.Addr()); c != 0 {
 			return c
 		}
-		return a.Bits() - b.Bits()
+		if c := a.p.Bits() - b.p.Bits(); c != 0 {
+			return c
+		}
+		if a.exact == b.exact {
+			return 0
+		}
+		if b.exact {
+			return -1
+		}
+		return 1
 	})
+	t.v4 = max.hi == 0 && max.lo <= 1<<32-1
 	t.nets = make([]cidrNet, len(nets))
-	for i, p := range nets {
-		t.nets[i] = cidrNet{p: p, ref: t.building[p]}
+	for i, k := range nets {
+		t.nets[i] = cidrNet{first: toU128(k.p.Addr()), bits: uint8(k.p.Bits()), exact: k.exact, ref: t.building[k]}
 	}
 	t.building = nil
 	starts, inner := []u128{{}}, []int32{-1}
@@ -149,8 +187,8 @@ func (t *cidrTable) build(max u128) {
 	}
 	var stack []int32
 	lasts := make([]u128, len(nets))
-	for i, p := range nets {
-		first, last := rangeOf(p)
+	for i, k := range nets {
+		first, last := rangeOf(k.p)
 		lasts[i] = last
 		for len(stack) > 0 && lasts[top(stack)].less(first) {
 			end := lasts[top(stack)]
@@ -168,7 +206,7 @@ func (t *cidrTable) build(max u128) {
 			emit(end.plusOne(), top(stack))
 		}
 	}
-	if max.hi == 0 && max.lo <= 1<<32-1 {
+	if t.v4 {
 		t.iv4 = make([]ival4, len(starts))
 		for i, s := range starts {
 			t.iv4[i] = ival4{s.lo32(), inner[i]}

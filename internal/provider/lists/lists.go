@@ -8,17 +8,16 @@
 // marking and a weight. Load reads every list into one Matcher, whose
 // structures stay fast at a million entries:
 //
-//   - exact entries and domain suffixes: one open-addressed hash table of
-//     64-bit keyed hashes (see table): IPv4 addresses by a bijection of
-//     their 32 bits, IPv6 addresses and every other value (in the canonical
-//     form, see canon) by a hash, so the table holds no pointer and a probe
-//     reads one cache line;
+//   - exact entries (in the canonical form, see canon) and domain suffixes:
+//     one open-addressed hash table of 64-bit keyed hashes (see table), so
+//     the table holds no pointer and a probe reads one cache line;
 //   - domain suffixes are walked label by label from the right, so
 //     "example.com" matches "a.b.example.com"; only suffixes with a label
 //     count some suffix entry has are probed (usually one);
-//   - CIDR tables: the networks cut the address space into sorted intervals,
-//     each naming its innermost network; one search finds them all, IPv4
-//     and IPv6 alike (see cidrTable);
+//   - CIDR tables, which hold the exact IP addresses too: the networks cut
+//     the address space into sorted intervals, each naming its innermost
+//     network; one search finds them all, IPv4 and IPv6 alike (see
+//     cidrTable);
 //   - a blocked Bloom filter (16 bits an entry) before the table, so that
 //     the many probes that miss stay in cache (see filter);
 //   - substrings and regular expressions: a scan over every entry. Its cost

@@ -159,28 +159,28 @@ func (m *Matcher) matchIP(hits []Hit, bit uint32, a netip.Addr, viaHost bool) []
 	if a.Is4() {
 		return m.matchIPv4(hits, bit, x.lo32(), "", viaHost)
 	}
-	if r, ok := m.tab.get(m.keys.v6(x)); ok {
-		hits = m.appendRef(hits, bit, r, a.String(), KindString, viaHost)
-	}
-	return m.matchNets(hits, bit, &m.cidr6, m.cidr6.lookup6(x), viaHost)
+	return m.matchNets(hits, bit, &m.cidr6, m.cidr6.lookup6(x), "", viaHost)
 }
 
 // matchIPv4 matches IPv4 address x; s is its canonical text, or "".
 func (m *Matcher) matchIPv4(hits []Hit, bit uint32, x uint32, s string, viaHost bool) []Hit {
-	if r, ok := m.tab.get(m.keys.v4(x)); ok {
-		if s == "" {
-			s = netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}).String()
-		}
-		hits = m.appendRef(hits, bit, r, s, KindString, viaHost)
-	}
-	return m.matchNets(hits, bit, &m.cidr4, m.cidr4.lookup4(x), viaHost)
+	return m.matchNets(hits, bit, &m.cidr4, m.cidr4.lookup4(x), s, viaHost)
 }
 
-// matchNets appends network n and every network enclosing it.
-func (m *Matcher) matchNets(hits []Hit, bit uint32, t *cidrTable, n int32, viaHost bool) []Hit {
+// matchNets appends entry n (the exact address, or the innermost network)
+// and every network enclosing it. s is the address's canonical text, or "".
+func (m *Matcher) matchNets(hits []Hit, bit uint32, t *cidrTable, n int32, s string, viaHost bool) []Hit {
 	for n >= 0 {
 		c := &t.nets[n]
-		hits = m.appendRef(hits, bit, c.ref, c.p.String(), KindCIDR, viaHost)
+		if c.exact {
+			if s == "" {
+				s = t.addr(c).String()
+			}
+			hits = m.appendRef(hits, bit, c.ref, s, KindString, viaHost)
+		} else {
+			p := netip.PrefixFrom(t.addr(c), int(c.bits))
+			hits = m.appendRef(hits, bit, c.ref, p.String(), KindCIDR, viaHost)
+		}
 		n = c.parent
 	}
 	return hits

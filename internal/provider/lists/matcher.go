@@ -243,23 +243,23 @@ func (m *Matcher) add(id uint16, k Kind, raw string) (string, error) {
 
 func (m *Matcher) addIP(id uint16, a netip.Addr) string {
 	a = a.Unmap().WithZone("")
-	if a.Is4() {
-		m.put(m.keys.v4(toU128(a).lo32()), id)
-	} else {
-		m.put(m.keys.v6(toU128(a)), id)
-	}
+	m.addNet(id, netip.PrefixFrom(a, a.BitLen()), true)
 	return a.String()
 }
 
 func (m *Matcher) addPrefix(id uint16, p netip.Prefix) string {
+	m.addNet(id, p, false)
+	return p.String()
+}
+
+func (m *Matcher) addNet(id uint16, p netip.Prefix, exact bool) {
 	t := &m.cidr4
 	if p.Addr().Is6() {
 		t = &m.cidr6
 	}
-	if t.put(m, p, id) {
+	if t.put(m, p, exact, id) {
 		m.entries++
 	}
-	return p.String()
 }
 
 // finish builds the CIDR interval tables and the table's filter.

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 )
 
-// table holds every exact entry (strings, IPv4 and IPv6 addresses) and
-// every domain suffix in one open-addressed hash table (linear probing) of
+// table holds every exact entry but IP addresses (see cidrTable) and every
+// domain suffix in one open-addressed hash table (linear probing) of
 // 64-bit keys, each with the ref of the list(s) it is on. A slot is 16 bytes,
 // four to a cache line, so a probe is one memory read where a Go map's is
 // three or four (directory, table, control word, slot); the table holds no
@@ -16,8 +16,8 @@ import (
 // A key is a keyed 64-bit hash of the entry (see keys), never the entry
 // itself, so a look-up reads no entry bytes. Two distinct values share a key
 // with probability 2^-64: with a million entries, a look-up of a value on no
-// list finds a false hit with probability about 10^-13. IPv4 keys are a
-// bijection of the address, so two addresses never share one.
+// list finds a false hit with probability about 10^-13. (IP addresses are
+// compared whole, in the CIDR tables.)
 type table struct {
 	slots []slot
 	mask  uint64
@@ -30,15 +30,15 @@ type slot struct {
 	r ref
 }
 
-// keys makes the table's keys: one hash/maphash seed and salts, chosen per
+// keys makes the table's keys: a hash/maphash seed and a salt, chosen per
 // Matcher so that nobody can aim list entries or queries at one slot.
 type keys struct {
-	seed             maphash.Seed
-	suffix, ip4, ip6 uint64
+	seed   maphash.Seed
+	suffix uint64
 }
 
 func newKeys() keys {
-	return keys{seed: maphash.MakeSeed(), suffix: rand.Uint64(), ip4: rand.Uint64(), ip6: rand.Uint64()}
+	return keys{seed: maphash.MakeSeed(), suffix: rand.Uint64()}
 }
 
 // nonZero keeps 0 free to mark an empty slot.
@@ -55,10 +55,6 @@ func (ks *keys) str(s string) uint64 { return nonZero(maphash.String(ks.seed, s)
 // suffixOf is the key of a domain-suffix entry whose string key is k, so
 // that a name's exact and suffix look-ups hash it once.
 func (ks *keys) suffixOf(k uint64) uint64 { return nonZero(mix(k ^ ks.suffix)) }
-
-func (ks *keys) v4(x uint32) uint64 { return nonZero(mix(uint64(x) ^ ks.ip4)) }
-
-func (ks *keys) v6(a u128) uint64 { return nonZero(mix(mix(a.hi^ks.ip6) ^ a.lo)) }
 
 // get returns the ref stored under k.
 func (t *table) get(k uint64) (ref, bool) {
