@@ -3,12 +3,8 @@ package abuseipdb
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,15 +28,6 @@ var (
 	}
 )
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // handler answers like AbuseIPDB v2: GET /api/v2/check with ipAddress and
 // maxAgeInDays, HTML unless Accept asks for JSON, 422 for a bad parameter,
 // the recorded answer for a known IP and the "unreported" 200 (score 0, no
@@ -48,10 +35,10 @@ func readFixture(t testing.TB, name string) []byte {
 func handler(t *testing.T) http.Handler {
 	byIP := map[string][]byte{}
 	for i, name := range known {
-		byIP[i.Value] = readFixture(t, name)
+		byIP[i.Value] = providertest.File(t, name).Body
 	}
-	unreportedBody := readFixture(t, "check_unreported.json")
-	invalidIP := readFixture(t, "invalid_ip.json")
+	unreportedBody := providertest.File(t, "check_unreported.json").Body
+	invalidIP := providertest.File(t, "invalid_ip.json").Body
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/v2/check" || r.Method != http.MethodGet {
 			w.Header().Set("Content-Type", "text/html")
@@ -95,19 +82,7 @@ func handler(t *testing.T) http.Handler {
 	})
 }
 
-func fixture(t testing.TB, code int, name string) *providertest.Fixture {
-	f := providertest.File(t, name)
-	f.Code = code
-	return &f
-}
-
 func TestConformance(t *testing.T) {
-	var extra []ioc.IOC
-	for i := range known {
-		if i != foundIP {
-			extra = append(extra, i)
-		}
-	}
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
 		BasePath:     "/api/v2",
@@ -115,14 +90,14 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t),
 		Auth:         func(r *http.Request) bool { return r.Header.Get("Key") == testKey },
 		KeyPlaces:    []providertest.Place{providertest.Header("Key")},
-		Unauthorized: fixture(t, http.StatusUnauthorized, "unauthorized.json"),
-		TooMany:      fixture(t, http.StatusTooManyRequests, "too_many.json"),
-		ServerError:  fixture(t, http.StatusInternalServerError, "server_error.json"),
+		Unauthorized: providertest.FileCode(t, "unauthorized.json", http.StatusUnauthorized),
+		TooMany:      providertest.FileCode(t, "too_many.json", http.StatusTooManyRequests),
+		ServerError:  providertest.FileCode(t, "server_error.json", http.StatusInternalServerError),
 		Found:        foundIP,
 		// An unreported IP is 200 with score 0: ok, with both signals 0.
 		NotFound:       ioc.IOC{Type: ioc.IPv4, Value: "45.33.32.156"},
 		NotFoundStatus: provider.StatusOK,
-		Extra:          extra,
+		Extra:          providertest.KeysExcept(known, foundIP),
 		CheckFound:     checkFound,
 	})
 }
@@ -177,18 +152,7 @@ func checkFound(t *testing.T, i ioc.IOC, f provider.Finding) {
 
 func newClient(t *testing.T, h http.Handler, settings map[string]string) (provider.Provider, *providertest.Fake) {
 	t.Helper()
-	fake := providertest.NewFake(t, h)
-	p, err := New(provider.Config{
-		BaseURL:  fake.URL + "/api/v2",
-		Secrets:  map[string]provider.Secret{"api_key": provider.NewSecret(testKey)},
-		Settings: settings,
-		HTTP:     fake.Client(),
-		Logger:   slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, fake
+	return providertest.Serve(t, New, h, "/api/v2", providertest.Options{Key: testKey, Settings: settings})
 }
 
 func TestUnreportedIsOKWithNoSignal(t *testing.T) {
@@ -229,37 +193,19 @@ func TestErrors(t *testing.T) {
 		is     error
 		text   string
 	}{
-		{"422 invalid ip", 422, nil, string(readFixture(t, "invalid_ip.json")), provider.StatusError, nil, "must be a valid IPv4 or IPv6"},
-		{"401", 401, nil, string(readFixture(t, "unauthorized.json")), provider.StatusError, provider.ErrUnauthorized, "Authentication failed"},
+		{"422 invalid ip", 422, nil, string(providertest.File(t, "invalid_ip.json").Body), provider.StatusError, nil, "must be a valid IPv4 or IPv6"},
+		{"401", 401, nil, string(providertest.File(t, "unauthorized.json").Body), provider.StatusError, provider.ErrUnauthorized, "Authentication failed"},
 		{"429 daily limit", 429, map[string]string{"Retry-After": "29241", "X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1764201600"},
-			string(readFixture(t, "too_many.json")), provider.StatusRateLimited, provider.ErrRateLimited, "retry after 29241s"},
+			string(providertest.File(t, "too_many.json").Body), provider.StatusRateLimited, provider.ErrRateLimited, "retry after 29241s"},
 		{"html", 200, map[string]string{"Content-Type": "text/html"}, "<html></html>", provider.StatusError, provider.ErrBadResponse, ""},
 		{"no data", 200, nil, `{"meta":{}}`, provider.StatusError, provider.ErrBadResponse, "no data object"},
 		{"bad date", 200, nil, `{"data":{"ipAddress":"144.48.243.18","abuseConfidenceScore":5,"totalReports":1,"lastReportedAt":"yesterday"}}`, provider.StatusError, provider.ErrBadResponse, "lastReportedAt"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, _ := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				for k, v := range tc.header {
-					w.Header().Set(k, v)
-				}
-				w.WriteHeader(tc.code)
-				_, _ = w.Write([]byte(tc.body))
-			}), nil)
-			f, err := p.Lookup(context.Background(), foundIP)
-			if err != nil {
-				f = provider.ErrorFinding(Name, err)
-			}
-			if f.Status != tc.status {
-				t.Fatalf("status = %q (err %v), want %q", f.Status, err, tc.status)
-			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("err = %v, want %v", err, tc.is)
-			}
-			if tc.text != "" && (err == nil || !strings.Contains(err.Error(), tc.text)) {
-				t.Errorf("err = %v, want it to mention %q", err, tc.text)
-			}
+			p, _ := newClient(t, providertest.Fixture{Code: tc.code, Header: tc.header, Body: []byte(tc.body)}, nil)
+			f, err := providertest.Lookup(p, Name, foundIP)
+			providertest.CheckOutcome(t, f, err, tc.status, tc.is, tc.text)
 		})
 	}
 }

@@ -3,12 +3,8 @@ package greynoise
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,24 +26,15 @@ var (
 	}
 )
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // handler answers like the GreyNoise Community API: GET /v3/community/{ip},
 // 400 for anything but a routable IPv4 address, the recorded answer for a
 // known IP, and for any other a 404 WITH a JSON body (noise and riot false).
 func handler(t *testing.T) http.Handler {
 	byIP := map[string][]byte{}
 	for i, name := range known {
-		byIP[i.Value] = readFixture(t, name)
+		byIP[i.Value] = providertest.File(t, name).Body
 	}
-	notFound, invalid := readFixture(t, "not_found.json"), readFixture(t, "invalid_ip.json")
+	notFound, invalid := providertest.File(t, "not_found.json").Body, providertest.File(t, "invalid_ip.json").Body
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip, ok := strings.CutPrefix(r.URL.Path, "/v3/community/")
 		if !ok || r.Method != http.MethodGet {
@@ -75,19 +62,7 @@ func handler(t *testing.T) http.Handler {
 	})
 }
 
-func fixture(t testing.TB, code int, name string) *providertest.Fixture {
-	f := providertest.File(t, name)
-	f.Code = code
-	return &f
-}
-
 func suite(t *testing.T, secrets map[string]string) providertest.Suite {
-	var extra []ioc.IOC
-	for i := range known {
-		if i != riotIP {
-			extra = append(extra, i)
-		}
-	}
 	return providertest.Suite{
 		Provider: Name,
 		Secrets:  secrets,
@@ -98,12 +73,12 @@ func suite(t *testing.T, secrets map[string]string) providertest.Suite {
 			return len(k) == 0 || (len(k) == 1 && k[0] == testKey)
 		},
 		KeyPlaces:    []providertest.Place{providertest.Header("key")},
-		Unauthorized: fixture(t, http.StatusUnauthorized, "unauthorized.json"),
-		TooMany:      fixture(t, http.StatusTooManyRequests, "too_many.json"),
-		ServerError:  fixture(t, http.StatusInternalServerError, "server_error.json"),
+		Unauthorized: providertest.FileCode(t, "unauthorized.json", http.StatusUnauthorized),
+		TooMany:      providertest.FileCode(t, "too_many.json", http.StatusTooManyRequests),
+		ServerError:  providertest.FileCode(t, "server_error.json", http.StatusInternalServerError),
 		Found:        riotIP,
 		NotFound:     ioc.IOC{Type: ioc.IPv4, Value: "8.8.4.4"},
-		Extra:        extra,
+		Extra:        providertest.KeysExcept(known, riotIP),
 		CheckFound:   checkFound,
 	}
 }
@@ -164,16 +139,7 @@ func checkFound(t *testing.T, i ioc.IOC, f provider.Finding) {
 
 func newClient(t *testing.T, h http.Handler, key string) (provider.Provider, *providertest.Fake) {
 	t.Helper()
-	fake := providertest.NewFake(t, h)
-	secrets := map[string]provider.Secret{}
-	if key != "" {
-		secrets["api_key"] = provider.NewSecret(key)
-	}
-	p, err := New(provider.Config{BaseURL: fake.URL, Secrets: secrets, HTTP: fake.Client(), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, fake
+	return providertest.Serve(t, New, h, "", providertest.Options{Key: key})
 }
 
 func TestRequestShape(t *testing.T) {
@@ -202,44 +168,22 @@ func TestStatuses(t *testing.T) {
 		is     error
 		text   string
 	}{
-		{"404 with body", 404, "", string(readFixture(t, "not_found.json")), provider.StatusNotFound, nil, ""},
+		{"404 with body", 404, "", string(providertest.File(t, "not_found.json").Body), provider.StatusNotFound, nil, ""},
 		{"404 newer wording", 404, "", `{"ip": "8.8.8.8", "noise": false, "riot": false, "message": "IP not observed scanning the internet."}`, provider.StatusNotFound, nil, ""},
 		{"404 without body", 404, "text/plain", "404 page not found", provider.StatusError, nil, "http status 404"},
 		{"404 unrelated json", 404, "", `{"message": "no route"}`, provider.StatusError, nil, "http status 404"},
-		{"400 not routable", 400, "", string(readFixture(t, "invalid_ip.json")), provider.StatusError, nil, "not a valid routable IPv4"},
-		{"401", 401, "", string(readFixture(t, "unauthorized.json")), provider.StatusError, provider.ErrUnauthorized, "Authentication failed"},
-		{"429 daily", 429, "", string(readFixture(t, "too_many.json")), provider.StatusRateLimited, provider.ErrRateLimited, "daily rate limit"},
+		{"400 not routable", 400, "", string(providertest.File(t, "invalid_ip.json").Body), provider.StatusError, nil, "not a valid routable IPv4"},
+		{"401", 401, "", string(providertest.File(t, "unauthorized.json").Body), provider.StatusError, provider.ErrUnauthorized, "Authentication failed"},
+		{"429 daily", 429, "", string(providertest.File(t, "too_many.json").Body), provider.StatusRateLimited, provider.ErrRateLimited, "daily rate limit"},
 		{"200 no flags", 200, "", `{"message": "Success"}`, provider.StatusError, provider.ErrBadResponse, "neither noise nor riot"},
 		{"bad last_seen", 200, "", `{"ip": "1.2.3.4", "noise": true, "riot": false, "classification": "unknown", "last_seen": "last tuesday"}`, provider.StatusError, provider.ErrBadResponse, "last_seen"},
 		{"riot without link", 200, "", `{"ip": "1.2.3.4", "noise": false, "riot": true, "classification": "benign", "name": "Cloudflare"}`, provider.StatusOK, nil, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, _ := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				ct := tc.ctype
-				if ct == "" {
-					ct = "application/json"
-				}
-				w.Header().Set("Content-Type", ct)
-				w.WriteHeader(tc.code)
-				_, _ = w.Write([]byte(tc.body))
-			}), testKey)
-			f, err := p.Lookup(context.Background(), riotIP)
-			if err != nil {
-				f = provider.ErrorFinding(Name, err)
-			}
-			if f.Status != tc.status {
-				t.Fatalf("status = %q (err %v), want %q", f.Status, err, tc.status)
-			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("err = %v, want %v", err, tc.is)
-			}
-			if tc.text != "" && (err == nil || !strings.Contains(err.Error(), tc.text)) {
-				t.Errorf("err = %v, want it to mention %q", err, tc.text)
-			}
-			if f.Status == provider.StatusNotFound && (f.Malicious != 0 || f.Benign != 0) {
-				t.Errorf("not_found carries signals")
-			}
+			p, _ := newClient(t, providertest.Fixture{Code: tc.code, ContentType: tc.ctype, Body: []byte(tc.body)}, testKey)
+			f, err := providertest.Lookup(p, Name, riotIP)
+			providertest.CheckOutcome(t, f, err, tc.status, tc.is, tc.text)
 			if tc.name == "riot without link" && (f.Link != "https://viz.greynoise.io/ip/1.2.3.4" || f.Benign != 0.9) {
 				t.Errorf("riot without link: %q %v", f.Link, f.Benign)
 			}

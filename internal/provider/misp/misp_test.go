@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -65,12 +64,6 @@ func handler(t testing.TB, basePath string) http.Handler {
 
 func auth(r *http.Request) bool { return r.Header.Get("Authorization") == testKey }
 
-func fixture(t *testing.T, name string, code int) *providertest.Fixture {
-	f := providertest.File(t, name)
-	f.Code = code
-	return &f
-}
-
 func TestConformance(t *testing.T) {
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
@@ -79,9 +72,9 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t, "/misp"),
 		Auth:         auth,
 		KeyPlaces:    []providertest.Place{providertest.Header("Authorization")},
-		Unauthorized: fixture(t, "forbidden.json", http.StatusForbidden),
-		TooMany:      fixture(t, "too_many.json", http.StatusTooManyRequests),
-		ServerError:  fixture(t, "server_error.json", http.StatusInternalServerError),
+		Unauthorized: providertest.FileCode(t, "forbidden.json", http.StatusForbidden),
+		TooMany:      providertest.FileCode(t, "too_many.json", http.StatusTooManyRequests),
+		ServerError:  providertest.FileCode(t, "server_error.json", http.StatusInternalServerError),
 		Found:        ioc.IOC{Type: ioc.IPv4, Value: "185.220.101.47"},
 		NotFound:     ioc.IOC{Type: ioc.SHA256, Value: "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"},
 		Extra:        []ioc.IOC{{Type: ioc.MD5, Value: "71a868cdcc6b79b7d274e3b558cd4596"}},
@@ -101,16 +94,7 @@ func TestConformance(t *testing.T) {
 
 func newClient(t *testing.T, srv *httptest.Server) provider.Provider {
 	t.Helper()
-	p, err := New(provider.Config{
-		BaseURL: srv.URL + "/misp/",
-		Secrets: map[string]provider.Secret{"api_key": provider.NewSecret(testKey)},
-		HTTP:    srv.Client(),
-		Logger:  slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return providertest.Build(t, New, srv.URL+"/misp/", srv.Client(), providertest.Options{Key: testKey})
 }
 
 func TestLookupMapping(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -34,8 +33,7 @@ func handler(t testing.TB) http.Handler {
 		"file/094fd325049b8a9cf6d3e5ef2a6d4cc6a567d7d49c35f8bb8dd9e3c6acf3d78d": providertest.File(t, "file_pulses.json"),
 		"cve/CVE-2021-44228": providertest.File(t, "cve_pulses.json"),
 	}
-	badRequest := providertest.File(t, "bad_request.json")
-	badRequest.Code = http.StatusBadRequest
+	badRequest := providertest.FileCode(t, "bad_request.json", http.StatusBadRequest)
 	types := map[string]string{"IPv4": "IPv4", "IPv6": "IPv6", "domain": "domain", "hostname": "hostname", "url": "URL", "file": "FileHash-SHA256", "cve": "CVE"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/api/v1/indicators/")
@@ -75,10 +73,6 @@ var (
 )
 
 func TestConformance(t *testing.T) {
-	forbidden := providertest.File(t, "forbidden.json")
-	forbidden.Code = http.StatusForbidden
-	throttled := providertest.File(t, "throttled.json")
-	throttled.Code = http.StatusTooManyRequests
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
 		BasePath:     "/api/v1",
@@ -86,8 +80,8 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t),
 		Auth:         func(r *http.Request) bool { return r.Header.Get("X-OTX-API-KEY") == testKey },
 		KeyPlaces:    []providertest.Place{providertest.Header("X-OTX-API-KEY")},
-		Unauthorized: &forbidden,
-		TooMany:      &throttled,
+		Unauthorized: providertest.FileCode(t, "forbidden.json", http.StatusForbidden),
+		TooMany:      providertest.FileCode(t, "throttled.json", http.StatusTooManyRequests),
 		Found:        foundIP,
 		NotFound:     ioc.IOC{Type: ioc.IPv4, Value: "8.8.88.8"},
 		// The URL look-up is covered by TestLookupByType: its escaped
@@ -132,16 +126,7 @@ func newTestClient(t *testing.T, h http.Handler) (provider.Provider, *pathLog) {
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	p, err := New(provider.Config{
-		BaseURL: srv.URL + "/api/v1",
-		Secrets: map[string]provider.Secret{"api_key": provider.NewSecret(testKey)},
-		HTTP:    srv.Client(),
-		Logger:  slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, log
+	return providertest.Build(t, New, srv.URL+"/api/v1", srv.Client(), providertest.Options{Key: testKey}), log
 }
 
 func TestLookupByType(t *testing.T) {

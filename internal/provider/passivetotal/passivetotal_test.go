@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -86,7 +85,7 @@ func (m *fakeMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.graphCalls++
 	m.mu.Unlock()
 	if !m.auth(r) {
-		fixture(m.t, "graph_unauthorized.json", http.StatusUnauthorized).Write(w)
+		providertest.FileCode(m.t, "graph_unauthorized.json", http.StatusUnauthorized).Write(w)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, hostsPath)
@@ -96,7 +95,7 @@ func (m *fakeMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method != http.MethodGet || !ok || (kind != "reputation" && kind != "passiveDns"):
 		providertest.JSON(http.StatusBadRequest, `{"error":{"code":"BadRequest","message":"Resource not found for the segment."}}`).Write(w)
 	case !known:
-		fixture(m.t, "graph_not_found.json", http.StatusNotFound).Write(w)
+		providertest.FileCode(m.t, "graph_not_found.json", http.StatusNotFound).Write(w)
 	case kind == "reputation":
 		providertest.File(m.t, fx[0]).Write(w)
 	default:
@@ -113,7 +112,7 @@ func (m *fakeMS) token(w http.ResponseWriter, r *http.Request) {
 		m.t.Errorf("token request %s %q, want a form POST", r.Method, r.Header.Get("Content-Type"))
 	}
 	if !m.auth(r) {
-		fixture(m.t, "aad_invalid_client.json", http.StatusUnauthorized).Write(w)
+		providertest.FileCode(m.t, "aad_invalid_client.json", http.StatusUnauthorized).Write(w)
 		return
 	}
 	_ = r.ParseForm()
@@ -129,12 +128,6 @@ func (m *fakeMS) token(w http.ResponseWriter, r *http.Request) {
 	f.Write(w)
 }
 
-func fixture(t testing.TB, name string, code int) *providertest.Fixture {
-	f := providertest.File(t, name)
-	f.Code = code
-	return &f
-}
-
 func TestConformance(t *testing.T) {
 	ms := newFakeMS(t)
 	providertest.Run(t, providertest.Suite{
@@ -147,9 +140,9 @@ func TestConformance(t *testing.T) {
 		Handler:      ms,
 		Auth:         ms.auth,
 		KeyPlaces:    []providertest.Place{providertest.Form("client_id"), providertest.Form("client_secret")},
-		Unauthorized: fixture(t, "aad_invalid_client.json", http.StatusUnauthorized),
-		TooMany:      fixture(t, "graph_throttled.json", http.StatusTooManyRequests),
-		ServerError:  fixture(t, "graph_server_error.json", http.StatusInternalServerError),
+		Unauthorized: providertest.FileCode(t, "aad_invalid_client.json", http.StatusUnauthorized),
+		TooMany:      providertest.FileCode(t, "graph_throttled.json", http.StatusTooManyRequests),
+		ServerError:  providertest.FileCode(t, "graph_server_error.json", http.StatusInternalServerError),
 		Found:        ioc.IOC{Type: ioc.Domain, Value: "login-example-support.com"},
 		NotFound:     ioc.IOC{Type: ioc.Domain, Value: "never-seen.example"},
 		Extra:        []ioc.IOC{{Type: ioc.IPv4, Value: "185.220.101.47"}, {Type: ioc.IPv6, Value: "2a01:4f8:c2c:1234::1"}},
@@ -167,20 +160,11 @@ func TestConformance(t *testing.T) {
 // newClient builds a Client against srv with a settable clock.
 func newClient(t *testing.T, srv *httptest.Server, clock *time.Time) *Client {
 	t.Helper()
-	p, err := New(provider.Config{
-		BaseURL: srv.URL + "/beta/",
-		Secrets: map[string]provider.Secret{
-			"client_id": provider.NewSecret(testClientID), "client_secret": provider.NewSecret(testClientSecret),
-		},
+	c := providertest.Build(t, New, srv.URL+"/beta/", srv.Client(), providertest.Options{
+		Secrets:  map[string]string{"client_id": testClientID, "client_secret": testClientSecret},
 		Settings: map[string]string{"token_url": srv.URL + tokenPath},
-		HTTP:     srv.Client(),
-		Logger:   slog.New(slog.DiscardHandler),
 		KeepRaw:  true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := p.(*Client)
+	}).(*Client)
 	if clock != nil {
 		c.now = func() time.Time { return *clock }
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -36,9 +35,7 @@ func handler(t testing.TB) http.Handler {
 		}
 		var req findRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.ThreatInfo.ThreatEntries) == 0 {
-			f := providertest.File(t, "bad_request.json")
-			f.Code = http.StatusBadRequest
-			f.Write(w)
+			providertest.FileCode(t, "bad_request.json", http.StatusBadRequest).Write(w)
 			return
 		}
 		ti := req.ThreatInfo
@@ -62,12 +59,6 @@ func handler(t testing.TB) http.Handler {
 	})
 }
 
-func fixture(t *testing.T, name string, code int) *providertest.Fixture {
-	f := providertest.File(t, name)
-	f.Code = code
-	return &f
-}
-
 func TestConformance(t *testing.T) {
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
@@ -76,9 +67,9 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t),
 		Auth:         func(r *http.Request) bool { return r.URL.Query().Get("key") == testKey },
 		KeyPlaces:    []providertest.Place{providertest.Query("key")},
-		Unauthorized: fixture(t, "key_invalid.json", http.StatusBadRequest),
-		TooMany:      fixture(t, "resource_exhausted.json", http.StatusTooManyRequests),
-		ServerError:  fixture(t, "internal.json", http.StatusInternalServerError),
+		Unauthorized: providertest.FileCode(t, "key_invalid.json", http.StatusBadRequest),
+		TooMany:      providertest.FileCode(t, "resource_exhausted.json", http.StatusTooManyRequests),
+		ServerError:  providertest.FileCode(t, "internal.json", http.StatusInternalServerError),
 		Found:        ioc.IOC{Type: ioc.URL, Value: "http://malware.testing.google.test/testing/malware/"},
 		NotFound:     ioc.IOC{Type: ioc.URL, Value: "https://www.example.org/"},
 		Extra:        []ioc.IOC{{Type: ioc.Domain, Value: "login-example-support.com"}},
@@ -95,17 +86,7 @@ func TestConformance(t *testing.T) {
 
 func newClient(t *testing.T, srv *httptest.Server) *Client {
 	t.Helper()
-	p, err := New(provider.Config{
-		BaseURL: srv.URL + "/v4",
-		Secrets: map[string]provider.Secret{"api_key": provider.NewSecret(testKey)},
-		HTTP:    srv.Client(),
-		Logger:  slog.New(slog.DiscardHandler),
-		KeepRaw: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*Client)
+	return providertest.Build(t, New, srv.URL+"/v4", srv.Client(), providertest.Options{Key: testKey, KeepRaw: true}).(*Client)
 }
 
 func TestLookup(t *testing.T) {
@@ -240,9 +221,7 @@ func TestBatchLimitsAndTypes(t *testing.T) {
 
 func TestBadRequestIsNotUnauthorized(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f := providertest.File(t, "bad_request.json")
-		f.Code = http.StatusBadRequest
-		f.Write(w)
+		providertest.FileCode(t, "bad_request.json", http.StatusBadRequest).Write(w)
 	}))
 	defer srv.Close()
 	_, err := newClient(t, srv).Lookup(context.Background(), ioc.IOC{Type: ioc.URL, Value: "http://a/"})

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,24 +28,15 @@ var (
 	}
 )
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // handler answers like Shodan: GET /shodan/host/{ip}?key=…, the recorded
 // host for a known IP, 404 {"error": "No information available for that
 // IP."} for any other, and an HTML 404 for a path the API does not have.
 func handler(t *testing.T) http.Handler {
 	byIP := map[string][]byte{}
 	for i, name := range known {
-		byIP[i.Value] = readFixture(t, name)
+		byIP[i.Value] = providertest.File(t, name).Body
 	}
-	notFound := readFixture(t, "not_found.json")
+	notFound := providertest.File(t, "not_found.json").Body
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip, ok := strings.CutPrefix(r.URL.Path, "/shodan/host/")
 		if !ok || r.Method != http.MethodGet || ip == "" || strings.Contains(ip, "/") {
@@ -67,19 +55,7 @@ func handler(t *testing.T) http.Handler {
 	})
 }
 
-func fixture(t testing.TB, code int, name string) *providertest.Fixture {
-	f := providertest.File(t, name)
-	f.Code = code
-	return &f
-}
-
 func TestConformance(t *testing.T) {
-	var extra []ioc.IOC
-	for i := range known {
-		if i != google {
-			extra = append(extra, i)
-		}
-	}
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
 		BasePath:     "",
@@ -87,12 +63,12 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t),
 		Auth:         func(r *http.Request) bool { return r.URL.Query().Get("key") == testKey },
 		KeyPlaces:    []providertest.Place{providertest.Query("key")},
-		Unauthorized: fixture(t, http.StatusUnauthorized, "unauthorized.json"),
-		TooMany:      fixture(t, http.StatusTooManyRequests, "too_many.json"),
-		ServerError:  fixture(t, http.StatusInternalServerError, "server_error.json"),
+		Unauthorized: providertest.FileCode(t, "unauthorized.json", http.StatusUnauthorized),
+		TooMany:      providertest.FileCode(t, "too_many.json", http.StatusTooManyRequests),
+		ServerError:  providertest.FileCode(t, "server_error.json", http.StatusInternalServerError),
 		Found:        google,
 		NotFound:     ioc.IOC{Type: ioc.IPv4, Value: "45.33.32.156"},
-		Extra:        extra,
+		Extra:        providertest.KeysExcept(known, google),
 		CheckFound:   checkFound,
 	})
 }
@@ -155,17 +131,7 @@ func checkFound(t *testing.T, i ioc.IOC, f provider.Finding) {
 
 func newClient(t *testing.T, base string, key string, settings map[string]string) provider.Provider {
 	t.Helper()
-	p, err := New(provider.Config{
-		BaseURL:  base,
-		Secrets:  map[string]provider.Secret{"api_key": provider.NewSecret(key)},
-		Settings: settings,
-		HTTP:     &http.Client{Timeout: 5 * time.Second},
-		Logger:   slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return providertest.Build(t, New, base, &http.Client{Timeout: 5 * time.Second}, providertest.Options{Key: key, Settings: settings})
 }
 
 func TestRequestShape(t *testing.T) {
@@ -257,32 +223,10 @@ func TestStatuses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := providertest.NewFake(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				ct := tc.ctype
-				if ct == "" {
-					ct = "application/json"
-				}
-				w.Header().Set("Content-Type", ct)
-				w.WriteHeader(tc.code)
-				_, _ = w.Write([]byte(tc.body))
-			}))
+			fake := providertest.NewFake(t, providertest.Fixture{Code: tc.code, ContentType: tc.ctype, Body: []byte(tc.body)})
 			p := newClient(t, fake.URL, testKey, nil)
-			f, err := p.Lookup(context.Background(), google)
-			if err != nil {
-				f = provider.ErrorFinding(Name, err)
-			}
-			if f.Status != tc.status {
-				t.Fatalf("status = %q (err %v), want %q", f.Status, err, tc.status)
-			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("err = %v, want %v", err, tc.is)
-			}
-			if tc.text != "" && (err == nil || !strings.Contains(err.Error(), tc.text)) {
-				t.Errorf("err = %v, want it to mention %q", err, tc.text)
-			}
-			if f.Status == provider.StatusNotFound && (f.Malicious != 0 || f.Benign != 0) {
-				t.Errorf("not_found carries signals")
-			}
+			f, err := providertest.Lookup(p, Name, google)
+			providertest.CheckOutcome(t, f, err, tc.status, tc.is, tc.text)
 		})
 	}
 }

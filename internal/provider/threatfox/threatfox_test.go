@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -64,8 +62,6 @@ var (
 )
 
 func TestConformance(t *testing.T) {
-	unauth := providertest.File(t, "unauthorized.json")
-	unauth.Code = http.StatusUnauthorized
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
 		BasePath:     "/api/v1",
@@ -73,7 +69,7 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t),
 		Auth:         func(r *http.Request) bool { return r.Header.Get("Auth-Key") == testKey },
 		KeyPlaces:    []providertest.Place{providertest.Header("Auth-Key")},
-		Unauthorized: &unauth,
+		Unauthorized: providertest.FileCode(t, "unauthorized.json", http.StatusUnauthorized),
 		Found:        foundIP,
 		NotFound:     ioc.IOC{Type: ioc.IPv4, Value: "198.51.100.7"},
 		Extra:        []ioc.IOC{foundDomain, foundURL, foundSHA256},
@@ -93,17 +89,7 @@ func TestConformance(t *testing.T) {
 
 func newTestClient(t *testing.T, h http.Handler) provider.Provider {
 	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	p, err := New(provider.Config{
-		BaseURL: srv.URL + "/api/v1",
-		Secrets: map[string]provider.Secret{"api_key": provider.NewSecret(testKey)},
-		HTTP:    srv.Client(),
-		Logger:  slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := providertest.Serve(t, New, h, "/api/v1", providertest.Options{Key: testKey})
 	return p
 }
 

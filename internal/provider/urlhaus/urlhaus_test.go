@@ -3,9 +3,7 @@ package urlhaus
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -79,8 +77,6 @@ var (
 )
 
 func TestConformance(t *testing.T) {
-	unauth := providertest.File(t, "unauthorized.json")
-	unauth.Code = http.StatusUnauthorized
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
 		BasePath:     "/v1",
@@ -88,7 +84,7 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t),
 		Auth:         func(r *http.Request) bool { return r.Header.Get("Auth-Key") == testKey },
 		KeyPlaces:    []providertest.Place{providertest.Header("Auth-Key")},
-		Unauthorized: &unauth,
+		Unauthorized: providertest.FileCode(t, "unauthorized.json", http.StatusUnauthorized),
 		Found:        foundURL,
 		NotFound:     ioc.IOC{Type: ioc.URL, Value: "http://unknown.example/x"},
 		Extra:        []ioc.IOC{foundDomain, foundIP, foundMD5, foundSHA256},
@@ -108,17 +104,7 @@ func TestConformance(t *testing.T) {
 
 func newTestClient(t *testing.T, h http.Handler) provider.Provider {
 	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	p, err := New(provider.Config{
-		BaseURL: srv.URL + "/v1/",
-		Secrets: map[string]provider.Secret{"api_key": provider.NewSecret(testKey)},
-		HTTP:    srv.Client(),
-		Logger:  slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := providertest.Serve(t, New, h, "/v1/", providertest.Options{Key: testKey})
 	return p
 }
 

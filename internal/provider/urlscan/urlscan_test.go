@@ -3,7 +3,6 @@ package urlscan
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -47,9 +46,7 @@ func handler(t testing.TB) http.Handler {
 		case r.URL.Path == "/api/v1/result/0196d976-07f6-7aae-8a57-aa019145f31c/":
 			providertest.File(t, "result_malicious.json").Write(w)
 		case strings.HasPrefix(r.URL.Path, "/api/v1/result/"):
-			f := providertest.File(t, "result_not_found.json")
-			f.Code = http.StatusNotFound
-			f.Write(w)
+			providertest.FileCode(t, "result_not_found.json", http.StatusNotFound).Write(w)
 		default:
 			providertest.JSON(http.StatusNotFound, `{"message":"Not Found","status":404}`).Write(w)
 		}
@@ -63,12 +60,6 @@ func auth(r *http.Request) bool {
 	return !ok || (len(k) == 1 && k[0] == testKey)
 }
 
-func fixture(t *testing.T, name string, code int) *providertest.Fixture {
-	f := providertest.File(t, name)
-	f.Code = code
-	return &f
-}
-
 func TestConformance(t *testing.T) {
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
@@ -77,9 +68,9 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t),
 		Auth:         auth,
 		KeyPlaces:    []providertest.Place{providertest.Header("API-Key")},
-		Unauthorized: fixture(t, "invalid_key.json", http.StatusBadRequest),
-		TooMany:      fixture(t, "rate_limited.json", http.StatusTooManyRequests),
-		ServerError:  fixture(t, "server_error.json", http.StatusInternalServerError),
+		Unauthorized: providertest.FileCode(t, "invalid_key.json", http.StatusBadRequest),
+		TooMany:      providertest.FileCode(t, "rate_limited.json", http.StatusTooManyRequests),
+		ServerError:  providertest.FileCode(t, "server_error.json", http.StatusInternalServerError),
 		Found:        ioc.IOC{Type: ioc.Domain, Value: "login-example-support.com"},
 		NotFound:     ioc.IOC{Type: ioc.Domain, Value: "never-scanned.example"},
 		Extra: []ioc.IOC{
@@ -99,21 +90,7 @@ func TestConformance(t *testing.T) {
 
 func newClient(t *testing.T, srv *httptest.Server, key string, settings map[string]string) provider.Provider {
 	t.Helper()
-	cfg := provider.Config{
-		BaseURL:  srv.URL + "/api/v1/",
-		Secrets:  map[string]provider.Secret{},
-		Settings: settings,
-		HTTP:     srv.Client(),
-		Logger:   slog.New(slog.DiscardHandler),
-	}
-	if key != "" {
-		cfg.Secrets["api_key"] = provider.NewSecret(key)
-	}
-	p, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return providertest.Build(t, New, srv.URL+"/api/v1/", srv.Client(), providertest.Options{Key: key, Settings: settings})
 }
 
 func TestLookup(t *testing.T) {
@@ -232,7 +209,7 @@ func TestNewSettings(t *testing.T) {
 
 func TestMalformedKeyIsUnauthorized(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fixture(t, "invalid_key.json", http.StatusBadRequest).Write(w)
+		providertest.FileCode(t, "invalid_key.json", http.StatusBadRequest).Write(w)
 	}))
 	defer srv.Close()
 	_, err := newClient(t, srv, "short", nil).Lookup(context.Background(), ioc.IOC{Type: ioc.Domain, Value: "example.com"})

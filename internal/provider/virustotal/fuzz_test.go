@@ -1,26 +1,18 @@
 package virustotal
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/provider/providertest"
 )
 
 // FuzzParse checks that no answer body makes parse panic, and that a parsed
 // Finding keeps its signals on the scale and is never malicious without a
 // detection. Seeds: every fixture (go test runs them; go test -fuzz explores).
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	providertest.AddFixtures(f)
 	f.Add([]byte(`{"data":{"id":"x","attributes":{"last_analysis_stats":{"malicious":-3,"suspicious":-1}}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, ty := range types {

@@ -2,11 +2,7 @@ package virustotal
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,10 +40,10 @@ func handler(t *testing.T) http.Handler {
 	byPath := map[string][]byte{}
 	for i, name := range found {
 		coll, id := objectPath(i)
-		byPath["/api/v3/"+coll+"/"+id] = readFixture(t, name)
+		byPath["/api/v3/"+coll+"/"+id] = providertest.File(t, name).Body
 	}
-	byPath["/api/v3/urls/"+urlSHA] = readFixture(t, "url.json")
-	notFound := readFixture(t, "not_found.json")
+	byPath["/api/v3/urls/"+urlSHA] = providertest.File(t, "url.json").Body
+	notFound := providertest.File(t, "not_found.json").Body
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			w.WriteHeader(http.StatusMethodNotAllowed)
@@ -73,28 +69,7 @@ func handler(t *testing.T) http.Handler {
 	})
 }
 
-func readFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func fixture(t testing.TB, code int, name string) *providertest.Fixture {
-	f := providertest.File(t, name)
-	f.Code = code
-	return &f
-}
-
 func TestConformance(t *testing.T) {
-	var extra []ioc.IOC
-	for i := range found {
-		if i != foundIP {
-			extra = append(extra, i)
-		}
-	}
 	providertest.Run(t, providertest.Suite{
 		Provider:     Name,
 		BasePath:     "/api/v3",
@@ -102,12 +77,12 @@ func TestConformance(t *testing.T) {
 		Handler:      handler(t),
 		Auth:         func(r *http.Request) bool { return r.Header.Get("x-apikey") == testKey },
 		KeyPlaces:    []providertest.Place{providertest.Header("x-apikey")},
-		Unauthorized: fixture(t, http.StatusUnauthorized, "wrong_credentials.json"),
-		TooMany:      fixture(t, http.StatusTooManyRequests, "quota_exceeded.json"),
-		ServerError:  fixture(t, http.StatusServiceUnavailable, "transient.json"),
+		Unauthorized: providertest.FileCode(t, "wrong_credentials.json", http.StatusUnauthorized),
+		TooMany:      providertest.FileCode(t, "quota_exceeded.json", http.StatusTooManyRequests),
+		ServerError:  providertest.FileCode(t, "transient.json", http.StatusServiceUnavailable),
 		Found:        foundIP,
 		NotFound:     ioc.IOC{Type: ioc.IPv4, Value: "45.33.32.156"},
-		Extra:        extra,
+		Extra:        providertest.KeysExcept(found, foundIP),
 		CheckFound:   checkFound,
 	})
 }
@@ -208,18 +183,7 @@ func TestURLID(t *testing.T) {
 // newClient builds a Client in front of a fake serving h.
 func newClient(t *testing.T, h http.Handler, keepRaw bool) (provider.Provider, *providertest.Fake) {
 	t.Helper()
-	fake := providertest.NewFake(t, h)
-	p, err := New(provider.Config{
-		BaseURL: fake.URL + "/api/v3/",
-		Secrets: map[string]provider.Secret{"api_key": provider.NewSecret(testKey)},
-		HTTP:    fake.Client(),
-		Logger:  slog.New(slog.DiscardHandler),
-		KeepRaw: keepRaw,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, fake
+	return providertest.Serve(t, New, h, "/api/v3/", providertest.Options{Key: testKey, KeepRaw: keepRaw})
 }
 
 func TestRequestShape(t *testing.T) {
@@ -281,31 +245,9 @@ func TestStatuses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, _ := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				ct := tc.ctype
-				if ct == "" {
-					ct = "application/json"
-				}
-				w.Header().Set("Content-Type", ct)
-				w.WriteHeader(tc.code)
-				_, _ = w.Write([]byte(tc.body))
-			}), true)
-			f, err := p.Lookup(context.Background(), foundIP)
-			if err != nil {
-				f = provider.ErrorFinding(Name, err)
-			}
-			if f.Status != tc.status {
-				t.Fatalf("status = %q (err %v), want %q", f.Status, err, tc.status)
-			}
-			if tc.is != nil && !errors.Is(err, tc.is) {
-				t.Errorf("err = %v, want %v", err, tc.is)
-			}
-			if tc.text != "" && (err == nil || !strings.Contains(err.Error(), tc.text)) {
-				t.Errorf("err = %v, want it to mention %q", err, tc.text)
-			}
-			if f.Status == provider.StatusNotFound && (f.Malicious != 0 || f.Benign != 0) {
-				t.Errorf("not_found carries signals %v/%v", f.Malicious, f.Benign)
-			}
+			p, _ := newClient(t, providertest.Fixture{Code: tc.code, ContentType: tc.ctype, Body: []byte(tc.body)}, true)
+			f, err := providertest.Lookup(p, Name, foundIP)
+			providertest.CheckOutcome(t, f, err, tc.status, tc.is, tc.text)
 			if tc.name == "empty stats" && (f.Summary != "no engine results yet" || f.Malicious != 0 || f.Benign != 0) {
 				t.Errorf("empty stats: %q %v/%v", f.Summary, f.Malicious, f.Benign)
 			}
