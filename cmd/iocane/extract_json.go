@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"slices"
 	"unicode/utf8"
 )
@@ -85,6 +86,20 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight safe bytes at a time: none below 0x20, '"', '\\' or
+		// from 0x80 (zero-byte tests on v, v^'"' and v^'\\').
+		for i+8 <= len(s) {
+			const ones, highs = 0x0101010101010101, 0x8080808080808080
+			v := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+			q, bs := v^'"'*ones, v^'\\'*ones
+			if ((v-0x20*ones)|(q-ones)&^q|(bs-ones)&^bs|v)&highs != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if jsonSafe[c] {
 			i++

@@ -14,6 +14,7 @@ func FuzzAppendRecordJSON(f *testing.F) {
 	f.Add("evil.com", "hxxp://evil[.]com", "a.eml", "header:From", "k", "v\n\"x\"", true)
 	f.Add("\xff\xfe", "\u2028\u2029<>&", "", "", "", "", false)
 	f.Add("tab\there", "\x00\x01\x1f", "ünïcode", "$.a[\"b\"]", "z", "\\", true)
+	f.Add("abcdefgh\"ijklmnop\x01qrstuvwxyz01234\u00e9yz\u2028abcdefgh\\", "01234567\x7f89abcdef\xff", "", "", "", "", false)
 	f.Fuzz(func(t *testing.T, value, raw, source, path, key, cval string, internal bool) {
 		r := extractRecord{Type: ioc.Domain, Value: value, Raw: raw, Source: source, Path: path, Internal: internal}
 		if internal {

@@ -99,7 +99,11 @@ func (c Classifier) Internal(i IOC) (bool, string) {
 		}
 		return addrInternal(a)
 	case Domain:
-		return c.domainInternal(strings.ToLower(strings.TrimSuffix(i.Value, ".")))
+		d := strings.TrimSuffix(i.Value, ".")
+		if len(c.Suffixes) == 0 && !builtinTLD(d[strings.LastIndexByte(d, '.')+1:]) {
+			return false, ""
+		}
+		return c.domainInternal(strings.ToLower(d))
 	case URL:
 		if h, ok := canonicalURLHost(i.Value); ok {
 			return c.Internal(h)
@@ -207,6 +211,28 @@ func hasSuffixLabel(d, suffix string) bool {
 	return k >= 0 && d[k:] == suffix && (k == 0 || d[k-1] == '.')
 }
 
+// builtinTLD reports whether a name's last label (any case) is the last
+// label of an entry of internalTLDs or reservedNames.
+func builtinTLD(l string) bool {
+	if len(l) < 3 || len(l) > len("localdomain") {
+		return false
+	}
+	var buf [len("localdomain")]byte
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(l)]) {
+	case "local", "internal", "lan", "corp", "arpa", "intranet", "localdomain", "home", "private",
+		"localhost", "test", "example", "invalid", "com", "net", "org":
+		return true
+	}
+	return false
+}
+
 func (c Classifier) domainInternal(d string) (bool, string) {
 	for _, s := range c.Suffixes {
 		s = strings.Trim(strings.ToLower(strings.TrimSpace(s)), ".")
@@ -219,11 +245,7 @@ func (c Classifier) domainInternal(d string) (bool, string) {
 			return true, "internal suffix"
 		}
 	}
-	// Every built-in name ends in one of these labels.
-	switch d[strings.LastIndexByte(d, '.')+1:] {
-	case "local", "internal", "lan", "corp", "arpa", "intranet", "localdomain", "home", "private",
-		"localhost", "test", "example", "invalid", "com", "net", "org":
-	default:
+	if !builtinTLD(d[strings.LastIndexByte(d, '.')+1:]) {
 		return false, ""
 	}
 	for _, s := range internalTLDs {

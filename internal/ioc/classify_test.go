@@ -3,6 +3,7 @@ package ioc
 import (
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +23,19 @@ func TestInternalIPv4FastPath(t *testing.T) {
 		if _, ok := ipv4Octets(s); ok {
 			t.Errorf("ipv4Octets(%q) accepted", s)
 		}
+	}
+}
+
+// TestBuiltinTLD checks the quick filter knows the last label of every
+// built-in internal and reserved name, in any case.
+func TestBuiltinTLD(t *testing.T) {
+	for _, s := range append(append([]string{}, internalTLDs...), reservedNames...) {
+		l := s[strings.LastIndexByte(s, '.')+1:]
+		if !builtinTLD(l) || !builtinTLD(strings.ToUpper(l)) {
+			t.Errorf("builtinTLD(%q) = false; Internal would miss %q", l, s)
+		}
+	}
+	if ok, why := Internal(IOC{Domain, "DC.Corp."}); !ok || why != "internal domain" {
+		t.Errorf("Internal(DC.Corp.) = %v, %q", ok, why)
 	}
 }

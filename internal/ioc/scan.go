@@ -210,11 +210,26 @@ func (s *scanner) scan() {
 				continue
 			}
 		}
-		j, flags := scanRun(b, i)
-		// Fast path for an ordinary word: no dot, separator, hex-only
-		// body or special successor, too short for a BTC address.
-		if flags&(fDot|fSep|fNonASCII) == 0 && flags&fNonHex != 0 && j-i < 26 && b[i] != 'A' &&
-			(j >= n || plainAfter(b, j)) {
+		// The run's ASCII part inline (most runs are ASCII); scanRun
+		// takes over at a non-ASCII byte.
+		j := i
+		var f uint8
+		for j < n {
+			g := runFlags[b[j]]
+			if g == 0 {
+				break
+			}
+			f |= g
+			j++
+		}
+		flags := int(f &^ fRun)
+		if j < n && b[j] >= 0x80 {
+			j, flags = scanRun(b, i)
+		}
+		// Fast path for an ordinary word or number: no dot, separator or
+		// special successor, too short for a hash or a BTC address, not
+		// "AS...".
+		if flags&(fDot|fSep|fNonASCII) == 0 && j-i < 26 && b[i] != 'A' && (j >= n || plainAfter(b, j)) {
 			i = j
 			continue
 		}
