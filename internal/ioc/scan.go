@@ -159,6 +159,15 @@ var runFlags = func() (t [256]uint8) {
 	return t
 }()
 
+// skipByte marks the ASCII bytes that neither start a run nor may start
+// "::": the scanner passes over them in a tight loop.
+var skipByte = func() (t [256]bool) {
+	for c := 0; c < 0x80; c++ {
+		t[c] = (class[c]&cHost == 0 || c == '.' || c == '-') && c != ':'
+	}
+	return t
+}()
+
 // scanRun returns the end of the host-name run starting at i and its flags.
 func (s *scanner) scanRun(i int) (int, int) {
 	return scanRun(s.b, i)
@@ -191,6 +200,12 @@ func (s *scanner) scan() {
 	b := s.b
 	n := len(b)
 	for i := 0; i < n; {
+		for i < n && skipByte[b[i]] {
+			i++
+		}
+		if i >= n {
+			break
+		}
 		c := b[i]
 		if c < 0x80 {
 			if class[c]&cHost == 0 || c == '.' || c == '-' {
