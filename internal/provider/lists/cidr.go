@@ -20,9 +20,9 @@ import (
 //
 // The search reads few cache lines. An interval's start and its innermost
 // network sit side by side (iv4, iv6). For IPv4, bucket16 jumps straight to
-// the intervals of the address's /16 (usually one line of them). For IPv6,
-// a sample of every 4th start (small enough to stay in cache) is searched
-// first, then one block of 4 intervals (one or two lines).
+// the intervals of the address's /16 (usually one line of them). IPv6 lists
+// crowd into a few parts of the space (2000::/3, fc00::/7), so bucket6 does
+// the same with the 16 bits that follow the prefix all the starts share.
 //
 // Memory: per network or address 32 bytes (no pointer: the garbage
 // collector skips them); per interval (at most two per network) 8 bytes for
@@ -33,8 +33,12 @@ type cidrTable struct {
 	// bucket16[b] is the first interval whose start's top 16 bits are >= b.
 	bucket16 []uint32
 	iv6      []ival6
-	sample6  []u128 // iv6[4*i].start
-	nets     []cidrNet
+	// Every start but the first (0) begins with the top shift6 bits of
+	// pre6; bucket6[b] is the first of them whose next 16 bits are >= b.
+	shift6  uint
+	pre6    u128
+	bucket6 []uint32
+	nets    []cidrNet
 
 	building map[netKey]ref
 }
@@ -84,6 +88,38 @@ type u128 struct{ hi, lo uint64 }
 func (a u128) lo32() uint32 { return uint32(a.lo) }
 
 func (a u128) less(b u128) bool { return a.lessBit(b) != 0 }
+
+func (a u128) xor(b u128) u128 { return u128{a.hi ^ b.hi, a.lo ^ b.lo} }
+
+func (a u128) leadingZeros() int {
+	if a.hi != 0 {
+		return bits.LeadingZeros64(a.hi)
+	}
+	return 64 + bits.LeadingZeros64(a.lo)
+}
+
+// shl and shr shift a by n < 128 bits.
+func (a u128) shl(n uint) u128 {
+	if n >= 64 {
+		return u128{a.lo << (n - 64), 0}
+	}
+	return u128{a.hi<<n | a.lo>>(64-n), a.lo << n}
+}
+
+func (a u128) shr(n uint) u128 {
+	if n >= 64 {
+		return u128{0, a.hi >> (n - 64)}
+	}
+	return u128{a.hi >> n, a.lo>>n | a.hi<<(64-n)}
+}
+
+// top is a's top n bits (n <= 128), as a number.
+func (a u128) top(n uint) u128 {
+	if n == 0 {
+		return u128{}
+	}
+	return a.shr(128 - n)
+}
 
 // lessBit is 1 when a < b, else 0, without a branch: the borrow of a - b.
 func (a u128) lessBit(b u128) uint64 {
@@ -225,9 +261,18 @@ func (t *cidrTable) build(max u128) {
 	for i, s := range starts {
 		t.iv6[i] = ival6{s, inner[i]}
 	}
-	t.sample6 = make([]u128, 0, (len(starts)+3)/4)
-	for i := 0; i < len(starts); i += 4 {
-		t.sample6 = append(t.sample6, starts[i])
+	if len(starts) > 1 {
+		d := starts[1].xor(starts[len(starts)-1])
+		t.shift6 = uint(min(d.leadingZeros(), 112))
+		t.pre6 = starts[1].top(t.shift6)
+	}
+	t.bucket6 = make([]uint32, 1<<16+1)
+	i := 1
+	for b := range t.bucket6 {
+		for i < len(starts) && int(t.window6(starts[i])) < b {
+			i++
+		}
+		t.bucket6[b] = uint32(i)
 	}
 }
 
@@ -258,15 +303,15 @@ func (t *cidrTable) lookup6(x u128) int32 {
 	if len(t.nets) == 0 {
 		return -1
 	}
-	// The last block whose first start is <= x (sample6[0] is 0), then the
-	// last interval in it whose start is <= x.
-	base, n := 0, len(t.sample6)
-	for n > 1 {
-		half := n >> 1
-		base += half * int(1-x.lessBit(t.sample6[base+half]))
-		n -= half
+	switch p := x.top(t.shift6); {
+	case p.less(t.pre6): // below every start but 0
+		return t.iv6[0].inner
+	case t.pre6.less(p): // above every start
+		return t.iv6[len(t.iv6)-1].inner
 	}
-	base, n = base*4, min(4, len(t.iv6)-base*4)
+	w := t.window6(x)
+	base, n := int(t.bucket6[w])-1, int(t.bucket6[w+1])
+	n -= base
 	for n > 1 {
 		half := n >> 1
 		base += half * int(1-x.lessBit(t.iv6[base+half].start))
@@ -274,3 +319,6 @@ func (t *cidrTable) lookup6(x u128) int32 {
 	}
 	return t.iv6[base].inner
 }
+
+// window6 is the 16 bits of x after the top shift6.
+func (t *cidrTable) window6(x u128) uint32 { return uint32(x.shl(t.shift6).hi >> 48) }

@@ -19,6 +19,9 @@ func TestCIDRTableAgainstScan(t *testing.T) {
 			if six {
 				var b [16]byte
 				b[0] = 0x20
+				if round%2 == 1 { // several parts of the space, far apart
+					b[0] = [...]byte{0x00, 0x20, 0xfd, 0xff}[r.IntN(4)]
+				}
 				for i := 1; i < 16; i++ {
 					b[i] = byte(r.IntN(4)) // few distinct values: lots of nesting
 				}
@@ -49,6 +52,13 @@ func TestCIDRTableAgainstScan(t *testing.T) {
 		}
 		for i := 0; i < 2000; i++ {
 			a := addr(r.IntN(2) == 0)
+			if r.IntN(8) == 0 { // anywhere: below, above or between the lists' parts
+				var b [16]byte
+				for j := range b {
+					b[j] = byte(r.IntN(256))
+				}
+				a = netip.AddrFrom16(b)
+			}
 			var want []string
 			for _, p := range nets {
 				if p.Contains(a) {
