@@ -138,16 +138,23 @@ type Limiter interface {
 // booked time passes at once and the waiters all send together, which a
 // strict provider answers with 429s. Here one waiter at a time sleeps until
 // its turn. Turns stay on a grid of r.Interval(), so a timer firing a
-// little late is made up on the next turn rather than slowing the rate;
-// when the pacer falls behind by more than one turn (a stall), the grid
-// restarts from now instead of catching up in a burst. A stall costs
-// throughput, never a burst. An unlimited r gives a Limiter that never waits.
+// little late is made up on the next turns rather than slowing the rate,
+// but never more than MaxCatchUp of them: after a longer stall the grid
+// moves on, and the missed turns are lost rather than sent in a burst. The
+// average rate never exceeds r. An unlimited r gives a Limiter that never
+// waits.
 func NewLimiter(r Rate) Limiter {
 	if r.Unlimited() {
 		return unlimited{}
 	}
 	return &pacer{interval: r.Interval(), turn: make(chan struct{}, 1)}
 }
+
+// MaxCatchUp is how far behind its grid a pacer may make up after a late
+// wake-up: at 100 requests/s, at most 5 turns sent back to back. Providers
+// that limit per second tolerate that much bunching; it keeps a loaded
+// machine's timer jitter from slowing the rate.
+const MaxCatchUp = 50 * time.Millisecond
 
 type pacer struct {
 	interval time.Duration
@@ -166,8 +173,10 @@ func (p *pacer) Wait(ctx context.Context) error {
 	}
 	defer func() { <-p.turn }()
 	next := p.last.Add(p.interval)
-	if now := time.Now(); next.Before(now.Add(-p.interval)) {
-		next = now // behind by more than a turn (a stall): start afresh, no catching up in a burst
+	if now := time.Now(); now.Sub(next) > MaxCatchUp {
+		// Behind after a stall: make up at most MaxCatchUp, so the
+		// turns missed are not all sent at once.
+		next = now.Add(-MaxCatchUp)
 	}
 	if d := time.Until(next); d > 0 {
 		if dl, ok := ctx.Deadline(); ok && dl.Before(next) {
