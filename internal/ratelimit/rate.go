@@ -138,9 +138,9 @@ type Limiter interface {
 // booked time passes at once and the waiters all send together, which a
 // strict provider answers with 429s. Here one waiter at a time sleeps until
 // its turn. Turns stay on a grid of r.Interval(), so a timer firing a
-// little late is made up on the next turns rather than slowing the rate,
-// but never more than MaxCatchUp of them: after a longer stall the grid
-// moves on, and the missed turns are lost rather than sent in a burst. The
+// little late (up to MaxCatchUp) is made up on the next turns rather than
+// slowing the rate; after a longer stall, or when idle, the grid restarts
+// from now, and the missed turns are lost rather than sent in a burst. The
 // average rate never exceeds r. An unlimited r gives a Limiter that never
 // waits.
 func NewLimiter(r Rate) Limiter {
@@ -150,10 +150,10 @@ func NewLimiter(r Rate) Limiter {
 	return &pacer{interval: r.Interval(), turn: make(chan struct{}, 1)}
 }
 
-// MaxCatchUp is how far behind its grid a pacer may make up after a late
-// wake-up: at 100 requests/s, at most 5 turns sent back to back. Providers
-// that limit per second tolerate that much bunching; it keeps a loaded
-// machine's timer jitter from slowing the rate.
+// MaxCatchUp is how late a turn may be and still be made up on the grid:
+// at 100 requests/s, at most 5 turns sent closer together than the
+// interval. Providers that limit per second tolerate that much bunching;
+// it keeps a loaded machine's timer jitter from slowing the rate.
 const MaxCatchUp = 50 * time.Millisecond
 
 type pacer struct {
@@ -174,9 +174,9 @@ func (p *pacer) Wait(ctx context.Context) error {
 	defer func() { <-p.turn }()
 	next := p.last.Add(p.interval)
 	if now := time.Now(); now.Sub(next) > MaxCatchUp {
-		// Behind after a stall: make up at most MaxCatchUp, so the
-		// turns missed are not all sent at once.
-		next = now.Add(-MaxCatchUp)
+		// Idle, or behind after a stall: start the grid afresh, so the
+		// turns missed are not sent in a burst.
+		next = now
 	}
 	if d := time.Until(next); d > 0 {
 		if dl, ok := ctx.Deadline(); ok && dl.Before(next) {
