@@ -143,7 +143,7 @@ func runServe(c *cobra.Command, f serveFlags) error {
 	go notifiers.Run(ctx) // sends held-back digests when the rate limit allows
 	base := firstNonEmpty(sc.PublicURL, "http://"+listen)
 	if wb, err = newWriteBack(ctx, sess, q, func(id string) string { return strings.TrimRight(base, "/") + "/v1/jobs/" + id + "/results" },
-		log.With("component", "integrations"), notifiers.Sinks()...); err != nil {
+		metrics, log.With("component", "integrations"), notifiers.Sinks()...); err != nil {
 		return err
 	}
 	if err := wb.disp.Resume(ctx); err != nil {

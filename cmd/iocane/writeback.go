@@ -25,7 +25,7 @@ type writeBack struct {
 // config section and opens its outcome store in the --db file. extra are
 // more sinks (notifications). The dispatcher delivers nothing until the
 // queue's workers run.
-func newWriteBack(ctx context.Context, sess *session, q jobs.Queue, link func(string) string, log *slog.Logger, extra ...integrations.Sink) (*writeBack, error) {
+func newWriteBack(ctx context.Context, sess *session, q jobs.Queue, link func(string) string, obs integrations.Observer, log *slog.Logger, extra ...integrations.Sink) (*writeBack, error) {
 	c, err := integrations.LoadConfig(sess.cfg.K)
 	if err != nil {
 		return nil, usageError{err}
@@ -39,7 +39,7 @@ func newWriteBack(ctx context.Context, sess *session, q jobs.Queue, link func(st
 	if err != nil {
 		return nil, err
 	}
-	disp, err := integrations.New(c.Options(integrations.Options{Sinks: sinks, Queue: q, Store: st, Link: link, Logger: log}))
+	disp, err := integrations.New(c.Options(integrations.Options{Sinks: sinks, Queue: q, Store: st, Link: link, Observer: obs, Logger: log}))
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -174,6 +174,14 @@ func TestWriteBackEndToEnd(t *testing.T) {
 		t.Errorf("TheHive got %d POSTs for the first alert after the Splunk alert, want %d", n, len(obs)+1)
 	}
 
+	resp, metricsText := call(t, "GET", base+"/metrics", e2eAdmin, nil, nil)
+	for _, want := range []string{`iocane_deliveries_total{kind="writeback",result="ok",sink="thehive"}`,
+		`iocane_deliveries_total{kind="notify",result="ok",sink="slack"}`, `iocane_alert_turnaround_seconds_count{sink="thehive"}`} {
+		if resp.StatusCode != 200 || !strings.Contains(metricsText, want) {
+			t.Errorf("/metrics (%d) lacks %s", resp.StatusCode, want)
+		}
+	}
+
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/iocane/iocane/internal/httpx"
+	"github.com/iocane/iocane/internal/integrations"
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/store"
 )
@@ -35,6 +36,8 @@ type Metrics struct {
 	jobDuration  *prometheus.HistogramVec
 	jobWait      *prometheus.HistogramVec
 	jobsIn       *prometheus.CounterVec
+	deliveries   *prometheus.CounterVec
+	turnaround   *prometheus.HistogramVec
 
 	mu     sync.Mutex
 	quotas func(ctx context.Context) ([]QuotaSample, error)
@@ -46,6 +49,7 @@ var (
 	_ httpx.Observer        = (*Metrics)(nil)
 	_ httpx.BreakerObserver = (*Metrics)(nil)
 	_ jobs.Observer         = (*Metrics)(nil)
+	_ integrations.Observer = (*Metrics)(nil)
 )
 
 // QuotaSample is one provider quota window's remaining requests.
@@ -80,8 +84,12 @@ func NewMetrics() *Metrics {
 		Help: "Time from a job's submission to the start of an attempt, by source.", Buckets: []float64{.01, .05, .1, .5, 1, 5, 15, 60, 300}}, []string{"source"})
 	m.jobsIn = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "iocane_jobs_submitted_total",
 		Help: "Jobs submitted, by source and whether an idempotency key matched an earlier job."}, []string{"source", "existing"})
+	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "iocane_deliveries_total",
+		Help: "Write-backs and notifications finished, by sink, kind (writeback, notify) and result (ok, failed)."}, []string{"sink", "kind", "result"})
+	m.turnaround = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "iocane_alert_turnaround_seconds",
+		Help: "Time from an alert's receipt to its delivery landing, by sink.", Buckets: []float64{1, 5, 15, 30, 60, 300, 900, 3600}}, []string{"sink"})
 	m.reg.MustRegister(m.provRequests, m.provLatency, m.provRetries, m.provLimited, m.breaker,
-		m.httpRequests, m.httpDuration, m.alerts, m.jobDuration, m.jobWait, m.jobsIn, scrapeCollector{m},
+		m.httpRequests, m.httpDuration, m.alerts, m.jobDuration, m.jobWait, m.jobsIn, m.deliveries, m.turnaround, scrapeCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -151,6 +159,19 @@ func (m *Metrics) watchQueue(q jobs.Queue) {
 	m.mu.Lock()
 	m.queue = q
 	m.mu.Unlock()
+}
+
+// Delivered counts a finished write-back or notification
+// (integrations.Observer) and, when it landed, the alert's turnaround.
+func (m *Metrics) Delivered(o integrations.Outcome) {
+	result := "failed"
+	if o.OK {
+		result = "ok"
+		if !o.Received.IsZero() && o.Finished.After(o.Received) {
+			m.turnaround.WithLabelValues(o.Sink).Observe(o.Finished.Sub(o.Received).Seconds())
+		}
+	}
+	m.deliveries.WithLabelValues(o.Sink, o.Kind, result).Inc()
 }
 
 func (m *Metrics) alert(kind string) { m.alerts.WithLabelValues(kind).Inc() }
