@@ -241,23 +241,7 @@ func feed(ctx context.Context, stdin io.Reader, values []ioc.IOC, files []string
 	var errs []error
 	for _, name := range files {
 		err := readFile(ctx, stdin, name, opt, func(in input.Item) error {
-			l := level
-			if in.TLP != "" {
-				if own, _ := tlp.Parse(in.TLP); own > l {
-					l = own // the stricter marking wins
-				}
-			}
-			ctxMap := in.Context
-			if in.Path != "" || in.Raw != "" {
-				ctxMap = copyMap(in.Context)
-				if in.Path != "" {
-					ctxMap["path"] = in.Path
-				}
-				if in.Raw != "" {
-					ctxMap["raw"] = in.Raw
-				}
-			}
-			return send(enrich.Item{IOC: in.IOC, TLP: l, Context: ctxMap})
+			return send(enrich.ItemFrom(in, level))
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -280,14 +264,6 @@ func readFile(ctx context.Context, stdin io.Reader, name string, opt input.Optio
 	}
 	defer fh.Close()
 	return input.Read(ctx, fh, name, opt, emit)
-}
-
-func copyMap(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m)+2)
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func inputName(args, files []string) string {

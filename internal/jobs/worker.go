@@ -201,26 +201,9 @@ func readItems(ctx context.Context, s Spec, in []byte) ([]enrich.Item, error) {
 			return nil
 		}
 		seen[it.IOC] = struct{}{}
-		l := level
-		if it.TLP != "" {
-			if own, _ := tlp.Parse(it.TLP); own > l {
-				l = own // the stricter marking wins
-			}
-		}
-		c := it.Context
-		if it.Path != "" || it.Raw != "" {
-			c = make(map[string]string, len(it.Context)+2)
-			for k, v := range it.Context {
-				c[k] = v
-			}
-			if it.Path != "" {
-				c["path"] = it.Path
-			}
-			if it.Raw != "" {
-				c["raw"] = it.Raw
-			}
-		}
-		items = append(items, enrich.Item{IOC: it.IOC, TLP: l, Context: c, Providers: s.Providers})
+		item := enrich.ItemFrom(it, level)
+		item.Providers = s.Providers
+		items = append(items, item)
 		return nil
 	})
 	return items, err
