@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,7 +187,7 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 		case allowed:
 			p.skip = "allow-listed"
 		case !p.src.MaxTLP.Allows(it.TLP):
-			p.skip = fmt.Sprintf("TLP:%s is above %s's limit TLP:%s", upper(it.TLP), name, upper(p.src.MaxTLP))
+			p.skip = fmt.Sprintf("TLP:%s is above %s's limit TLP:%s", strings.ToUpper(it.TLP.String()), name, strings.ToUpper(p.src.MaxTLP.String()))
 		}
 		plan = append(plan, p)
 	}
@@ -248,14 +249,4 @@ func (e *Engine) reliability(name string) provider.Reliability {
 		}
 	}
 	return score.SpecReliability(name)
-}
-
-func upper(l tlp.Level) string {
-	b := []byte(l.String())
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }
