@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/iocane/iocane/internal/ioc"
 )
 
 // appendRecordJSON appends r as one JSON object, exactly as encoding/json
@@ -23,9 +25,13 @@ type recordEncoder struct {
 }
 
 func (e *recordEncoder) append(b []byte, r *extractRecord) []byte {
-	b = append(b, `{"type":`...)
-	b = appendJSONString(b, string(r.Type))
-	b = append(b, `,"value":`...)
+	if p, ok := typePrefix(r.Type); ok {
+		b = append(b, p...)
+	} else {
+		b = append(b, `{"type":`...)
+		b = appendJSONString(b, string(r.Type))
+		b = append(b, `,"value":`...)
+	}
 	b = appendJSONString(b, r.Value)
 	b = appendField(b, "raw", r.Raw)
 	if r.Source != e.source || e.field == nil {
@@ -56,6 +62,37 @@ func (e *recordEncoder) append(b []byte, r *extractRecord) []byte {
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// typePrefix returns a known type's record start, {"type":"ipv4","value":
+func typePrefix(t ioc.Type) (string, bool) {
+	switch t {
+	case ioc.IPv4:
+		return `{"type":"ipv4","value":`, true
+	case ioc.IPv6:
+		return `{"type":"ipv6","value":`, true
+	case ioc.Domain:
+		return `{"type":"domain","value":`, true
+	case ioc.URL:
+		return `{"type":"url","value":`, true
+	case ioc.Email:
+		return `{"type":"email","value":`, true
+	case ioc.MD5:
+		return `{"type":"md5","value":`, true
+	case ioc.SHA1:
+		return `{"type":"sha1","value":`, true
+	case ioc.SHA256:
+		return `{"type":"sha256","value":`, true
+	case ioc.SHA512:
+		return `{"type":"sha512","value":`, true
+	case ioc.CVE:
+		return `{"type":"cve","value":`, true
+	case ioc.ASN:
+		return `{"type":"asn","value":`, true
+	case ioc.BTC:
+		return `{"type":"btc","value":`, true
+	}
+	return "", false
 }
 
 // appendField appends ,"name":"v" unless v is empty (omitempty).

@@ -48,3 +48,18 @@ func TestRecordEncoderSources(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordEncoderTypes checks every type's precomputed record start, and
+// a type of no known name, against encoding/json.
+func TestRecordEncoderTypes(t *testing.T) {
+	for _, ty := range append(append([]ioc.Type{}, ioc.Types...), "x-\"odd\"") {
+		r := extractRecord{Type: ty, Value: "v"}
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendRecordJSON(nil, r); !bytes.Equal(got, want) {
+			t.Errorf("type %s: got %s, want %s", ty, got, want)
+		}
+	}
+}

@@ -105,6 +105,9 @@ func (c Classifier) Internal(i IOC) (bool, string) {
 		}
 		return c.domainInternal(strings.ToLower(d))
 	case URL:
+		if h, ok := plainURLHost(i.Value); ok {
+			return c.Internal(IOC{Domain, h})
+		}
 		if h, ok := canonicalURLHost(i.Value); ok {
 			return c.Internal(h)
 		}
@@ -123,6 +126,42 @@ func (c Classifier) Internal(i IOC) (bool, string) {
 		return asnInternal(i.Value)
 	}
 	return false, ""
+}
+
+// plainURLHost returns the host of an http(s) URL without userinfo or port
+// when it is a plain name of two labels or more: lower-case letters,
+// digits, '-', '_' and '.', starting with a letter (so never an IP address
+// in any notation), no "xn--", no trailing dot. Classification needs nothing more: such a name is internal or not by
+// its suffix, whether or not it is a valid public domain, so the name is not
+// validated (canonicalURLHost does, for the other hosts). Nearly every URL
+// extracted has such a host.
+func plainURLHost(s string) (string, bool) {
+	var auth string
+	switch {
+	case strings.HasPrefix(s, "https://"):
+		auth = s[len("https://"):]
+	case strings.HasPrefix(s, "http://"):
+		auth = s[len("http://"):]
+	default:
+		return "", false
+	}
+	end := 0
+	for end < len(auth) {
+		c := auth[end]
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' {
+			end++
+			continue
+		}
+		if c != '/' && c != '?' && c != '#' {
+			return "", false // userinfo, a port, an IPv6 literal, upper case, ...
+		}
+		break
+	}
+	h := auth[:end]
+	if h == "" || h[0] < 'a' || h[0] > 'z' || h[len(h)-1] == '.' || strings.IndexByte(h, '.') < 0 || strings.Contains(h, "xn--") {
+		return "", false
+	}
+	return h, true
 }
 
 // Internal is Classifier{}.Internal: the built-in ranges and names only.
@@ -245,21 +284,35 @@ func (c Classifier) domainInternal(d string) (bool, string) {
 			return true, "internal suffix"
 		}
 	}
-	if !builtinTLD(d[strings.LastIndexByte(d, '.')+1:]) {
+	tld := d[strings.LastIndexByte(d, '.')+1:]
+	if !builtinTLD(tld) {
 		return false, ""
 	}
-	for _, s := range internalTLDs {
-		if hasSuffixLabel(d, s) {
-			return true, "internal domain"
-		}
-	}
-	for _, s := range reservedNames {
-		if hasSuffixLabel(d, s) {
-			return true, "reserved domain"
+	for _, n := range builtinByTLD[tld] {
+		if hasSuffixLabel(d, n.suffix) {
+			return true, n.reason
 		}
 	}
 	return false, ""
 }
+
+// builtinByTLD holds internalTLDs and reservedNames by their last label,
+// with the reason each gives.
+var builtinByTLD = func() map[string][]builtinName {
+	m := map[string][]builtinName{}
+	for _, l := range []struct {
+		names  []string
+		reason string
+	}{{internalTLDs, "internal domain"}, {reservedNames, "reserved domain"}} {
+		for _, s := range l.names {
+			tld := s[strings.LastIndexByte(s, '.')+1:]
+			m[tld] = append(m[tld], builtinName{s, l.reason})
+		}
+	}
+	return m
+}()
+
+type builtinName struct{ suffix, reason string }
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

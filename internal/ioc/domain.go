@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -127,29 +128,77 @@ func normalizeDomain(s string) (string, bool) {
 	if ascii {
 		s = lowerASCII(s)
 		if strings.Contains(s, "xn--") {
-			a, err := idnaProfile.ToASCII(s)
-			if err != nil || a != s {
-				return "", false
-			}
+			return idnaMemo.get(s, normalizeIDN)
 		}
-	} else {
-		if !utf8.ValidString(s) {
+		if !checkASCIIDomain(s) {
 			return "", false
 		}
-		a, err := idnaProfile.ToASCII(s)
-		if err != nil {
-			return "", false
-		}
-		s = strings.TrimSuffix(a, ".")
-		// The result must itself be a valid A-label name.
-		if b, err := idnaProfile.ToASCII(s); err != nil || b != s {
-			return "", false
-		}
+		return s, true
 	}
-	if !checkASCIIDomain(s) {
+	if !utf8.ValidString(s) {
 		return "", false
 	}
-	return s, true
+	return idnaMemo.get(s, normalizeIDN)
+}
+
+// normalizeIDN is normalizeDomain for a name that needs IDNA processing: a
+// Unicode name, or an ASCII one (lower case) with an A-label.
+func normalizeIDN(s string) (string, bool) {
+	a, err := idnaProfile.ToASCII(s)
+	if err != nil {
+		return "", false
+	}
+	if isASCII(s) {
+		// An A-label name must come back as it is.
+		if a != s {
+			return "", false
+		}
+	} else {
+		// The result must itself be a valid A-label name.
+		a = strings.TrimSuffix(a, ".")
+		if b, err := idnaProfile.ToASCII(a); err != nil || b != a {
+			return "", false
+		}
+	}
+	if !checkASCIIDomain(a) {
+		return "", false
+	}
+	return a, true
+}
+
+// idnaMemo remembers the latest IDNA answers. x/net/idna takes about a
+// microsecond a name, and a text that names an internationalised domain
+// names it many times (the link, its host, the sender's address).
+var idnaMemo = memo{max: 4096}
+
+// memo is a bounded, concurrency-safe cache of a pure function's results;
+// when full it starts again empty.
+type memo struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]memoEntry
+}
+
+type memoEntry struct {
+	v  string
+	ok bool
+}
+
+func (m *memo) get(k string, f func(string) (string, bool)) (string, bool) {
+	m.mu.Lock()
+	e, hit := m.m[k]
+	m.mu.Unlock()
+	if hit {
+		return e.v, e.ok
+	}
+	v, ok := f(k)
+	m.mu.Lock()
+	if m.m == nil || len(m.m) >= m.max {
+		m.m = make(map[string]memoEntry, m.max)
+	}
+	m.m[k] = memoEntry{v, ok}
+	m.mu.Unlock()
+	return v, ok
 }
 
 // checkASCIIDomain validates a lower-case ASCII name: at least two labels of

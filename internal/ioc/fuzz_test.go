@@ -111,6 +111,16 @@ func FuzzParse(f *testing.F) {
 		if p, err := Parse(i.Value); err != nil || p != i {
 			t.Fatalf("Parse(%q) = %v, %v; want %v", i.Value, p, err, i)
 		}
-		Internal(i)
+		in, why := Internal(i)
+		if i.Type == URL {
+			c := Classifier{Suffixes: []string{"corp.example.net"}}
+			if slowIn, slowWhy := classifyURLSlow(Classifier{}, i.Value); in != slowIn || why != slowWhy {
+				t.Fatalf("Internal(%v) = %v %q; the full URL parse gives %v %q", i, in, why, slowIn, slowWhy)
+			}
+			in, why = c.Internal(i)
+			if slowIn, slowWhy := classifyURLSlow(c, i.Value); in != slowIn || why != slowWhy {
+				t.Fatalf("%v.Internal(%v) = %v %q; the full URL parse gives %v %q", c.Suffixes, i, in, why, slowIn, slowWhy)
+			}
+		}
 	})
 }

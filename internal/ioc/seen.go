@@ -3,7 +3,6 @@ package ioc
 import (
 	"encoding/binary"
 	"hash/maphash"
-	"math/bits"
 	"sync"
 )
 
@@ -49,13 +48,14 @@ type Set struct {
 	// walking the old slots in order.
 	slots []uint64
 	shift uint // 64 - log2(len(slots))
-	// chunks hold the entries back to back: uvarint len(type), type,
-	// uvarint len(value), value. A reference is the chunk's index shifted
+	// chunks hold the entries back to back: the type's code (typeCode),
+	// then uvarint len(value) and value. A reference is the chunk's index shifted
 	// by seenChunkBits, plus the offset in it. Chunks are never copied;
 	// an entry larger than seenChunk has a chunk of its own.
 	chunks [][]byte
 	n      int
-	last   IOC // the IOC last added: text often names one twice in a row
+	last   IOC    // the IOC last added: text often names one twice in a row
+	sink   uint64 // AddAll's early loads land here, so that they are kept
 }
 
 const (
@@ -74,11 +74,111 @@ func (s *Set) Add(i IOC) bool {
 	}
 	s.last = i
 	if s.slots == nil {
-		s.seed = maphash.MakeSeed()
-		s.slots = make([]uint64, 1<<seenMinBits)
-		s.shift = 64 - seenMinBits
+		s.init()
 	}
-	h := maphash.String(s.seed, i.Value) ^ bits.RotateLeft64(maphash.String(s.seed, string(i.Type)), 29)
+	return s.addHashed(i, s.hash(i))
+}
+
+// hash returns i's hash under s's seed. The type is mixed in by its length
+// and end bytes, which tell the known types apart, rather than hashed: a
+// collision between types costs a probe, never a wrong answer (equal
+// compares the type exactly).
+func (s *Set) hash(i IOC) uint64 {
+	h := maphash.String(s.seed, i.Value)
+	if t := i.Type; t != "" {
+		h ^= (uint64(len(t))<<16 | uint64(t[0])<<8 | uint64(t[len(t)-1])) * 0x9e3779b97f4a7c15
+	}
+	return h
+}
+
+// AddAll adds vals in order, as Add would one by one, and sets isNew[k]
+// to whether vals[k] was new; isNew must be at least as long as vals.
+//
+// On a large set every Add waits for a cache miss on its slot and, for a
+// value seen before, another on the stored copy it compares with. AddAll
+// takes the values a group at a time: it first loads each one's home slot,
+// then the stored copy of every entry whose tag matches, and only then adds
+// them. The loads of a group do not depend on each other, so the processor
+// overlaps their misses rather than waiting for one after another.
+func (s *Set) AddAll(vals []IOC, isNew []bool) {
+	if s.slots == nil {
+		s.init()
+	}
+	const group = 32
+	var hs [group]uint64
+	isNew = isNew[:len(vals)]
+	for len(vals) > 0 {
+		n := min(len(vals), group)
+		for k, v := range vals[:n] {
+			hs[k] = s.hash(v)
+		}
+		// A loop of loads alone, so that the processor's window holds
+		// them all at once.
+		var sink uint64
+		for _, h := range hs[:n] {
+			sink += s.slots[h>>s.shift]
+		}
+		mask := uint64(len(s.slots) - 1)
+		for _, h := range hs[:n] {
+			tag := h >> seenOffBits << seenOffBits
+			for p := h >> s.shift; ; p = (p + 1) & mask {
+				e := s.slots[p]
+				if e == 0 {
+					break
+				}
+				if e&^seenOffMask == tag {
+					ref := e&seenOffMask - 1
+					sink += uint64(s.chunks[ref>>seenChunkBits][ref&(seenChunk-1)])
+					break
+				}
+			}
+		}
+		s.sink = sink
+		for k, v := range vals[:n] {
+			if v == s.last && s.n > 0 {
+				isNew[k] = false
+				continue
+			}
+			s.last = v
+			isNew[k] = s.addHashed(v, hs[k])
+		}
+		vals, isNew = vals[n:], isNew[n:]
+	}
+}
+
+// Grow makes room for about n more values without the table growing, as a
+// hint: a caller that expects many values saves the work of growing to
+// them one doubling at a time.
+func (s *Set) Grow(n int) {
+	if s.slots == nil {
+		s.init()
+	}
+	if s.n == 0 {
+		// Nothing to move: make the table at its size at once.
+		bits := uint(seenMinBits)
+		for n*4 >= 3<<bits && bits < seenTagBits-1 {
+			bits++
+		}
+		if 1<<bits > len(s.slots) {
+			s.slots = make([]uint64, 1<<bits)
+			s.shift = 64 - bits
+		}
+		return
+	}
+	for (s.n+n)*4 >= len(s.slots)*3 && 64-s.shift < seenTagBits {
+		s.grow()
+	}
+}
+
+// init makes the empty table and picks the hash seed.
+func (s *Set) init() {
+	s.seed = maphash.MakeSeed()
+	s.slots = make([]uint64, 1<<seenMinBits)
+	s.shift = 64 - seenMinBits
+}
+
+// addHashed is Add for i, whose hash is h.
+func (s *Set) addHashed(i IOC, h uint64) bool {
 	mask := uint64(len(s.slots) - 1)
 	tag := h >> seenOffBits << seenOffBits
 	for p := h >> s.shift; ; p = (p + 1) & mask {
@@ -97,10 +197,42 @@ func (s *Set) Add(i IOC) bool {
 	}
 }
 
+// typeCode numbers the known types from 1 in an entry's first byte; 0
+// means the type's name follows, as uvarint length and bytes.
+func typeCode(t Type) byte {
+	switch t {
+	case IPv4:
+		return 1
+	case IPv6:
+		return 2
+	case Domain:
+		return 3
+	case URL:
+		return 4
+	case Email:
+		return 5
+	case MD5:
+		return 6
+	case SHA1:
+		return 7
+	case SHA256:
+		return 8
+	case SHA512:
+		return 9
+	case CVE:
+		return 10
+	case ASN:
+		return 11
+	case BTC:
+		return 12
+	}
+	return 0
+}
+
 // store appends i to the last chunk, or to a new one, and returns its
 // reference.
 func (s *Set) store(i IOC) uint64 {
-	need := 2*binary.MaxVarintLen64 + len(i.Type) + len(i.Value)
+	need := 1 + 2*binary.MaxVarintLen64 + len(i.Type) + len(i.Value)
 	k := len(s.chunks) - 1
 	if k < 0 || len(s.chunks[k])+need > cap(s.chunks[k]) || len(s.chunks[k]) >= seenChunk {
 		if len(s.chunks) == seenOffMask>>seenChunkBits {
@@ -111,8 +243,12 @@ func (s *Set) store(i IOC) uint64 {
 	}
 	c := s.chunks[k]
 	ref := uint64(k)<<seenChunkBits | uint64(len(c))
-	c = binary.AppendUvarint(c, uint64(len(i.Type)))
-	c = append(c, i.Type...)
+	code := typeCode(i.Type)
+	c = append(c, code)
+	if code == 0 {
+		c = binary.AppendUvarint(c, uint64(len(i.Type)))
+		c = append(c, i.Type...)
+	}
 	c = binary.AppendUvarint(c, uint64(len(i.Value)))
 	s.chunks[k] = append(c, i.Value...)
 	return ref
@@ -122,13 +258,20 @@ func (s *Set) store(i IOC) uint64 {
 func (s *Set) equal(ref uint64, i IOC) bool {
 	a := s.chunks[ref>>seenChunkBits]
 	off := int(ref & (seenChunk - 1))
-	n, k := binary.Uvarint(a[off:])
-	off += k
-	if string(a[off:off+int(n)]) != string(i.Type) {
+	code := a[off]
+	off++
+	if code != typeCode(i.Type) {
 		return false
 	}
-	off += int(n)
-	n, k = binary.Uvarint(a[off:])
+	if code == 0 {
+		n, k := binary.Uvarint(a[off:])
+		off += k
+		if string(a[off:off+int(n)]) != string(i.Type) {
+			return false
+		}
+		off += int(n)
+	}
+	n, k := binary.Uvarint(a[off:])
 	off += k
 	return string(a[off:off+int(n)]) == i.Value
 }

@@ -103,3 +103,42 @@ func BenchmarkSeenAdd(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(vals)), "ns/add")
 }
+
+// realisticVals is like the 50 MB corpus: 852k values, 608k distinct.
+func realisticVals() []IOC {
+	r := rand.New(rand.NewPCG(1, 2))
+	vals := make([]IOC, 852_000)
+	for k := range vals {
+		j := k
+		if r.IntN(100) < 29 && k > 0 {
+			j = r.IntN(k)
+		}
+		t := Types[j%len(Types)]
+		vals[k] = IOC{t, fmt.Sprintf("value-%d.%x.example.com/path", j, j*7919)}
+	}
+	return vals
+}
+
+func BenchmarkSetAddRealistic(b *testing.B) {
+	vals := realisticVals()
+	for b.Loop() {
+		var s Set
+		for _, v := range vals {
+			s.Add(v)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(vals)), "ns/add")
+}
+
+func BenchmarkSetAddAllRealistic(b *testing.B) {
+	vals := realisticVals()
+	isNew := make([]bool, 64)
+	for b.Loop() {
+		var s Set
+		for k := 0; k < len(vals); k += 64 {
+			v := vals[k:min(k+64, len(vals))]
+			s.AddAll(v, isNew[:len(v)])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(vals)), "ns/add")
+}
