@@ -141,12 +141,7 @@ func extractOne(c *cobra.Command, name string, opt input.Options, d *dedupWriter
 		}
 		r = f
 	}
-	err := input.Read(c.Context(), r, name, opt, func(it input.Item) error {
-		if err := d.add(it); err != nil {
-			return writeError{err}
-		}
-		return nil
-	})
+	err := input.Read(c.Context(), r, name, opt, d.add)
 	// What this input found is printed before the next input is read,
 	// whatever the error.
 	if ferr := d.flush(); ferr != nil {
@@ -166,7 +161,6 @@ type dedupWriter struct {
 	items []input.Item
 	iocs  []ioc.IOC
 	isNew []bool
-	rec   extractRecord
 }
 
 const dedupBatch = 64
@@ -177,13 +171,16 @@ const dedupBatch = 64
 // set some of its growing, and costs little memory when too high.
 const extractDensity = 128
 
+// add holds it, and prints the batch when full; its error is a writeError.
 func (d *dedupWriter) add(it input.Item) error {
 	if d.want != nil && !d.want[it.Type] {
 		return nil
 	}
 	d.items = append(d.items, it)
 	if len(d.items) == dedupBatch {
-		return d.flush()
+		if err := d.flush(); err != nil {
+			return writeError{err}
+		}
 	}
 	return nil
 }
@@ -206,12 +203,12 @@ func (d *dedupWriter) flush() error {
 			continue
 		}
 		it := &items[k]
-		d.rec = extractRecord{Type: it.Type, Value: it.Value, Source: it.Source, Path: it.Path, TLP: it.TLP, Context: it.Context}
+		rec := extractRecord{Type: it.Type, Value: it.Value, Source: it.Source, Path: it.Path, TLP: it.TLP, Context: it.Context}
 		if it.Raw != it.Value {
-			d.rec.Raw = it.Raw
+			rec.Raw = it.Raw
 		}
-		d.rec.Internal, d.rec.InternalReason = ioc.Internal(it.IOC)
-		if err := d.w.write(&d.rec); err != nil {
+		rec.Internal, rec.InternalReason = ioc.Internal(it.IOC)
+		if err := d.w.write(&rec); err != nil {
 			clear(items)
 			return err
 		}

@@ -287,7 +287,7 @@ func (s *scanner) tryIPv6(i int) int {
 	if i > 0 && (class[b[i-1]]&cAlnum != 0 || b[i-1] == ':' || b[i-1] == '.') {
 		return 0
 	}
-	p, colons, digit := i, 0, false
+	p, colons, digit, double := i, 0, false, false
 	for p < len(b) && p-i <= 45 {
 		c := b[p]
 		switch {
@@ -296,13 +296,17 @@ func (s *scanner) tryIPv6(i int) int {
 		case class[c]&cHex != 0, c == '.':
 		case c == ':':
 			colons++
+			double = double || p > i && b[p-1] == ':'
 		default:
 			goto done
 		}
 		p++
 	}
 done:
-	if p-i > 45 || colons < 2 || !digit {
+	// An IPv6 address has "::", or all eight groups (seven colons), or six
+	// and a dotted IPv4 tail (six colons): a time of day such as 12:34:56
+	// is turned away here, without a parse.
+	if p-i > 45 || colons < 2 || !digit || !double && colons < 6 {
 		return 0
 	}
 	e := p
