@@ -120,6 +120,45 @@ var jsonSafe = func() (t [256]bool) {
 // appendJSONString appends s quoted as encoding/json does without HTML
 // escaping: invalid UTF-8 becomes U+FFFD, U+2028 and U+2029 are escaped.
 func appendJSONString(b []byte, s string) []byte {
+	if jsonPlain(s) { // nearly every IOC value
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendJSONEscaped(b, s)
+}
+
+// jsonPlain reports whether s is printable ASCII without '"' or '\\', and
+// so needs no escaping. It tests eight bytes at a time, the last eight of a
+// longer string overlapping the ones before.
+func jsonPlain(s string) bool {
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if !jsonSafe[s[i]] {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i+8 <= len(s); i += 8 {
+		if !plain8(s[i : i+8]) {
+			return false
+		}
+	}
+	return plain8(s[len(s)-8:])
+}
+
+// plain8 reports whether none of the eight bytes of s is below 0x20, '"',
+// '\\' or from 0x80 (zero-byte tests on v, v^'"' and v^'\\').
+func plain8(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	v := binary.LittleEndian.Uint64([]byte(s))
+	q, bs := v^'"'*ones, v^'\\'*ones
+	return ((v-0x20*ones)|(q-ones)&^q|(bs-ones)&^bs|v)&highs == 0
+}
+
+// appendJSONEscaped is appendJSONString for a string that needs escaping.
+func appendJSONEscaped(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
