@@ -141,29 +141,21 @@ func extractOne(c *cobra.Command, name string, opt input.Options, d *dedupWriter
 		}
 		r = f
 	}
-	err := input.Read(c.Context(), r, name, opt, d.add)
-	// What this input found is printed before the next input is read,
-	// whatever the error.
-	if ferr := d.flush(); ferr != nil {
-		return writeError{ferr}
-	}
-	return err
+	return input.ReadBatches(c.Context(), r, name, opt, d.add)
 }
 
 // dedupWriter prints each IOC of the run once, in the order first found.
-// It holds the items of a batch before deduplicating them together
+// It takes the items a batch at a time and deduplicates each batch at once
 // (ioc.Set.AddAll), which on the hundreds of thousands of values of a large
 // input is a third faster than one look-up at a time.
 type dedupWriter struct {
 	w     *extractWriter
 	want  map[ioc.Type]bool // nil: every type
 	seen  ioc.Set
-	items []input.Item
+	kept  []input.Item // the batch's items of the wanted types
 	iocs  []ioc.IOC
 	isNew []bool
 }
-
-const dedupBatch = 64
 
 // extractDensity is about how many bytes of a large input hold one distinct
 // IOC; extractOne sizes the set of values seen from it. SIEM exports and
@@ -171,33 +163,24 @@ const dedupBatch = 64
 // set some of its growing, and costs little memory when too high.
 const extractDensity = 128
 
-// add holds it, and prints the batch when full; its error is a writeError.
-func (d *dedupWriter) add(it input.Item) error {
-	if d.want != nil && !d.want[it.Type] {
-		return nil
-	}
-	d.items = append(d.items, it)
-	if len(d.items) == dedupBatch {
-		if err := d.flush(); err != nil {
-			return writeError{err}
+// add prints the new items of a batch; its error is a writeError.
+func (d *dedupWriter) add(items []input.Item) error {
+	if d.want != nil {
+		d.kept = d.kept[:0]
+		for _, it := range items {
+			if d.want[it.Type] {
+				d.kept = append(d.kept, it)
+			}
 		}
-	}
-	return nil
-}
-
-// flush deduplicates and prints the held items.
-func (d *dedupWriter) flush() error {
-	if len(d.items) == 0 {
-		return nil
+		items = d.kept
+		defer clear(d.kept) // drop the strings held
 	}
 	d.iocs = d.iocs[:0]
-	for _, it := range d.items {
-		d.iocs = append(d.iocs, it.IOC)
+	for k := range items {
+		d.iocs = append(d.iocs, items[k].IOC)
 	}
-	d.isNew = slices.Grow(d.isNew[:0], len(d.items))[:len(d.items)]
+	d.isNew = slices.Grow(d.isNew[:0], len(items))[:len(items)]
 	d.seen.AddAll(d.iocs, d.isNew)
-	items := d.items
-	d.items = d.items[:0]
 	for k := range items {
 		if !d.isNew[k] {
 			continue
@@ -209,11 +192,10 @@ func (d *dedupWriter) flush() error {
 		}
 		rec.Internal, rec.InternalReason = ioc.Internal(it.IOC)
 		if err := d.w.write(&rec); err != nil {
-			clear(items)
-			return err
+			return writeError{err}
 		}
 	}
-	clear(items) // drop the strings held
+	clear(d.iocs)
 	return nil
 }
 

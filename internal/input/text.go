@@ -28,7 +28,15 @@ func (s *stopReader) Read(p []byte) (int, error) {
 // scanned best effort, like strings(1) would.
 func readText(r io.Reader, rn *run) error {
 	err := ioc.ExtractReader(&stopReader{r: r, rn: rn}, func(m ioc.Match) {
-		rn.send(Item{IOC: m.IOC, Raw: m.Raw})
+		// rn.send, with the item built in place: a large text yields
+		// hundreds of thousands.
+		if rn.emitErr != nil {
+			return
+		}
+		rn.batch = append(rn.batch, Item{IOC: m.IOC, Raw: m.Raw, Source: rn.name})
+		if len(rn.batch) >= BatchSize {
+			rn.flush()
+		}
 	})
 	if errors.Is(err, errStop) {
 		return nil
