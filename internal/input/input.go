@@ -161,7 +161,7 @@ func Read(ctx context.Context, r io.Reader, name string, opt Options, emit func(
 }
 
 // BatchSize is the most items ReadBatches passes at once.
-const BatchSize = 64
+const BatchSize = 256
 
 // ReadBatches is Read with the items passed a batch at a time (up to
 // BatchSize, in input order): a caller that handles hundreds of thousands
