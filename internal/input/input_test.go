@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -269,4 +270,54 @@ func TestCanceled(t *testing.T) {
 func TestUnknownFormat(t *testing.T) {
 	err := Read(context.Background(), strings.NewReader(""), "x", Options{Format: "xml"}, func(Item) error { return nil })
 	assertInputError(t, err, "x", nil, "unknown input format")
+}
+
+// TestReadBatches checks that ReadBatches passes what Read passes, in the
+// same order, in batches of at most BatchSize; that an emit error stops it
+// and comes back unchanged; and that the items found before a malformed
+// input are passed before its error.
+func TestReadBatches(t *testing.T) {
+	var text strings.Builder
+	for k := range 3*BatchSize + 7 {
+		fmt.Fprintf(&text, "host%d.example.net 10.0.%d.%d\n", k, k/250, k%250)
+	}
+	in := []byte(text.String())
+	want, err := read(t, "big.txt", in, Options{Format: Text})
+	if err != nil || len(want) != 2*(3*BatchSize+7) {
+		t.Fatalf("Read: %d items, %v", len(want), err)
+	}
+	var got []Item
+	batches := 0
+	err = ReadBatches(context.Background(), bytes.NewReader(in), "big.txt", Options{Format: Text}, func(items []Item) error {
+		if len(items) == 0 || len(items) > BatchSize {
+			t.Errorf("batch of %d items", len(items))
+		}
+		batches++
+		got = append(got, items...)
+		return nil
+	})
+	if err != nil || !slices.EqualFunc(got, want, func(a, b Item) bool { return a.IOC == b.IOC && a.Raw == b.Raw && a.Source == b.Source }) {
+		t.Fatalf("ReadBatches: %d items in %d batches (err %v); Read gave %d", len(got), batches, err, len(want))
+	}
+
+	stop := errors.New("stop")
+	calls := 0
+	err = ReadBatches(context.Background(), bytes.NewReader(in), "big.txt", Options{Format: Text}, func([]Item) error {
+		calls++
+		return stop
+	})
+	if err != stop || calls != 1 {
+		t.Errorf("emit error: err = %v after %d calls, want it after 1", err, calls)
+	}
+
+	// A JSON document broken after two values: both are passed, then the
+	// error comes back.
+	got = got[:0]
+	err = ReadBatches(context.Background(), strings.NewReader(`{"a":"1.1.1.1","b":"8.8.8.8",`), "bad.json", Options{Format: JSON}, func(items []Item) error {
+		got = append(got, items...)
+		return nil
+	})
+	if err == nil || len(got) != 2 {
+		t.Errorf("malformed JSON: %d items, err %v; want 2 items and an error", len(got), err)
+	}
 }

@@ -142,3 +142,39 @@ func BenchmarkSetAddAllRealistic(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(vals)), "ns/add")
 }
+
+// TestSetAddAllMatchesMap checks AddAll, in batches of every size and with
+// the same value several times in one batch, against a Go map; half the
+// sets are sized first with Grow, one of them too small.
+func TestSetAddAllMatchesMap(t *testing.T) {
+	for _, grow := range []int{0, 10, 1 << 16} {
+		r := rand.New(rand.NewPCG(3, uint64(grow)))
+		var s Set
+		s.Grow(grow)
+		want := map[IOC]bool{}
+		types := []Type{Domain, URL, IPv4, Type("x-custom"), Type("")}
+		isNew := make([]bool, 200)
+		for added := 0; added < 150_000; {
+			n := 1 + r.IntN(len(isNew))
+			batch := make([]IOC, n)
+			for k := range batch {
+				if k > 0 && r.IntN(8) == 0 {
+					batch[k] = batch[r.IntN(k)] // a repeat inside the batch
+					continue
+				}
+				batch[k] = IOC{types[r.IntN(len(types))], fmt.Sprintf("v%d", r.IntN(60_000))}
+			}
+			s.AddAll(batch, isNew)
+			for k, i := range batch {
+				if got := isNew[k]; got == want[i] {
+					t.Fatalf("grow %d: AddAll reported %v new = %v; seen before: %v", grow, i, got, want[i])
+				}
+				want[i] = true
+			}
+			added += n
+		}
+		if s.Len() != len(want) {
+			t.Errorf("grow %d: Len() = %d, want %d", grow, s.Len(), len(want))
+		}
+	}
+}
