@@ -100,8 +100,8 @@ func (c Classifier) Internal(i IOC) (bool, string) {
 		return addrInternal(a)
 	case Domain:
 		d := strings.TrimSuffix(i.Value, ".")
-		if len(c.Suffixes) == 0 && !builtinTLD(d[strings.LastIndexByte(d, '.')+1:]) {
-			return false, ""
+		if len(c.Suffixes) == 0 {
+			return builtinInternal(d)
 		}
 		return c.domainInternal(strings.ToLower(d))
 	case URL:
@@ -284,11 +284,18 @@ func (c Classifier) domainInternal(d string) (bool, string) {
 			return true, "internal suffix"
 		}
 	}
+	return builtinInternal(d)
+}
+
+// builtinInternal is domainInternal without corporate suffixes, for a name
+// in any case: most names are let go on their last label alone.
+func builtinInternal(d string) (bool, string) {
 	tld := d[strings.LastIndexByte(d, '.')+1:]
 	if !builtinTLD(tld) {
 		return false, ""
 	}
-	for _, n := range builtinByTLD[tld] {
+	d = strings.ToLower(d) // no copy when already lower case, as values are
+	for _, n := range builtinByTLD[d[strings.LastIndexByte(d, '.')+1:]] {
 		if hasSuffixLabel(d, n.suffix) {
 			return true, n.reason
 		}
