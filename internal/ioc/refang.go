@@ -3,6 +3,7 @@ package ioc
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 )
 
 // edit records that output position out corresponds to input position in.
@@ -55,7 +56,10 @@ func (r *refanger) run(src []byte) []byte {
 			y2 := (v &^ (0x02 * ones)) ^ '('*ones
 			y3 := v ^ '\\'*ones
 			y4 := v ^ 0xef*ones
-			if ((y1-ones)&^y1|(y2-ones)&^y2|(y3-ones)&^y3|(y4-ones)&^y4)&highs != 0 {
+			if m := ((y1-ones)&^y1 | (y2-ones)&^y2 | (y3-ones)&^y3 | (y4-ones)&^y4) & highs; m != 0 {
+				// The lowest flagged byte is a trigger byte (a zero
+				// test is exact up to its first zero): go to it.
+				p += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			p += 8
