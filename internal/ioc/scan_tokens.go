@@ -152,6 +152,12 @@ func (s *scanner) asciiParts(i, j int) {
 // delimited by '.', '-' or '_' ("<sha256>.exe") and for CVE identifiers.
 func (s *scanner) pieces(i, j int) {
 	b := s.b
+	// A hash is 32 bytes or more and a CVE identifier 13 or more
+	// ("CVE-2021-1234"): most runs that come here (src_ip, user-agent,
+	// v2.1.0.4) are shorter than a hash and hold no "cve-".
+	if j-i < 32 && (j-i < 13 || !hasCVEPiece(b[i:j])) {
+		return
+	}
 	for p := i; p < j; {
 		q := p
 		hex := true
@@ -170,6 +176,22 @@ func (s *scanner) pieces(i, j int) {
 			}
 		}
 		p = q + 1
+	}
+}
+
+// hasCVEPiece reports whether a piece of r (see pieces) is "cve" followed
+// by '-', in any case.
+func hasCVEPiece(r []byte) bool {
+	for k := 0; ; {
+		d := bytes.IndexByte(r[k:], '-')
+		if d < 0 {
+			return false
+		}
+		d += k
+		if d >= 3 && (d == 3 || isTrim(r[d-4])) && r[d-3]|0x20 == 'c' && r[d-2]|0x20 == 'v' && r[d-1]|0x20 == 'e' {
+			return true
+		}
+		k = d + 1
 	}
 }
 
