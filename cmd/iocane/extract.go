@@ -47,7 +47,10 @@ with "internal": true and the reason; later stages never send them out.
 
 The input format is detected from the file name and content, or set with
 --input-format:
-  text  anything; defanged forms (hxxps://, [.], [at]) are refanged
+  text  anything; defanged forms (hxxps://, [.], [at]) are refanged. A
+        binary (a NUL byte in its first 8 KiB: an executable, a dump) is
+        read for its strings of 6 characters or more, ASCII, UTF-8 and
+        UTF-16LE, as strings(1) shows them
   json  SIEM alerts (Splunk webhook, Elastic) or any JSON / JSON Lines;
         "path" is the JSON path the IOC came from
   eml   an e-mail: sender addresses, Received chain (the originating public

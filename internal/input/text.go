@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bufio"
 	"errors"
 	"io"
 
@@ -24,9 +25,14 @@ func (s *stopReader) Read(p []byte) (int, error) {
 }
 
 // readText scans plain text with the streaming scanner, which holds a
-// bounded window however long a line is. Binary input and invalid UTF-8 are
-// scanned best effort, like strings(1) would.
-func readText(r io.Reader, rn *run) error {
+// bounded window however long a line is. Invalid UTF-8 is scanned best
+// effort; binary input only for its strings, as strings(1) shows them
+// (stringsReader).
+func readText(br *bufio.Reader, rn *run) error {
+	var r io.Reader = br
+	if head, _ := br.Peek(sniffSize); isBinary(head) {
+		r = newStringsReader(br)
+	}
 	err := ioc.ExtractReader(&stopReader{r: r, rn: rn}, func(m ioc.Match) {
 		// rn.send, with the item built in place: a large text yields
 		// hundreds of thousands.
