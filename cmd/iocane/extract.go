@@ -149,8 +149,8 @@ func extractOne(c *cobra.Command, name string, opt input.Options, d *dedupWriter
 
 // dedupWriter prints each IOC of the run once, in the order first found.
 // It takes the items a batch at a time and deduplicates each batch at once
-// (ioc.Set.AddAll), which on the hundreds of thousands of values of a large
-// input is a third faster than one look-up at a time.
+// (ioc.Set.AddAll): on the hundreds of thousands of values of a large input
+// that takes about half the time of one look-up after another.
 type dedupWriter struct {
 	w     *extractWriter
 	want  map[ioc.Type]bool // nil: every type

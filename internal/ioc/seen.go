@@ -49,9 +49,9 @@ type Set struct {
 	slots []uint64
 	shift uint // 64 - log2(len(slots))
 	// chunks hold the entries back to back: the type's code (typeCode),
-	// then uvarint len(value) and value. A reference is the chunk's index shifted
-	// by seenChunkBits, plus the offset in it. Chunks are never copied;
-	// an entry larger than seenChunk has a chunk of its own.
+	// then uvarint len(value) and value. A reference is the chunk's index
+	// shifted by seenChunkBits, plus the offset in it. Chunks are never
+	// copied; an entry larger than seenChunk has a chunk of its own.
 	chunks [][]byte
 	n      int
 	last   IOC    // the IOC last added: text often names one twice in a row
