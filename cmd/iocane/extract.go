@@ -36,6 +36,7 @@ type extractRecord struct {
 func newExtractCmd() *cobra.Command {
 	var format, inFormat, column, types string
 	var maxSize int64
+	var maxDistinct int
 	c := &cobra.Command{
 		Use:   "extract [FILE...]",
 		Short: "Extract IOCs from text, SIEM alerts, e-mails, STIX, MISP or CSV",
@@ -93,7 +94,10 @@ exit status is 1, but the other files are still read and their IOCs printed.`,
 				args = []string{"-"}
 			}
 			opt := input.Options{Format: inf, Column: column, MaxSize: maxSize}
-			d := &dedupWriter{w: w, want: want}
+			if maxDistinct < 0 {
+				return usagef("--max-distinct: %d is negative (0 means no limit)", maxDistinct)
+			}
+			d := &dedupWriter{w: w, want: want, max: maxDistinct, warn: c.ErrOrStderr()}
 			var errs []error
 			for _, name := range args {
 				err := extractOne(c, name, opt, d)
@@ -122,6 +126,7 @@ exit status is 1, but the other files are still read and their IOCs printed.`,
 	f.StringVar(&column, "column", "", "CSV: the column holding IOCs, by header name or 1-based index (default: detected)")
 	f.StringVar(&types, "types", "", "only these IOC types, comma-separated (e.g. ipv4,ipv6,url,sha256)")
 	f.Int64Var(&maxSize, "max-size", input.DefaultMaxSize, "largest e-mail, STIX or MISP document read, in bytes")
+	f.IntVar(&maxDistinct, "max-distinct", defaultMaxDistinct, "most distinct IOCs remembered to print each once (about 50 bytes each); later ones may print more than once; 0: no limit")
 	return c
 }
 
@@ -139,7 +144,11 @@ func extractOne(c *cobra.Command, name string, opt input.Options, d *dedupWriter
 				return fmt.Errorf("%s: is a directory", name)
 			}
 			if st.Mode().IsRegular() {
-				d.seen.Grow(int(min(st.Size()/extractDensity, 1<<22)))
+				hint := min(st.Size()/extractDensity, 1<<22)
+				if d.max > 0 {
+					hint = min(hint, int64(d.max))
+				}
+				d.seen.Grow(int(hint))
 			}
 		}
 		r = f
@@ -154,11 +163,19 @@ func extractOne(c *cobra.Command, name string, opt input.Options, d *dedupWriter
 type dedupWriter struct {
 	w     *extractWriter
 	want  map[ioc.Type]bool // nil: every type
+	max   int               // most distinct values remembered; 0: no limit
+	warn  io.Writer         // where the warning goes once max is reached
+	full  bool              // a value was not remembered, and the warning given
 	seen  ioc.Set
 	kept  []input.Item // the batch's items of the wanted types
 	iocs  []ioc.IOC
 	isNew []bool
 }
+
+// defaultMaxDistinct bounds the memory deduplication takes, at about 50
+// bytes a value: 10 million distinct IOCs is half a gigabyte, and more
+// than any SIEM export or feed a SOC reads in one go.
+const defaultMaxDistinct = 10_000_000
 
 // extractDensity is about how many bytes of a large input hold one distinct
 // IOC; extractOne sizes the set of values seen from it. SIEM exports and
@@ -183,7 +200,23 @@ func (d *dedupWriter) add(items []input.Item) error {
 		d.iocs = append(d.iocs, items[k].IOC)
 	}
 	d.isNew = slices.Grow(d.isNew[:0], len(items))[:len(items)]
-	d.seen.AddAll(d.iocs, d.isNew)
+	if d.max == 0 || d.seen.Len()+len(items) <= d.max {
+		d.seen.AddAll(d.iocs, d.isNew)
+	} else {
+		// Reaching the limit: what was seen is still recognised, the
+		// rest is printed each time it comes, and memory stops growing.
+		for k, i := range d.iocs {
+			if d.seen.Len() < d.max {
+				d.isNew[k] = d.seen.Add(i)
+				continue
+			}
+			d.isNew[k] = !d.seen.Has(i)
+			if d.isNew[k] && !d.full {
+				d.full = true
+				fmt.Fprintf(d.warn, "iocane: warning: %d distinct IOCs seen: later ones are no longer remembered and may be printed more than once (--max-distinct)\n", d.seen.Len())
+			}
+		}
+	}
 	for k := range items {
 		if !d.isNew[k] {
 			continue

@@ -255,3 +255,36 @@ func TestExtractCSVColumn(t *testing.T) {
 		t.Errorf("out %q, err %v", out, err)
 	}
 }
+
+// --max-distinct bounds the memory of deduplication: the values seen before
+// the limit are still printed once, later ones each time they come, and a
+// warning says so once. A negative limit is a usage error.
+func TestExtractMaxDistinct(t *testing.T) {
+	line := "a1.example.net a2.example.net a3.example.net a4.example.net a5.example.net\n"
+	out, errOut, err := runExtract(t, strings.Repeat(line, 3), "--format", "text", "--max-distinct", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "a1.example.net\na2.example.net\na3.example.net\na4.example.net\na5.example.net\n" +
+		"a4.example.net\na5.example.net\na4.example.net\na5.example.net\n"
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+	if strings.Count(errOut, "--max-distinct") != 1 {
+		t.Errorf("stderr %q: want one warning naming --max-distinct", errOut)
+	}
+
+	// Without the limit (0), or under it, every value is printed once.
+	for _, max := range []string{"0", "5"} {
+		out, errOut, err = runExtract(t, strings.Repeat(line, 3), "--format", "text", "--max-distinct", max)
+		if err != nil || strings.Count(out, "\n") != 5 || errOut != "" {
+			t.Errorf("--max-distinct %s: %d lines, stderr %q, err %v; want 5 lines and no warning", max, strings.Count(out, "\n"), errOut, err)
+		}
+	}
+
+	_, _, err = runExtract(t, line, "--max-distinct", "-1")
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--max-distinct") {
+		t.Errorf("--max-distinct -1: err = %v, want a usage error naming the flag", err)
+	}
+}

@@ -177,6 +177,25 @@ func (s *Set) init() {
 	s.shift = 64 - seenMinBits
 }
 
+// Has reports whether i was added, without adding it.
+func (s *Set) Has(i IOC) bool {
+	if s.n == 0 {
+		return false
+	}
+	h := s.hash(i)
+	mask := uint64(len(s.slots) - 1)
+	tag := h >> seenOffBits << seenOffBits
+	for p := h >> s.shift; ; p = (p + 1) & mask {
+		e := s.slots[p]
+		if e == 0 {
+			return false
+		}
+		if e&^seenOffMask == tag && s.equal(e&seenOffMask-1, i) {
+			return true
+		}
+	}
+}
+
 // addHashed is Add for i, whose hash is h.
 func (s *Set) addHashed(i IOC, h uint64) bool {
 	mask := uint64(len(s.slots) - 1)

@@ -191,3 +191,26 @@ func TestSetAddAllMatchesMap(t *testing.T) {
 		}
 	}
 }
+
+// TestSetHas checks that Has answers as Add would, without adding.
+func TestSetHas(t *testing.T) {
+	var s Set
+	if s.Has(IOC{Domain, "a.example"}) {
+		t.Error("an empty set has a value")
+	}
+	for k := range 5000 {
+		s.Add(IOC{Domain, fmt.Sprintf("h%d.example", k)})
+	}
+	for k := range 10_000 {
+		i := IOC{Domain, fmt.Sprintf("h%d.example", k)}
+		if got := s.Has(i); got != (k < 5000) {
+			t.Fatalf("Has(%v) = %v", i, got)
+		}
+	}
+	if s.Has(IOC{URL, "h1.example"}) {
+		t.Error("Has ignores the type")
+	}
+	if s.Len() != 5000 {
+		t.Errorf("Len() = %d after Has calls, want 5000", s.Len())
+	}
+}
