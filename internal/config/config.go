@@ -75,10 +75,14 @@ type Provider struct {
 	Settings map[string]string
 }
 
-// Missing lists the credentials spec needs that p lacks.
+// Missing lists the credentials spec needs that p lacks (a credential whose
+// Spec.WaivedBy setting is set is not needed).
 func (p Provider) Missing(spec provider.Spec) []string {
 	var out []string
 	for _, c := range spec.Credentials {
+		if w, ok := spec.WaivedBy[c]; ok && p.Settings[w] != "" {
+			continue
+		}
 		if p.Secrets[c].IsZero() {
 			out = append(out, c)
 		}

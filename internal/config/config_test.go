@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,5 +141,27 @@ func TestListPathsRelativeToConfigFile(t *testing.T) {
 	}
 	if got := c.Providers["cfgtestvt"].Settings["label"]; got != "demo" {
 		t.Errorf("label = %q", got)
+	}
+}
+
+// A credential that a setting waives (Defender TI's tenant_id, when
+// token_url names the token endpoint) is not missing once that setting is
+// given, and is missing without it.
+func TestMissingWaivedBy(t *testing.T) {
+	spec := provider.Spec{Credentials: []string{"tenant_id", "client_id", "client_secret"}, WaivedBy: map[string]string{"tenant_id": "token_url"}}
+	env := []string{"IOCANE_CFGTESTVT_CLIENT_ID=id", "IOCANE_CFGTESTVT_CLIENT_SECRET=secret"}
+	c, err := Load(Options{Environ: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Providers["cfgtestvt"].Missing(spec); !slices.Equal(got, []string{"tenant_id"}) {
+		t.Errorf("without token_url: Missing = %v, want [tenant_id]", got)
+	}
+	c, err = Load(Options{Environ: append(env, "IOCANE_CFGTESTVT_TOKEN_URL=https://login.example.test/token")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Providers["cfgtestvt"].Missing(spec); len(got) != 0 {
+		t.Errorf("with token_url: Missing = %v, want none", got)
 	}
 }

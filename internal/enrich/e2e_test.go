@@ -308,3 +308,22 @@ func checkContract(t *testing.T, r result.Result) {
 		}
 	}
 }
+
+// Defender TI with its token endpoint given (token_url) needs no tenant_id:
+// the tenant only fills in the default token URL. It is built and answers.
+func TestEndToEndPassiveTotalTokenURLWithoutTenant(t *testing.T) {
+	f := fakeintel.New(fakeintel.Options{})
+	f.Start()
+	defer f.Close()
+	rt := newRuntime(t, f, filepath.Join(t.TempDir(), "iocane.db"), Options{IOCTimeout: 30 * time.Second},
+		"IOCANE_PASSIVETOTAL_TENANT_ID=")
+	if rt.engine.sources["passivetotal"] == nil {
+		t.Fatalf("passivetotal not built without tenant_id: %q", rt.built.Skipped["passivetotal"])
+	}
+	res := enrichAll(t, rt.engine, amber(fakeintel.MaliciousDomain))
+	for _, s := range res[fakeintel.MaliciousDomain].Sources {
+		if s.Provider == "passivetotal" && s.Status != "ok" {
+			t.Errorf("passivetotal: %s (%s), want ok", s.Status, s.Reason)
+		}
+	}
+}

@@ -76,6 +76,10 @@ type Spec struct {
 	// "api_key", or "tenant_id", "client_id", "client_secret". Empty for
 	// keyless sources.
 	Credentials []string
+	// WaivedBy names, for a credential of Credentials, the setting that
+	// makes it unnecessary: Defender TI's tenant_id is only needed to build
+	// the default token URL, so setting token_url waives it.
+	WaivedBy map[string]string
 	// OptionalKey is true for sources that work without a key but take one
 	// (abuse.ch now requires Auth-Key; GreyNoise community works keyless).
 	OptionalKey bool

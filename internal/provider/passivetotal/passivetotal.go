@@ -36,6 +36,7 @@ func init() {
 		Name:        Name,
 		Types:       []ioc.Type{ioc.Domain, ioc.IPv4, ioc.IPv6},
 		Credentials: []string{"tenant_id", "client_id", "client_secret"},
+		WaivedBy:    map[string]string{"tenant_id": "token_url"},
 		BaseURL:     DefaultBaseURL,
 		Rate:        "2/s",
 		TTL:         24 * time.Hour,
