@@ -124,7 +124,7 @@ func runServe(c *cobra.Command, f serveFlags) error {
 	var wb *writeBack                                                             // writeback.go; set before the workers start
 	q, err := jobs.Open(ctx, jobs.Options{
 		Path: sess.db.Path(), Engine: sess.engine, Results: sess.db, Observer: metrics, Logger: log.With("component", "jobs"),
-		Workers: firstPositive(f.workers, sc.Workers), DefaultTimeout: f.jobTimeout,
+		Workers: firstPositive(f.workers, sc.Workers), DefaultTimeout: f.jobTimeout, Retention: sc.JobRetention,
 		OnComplete: func(j jobs.Job) { jobRuns.record(j); wb.onComplete(j) },
 	})
 	if err != nil {

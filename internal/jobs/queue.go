@@ -93,6 +93,14 @@ type Options struct {
 	// by another process. Default 1s (jobs submitted through this queue
 	// wake the workers at once).
 	FetchPollInterval time.Duration
+	// Retention is how long a finished job (completed, failed or
+	// canceled) is kept, with its input and results, after it finished;
+	// a running queue deletes older ones every PruneInterval. 0 keeps
+	// every job.
+	Retention time.Duration
+	// PruneInterval is how often a running queue deletes the jobs past
+	// Retention. Default an hour.
+	PruneInterval time.Duration
 }
 
 // SQLiteQueue is the Queue on the embedded SQLite store, run by River.
@@ -114,6 +122,7 @@ type SQLiteQueue struct {
 	submits   chan *submitReq // to the committer (submit.go)
 	closing   chan struct{}   // closed by Close
 	committed chan struct{}   // closed when the committer is gone
+	pruned    chan struct{}   // closed when the pruner is gone (nil: none runs)
 	closeOnce sync.Once
 }
 
@@ -143,6 +152,9 @@ func Open(ctx context.Context, o Options) (*SQLiteQueue, error) {
 	}
 	if o.FetchPollInterval <= 0 {
 		o.FetchPollInterval = time.Second
+	}
+	if o.PruneInterval <= 0 {
+		o.PruneInterval = time.Hour
 	}
 	log := o.Logger
 	if log == nil {
@@ -248,11 +260,68 @@ func (q *SQLiteQueue) Start(ctx context.Context) error {
 	}
 	q.mu.Lock()
 	q.started = true
+	startPruner := q.opts.Retention > 0 && q.pruned == nil
+	if startPruner {
+		q.pruned = make(chan struct{})
+	}
 	q.mu.Unlock()
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	if startPruner {
+		go q.pruneLoop()
+	}
 	return nil
+}
+
+// pruneLoop deletes the jobs past Options.Retention at once and then every
+// Options.PruneInterval, until Close.
+func (q *SQLiteQueue) pruneLoop() {
+	defer close(q.pruned)
+	t := time.NewTicker(q.opts.PruneInterval)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		n, err := q.Prune(ctx, q.now().Add(-q.opts.Retention))
+		cancel()
+		switch {
+		case err != nil:
+			q.log.Error("pruning finished jobs", "err", err)
+		case n > 0:
+			q.log.Info("pruned finished jobs", "jobs", n, "finished_before", q.now().Add(-q.opts.Retention).UTC().Format(time.RFC3339))
+		}
+		select {
+		case <-q.closing:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Prune deletes the jobs that finished (completed, failed or canceled)
+// before t, with their inputs and results, and returns how many. Queued and
+// running jobs are never deleted. A later Submit with the idempotency key
+// of a pruned job makes a new job.
+func (q *SQLiteQueue) Prune(ctx context.Context, t time.Time) (int, error) {
+	tx, err := q.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: prune: %w", err)
+	}
+	defer tx.Rollback()
+	const old = `SELECT id FROM jobs WHERE state IN (?, ?, ?) AND finished_at < ?`
+	args := []any{Completed, Failed, Canceled, t.UnixMilli()}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM job_results WHERE job_id IN (`+old+`)`, args...); err != nil {
+		return 0, fmt.Errorf("jobs: prune: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE id IN (`+old+`)`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: prune: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("jobs: prune: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }
 
 // rescue re-queues, at start-up, every job a dead process left running
@@ -331,6 +400,12 @@ func (q *SQLiteQueue) Close() error {
 	q.closeOnce.Do(func() {
 		close(q.closing)
 		<-q.committed
+		q.mu.Lock()
+		pruned := q.pruned
+		q.mu.Unlock()
+		if pruned != nil {
+			<-pruned
+		}
 		q.closeDB()
 	})
 	return err

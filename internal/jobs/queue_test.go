@@ -334,3 +334,77 @@ func TestStopRequeuesRunningJob(t *testing.T) {
 		t.Fatalf("after restart: %+v", fin)
 	}
 }
+
+// Prune deletes finished jobs older than its time, with their results;
+// newer ones and those not finished stay, and an idempotency key of a
+// pruned job makes a new job. With Options.Retention the running queue
+// prunes by itself.
+func TestPruneFinishedJobs(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	h := newHarness(t, newEngine(t, f, 2, nil), Options{})
+	old, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-old.xyz"), IdempotencyKey: "k-old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.wait(t)
+	cut := time.Now().Add(time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // finished_at is in milliseconds
+	recent, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-recent.xyz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.wait(t)
+
+	idle := newHarness(t, nil, Options{Path: h.path}) // accepts, runs nothing
+	queued, _, err := idle.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-queued.xyz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := h.q.Prune(ctx, cut)
+	if err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want the one old job", n, err)
+	}
+	if _, err := h.q.Get(ctx, old.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("old job: %v, want ErrNotFound", err)
+	}
+	if err := h.q.Results(ctx, old.ID, func(result.Result) error { return nil }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("old job's results: %v, want ErrNotFound", err)
+	}
+	var rows int
+	if err := h.q.r.QueryRowContext(ctx, `SELECT count(*) FROM job_results WHERE job_id = ?`, old.ID).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("%d result rows left for the pruned job (%v)", rows, err)
+	}
+	if j, err := h.q.Get(ctx, recent.ID); err != nil || j.State != Completed || len(collect(t, h.q, recent.ID)) == 0 {
+		t.Errorf("recent job: %+v, %v; want it completed with its results", j, err)
+	}
+	if j, err := h.q.Get(ctx, queued.ID); err != nil || j.State != Queued {
+		t.Errorf("queued job: %+v, %v; want it kept", j, err)
+	}
+	again, existing, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-old.xyz"), IdempotencyKey: "k-old"})
+	if err != nil || existing || again.ID == old.ID {
+		t.Errorf("resubmitted key of a pruned job: %+v existing=%v err=%v; want a new job", again, existing, err)
+	}
+
+	// A queue with a retention prunes on its own, at start and then every
+	// interval: here everything finished is older than a nanosecond.
+	idle.q.Close()
+	h.q.Close()
+	h2 := newHarness(t, newEngine(t, f, 2, nil), Options{Path: h.path, Retention: time.Nanosecond, PruneInterval: 20 * time.Millisecond})
+	h2.wait(t) // the queued job runs
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var left int
+		if err := h2.q.r.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE state IN (?, ?, ?)`, Completed, Failed, Canceled).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d finished jobs left 30s after start with a retention of 1ns", left)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/knadh/koanf/v2"
 )
@@ -24,6 +25,7 @@ import (
 //	  token_rate: 100              # requests/s per token; default 100, negative for none
 //	  token_burst: 200             # default 200
 //	  workers: 4                   # jobs running at once; default 4
+//	  job_retention: 720h          # finished jobs (input, results) kept that long; default 30 days, 0 keeps all
 //
 // IOCANE_ADMIN_TOKEN adds the token "admin" with every scope.
 type Config struct {
@@ -35,7 +37,14 @@ type Config struct {
 	TokenRate     float64
 	TokenBurst    int
 	Workers       int
+	// JobRetention is how long a finished job, its input and its results
+	// are kept; 0 keeps them all.
+	JobRetention time.Duration
 }
+
+// DefaultJobRetention is how long finished jobs are kept unless configured:
+// an alert's input and results are the SOC's data, not iocane's to keep.
+const DefaultJobRetention = 30 * 24 * time.Hour
 
 type tokenConfig struct {
 	Name        string   `koanf:"name"`
@@ -53,6 +62,7 @@ type rawConfig struct {
 	TokenRate     float64       `koanf:"token_rate"`
 	TokenBurst    int           `koanf:"token_burst"`
 	Workers       int           `koanf:"workers"`
+	JobRetention  string        `koanf:"job_retention"`
 }
 
 // MinTokenLength is the shortest token accepted, so that a token cannot be
@@ -132,6 +142,18 @@ func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 	}
 	if c.MaxBody < 0 {
 		errs = append(errs, errors.New("config: server.max_body must be positive (bytes)"))
+	}
+	c.JobRetention = DefaultJobRetention
+	if r := strings.TrimSpace(raw.JobRetention); r != "" {
+		d, err := time.ParseDuration(r)
+		switch {
+		case r == "0":
+			c.JobRetention = 0
+		case err != nil || d < 0:
+			errs = append(errs, fmt.Errorf("config: server.job_retention: %q is not a duration such as 720h (0 keeps every job)", r))
+		default:
+			c.JobRetention = d
+		}
 	}
 	return c, errors.Join(errs...)
 }

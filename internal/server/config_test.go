@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/knadh/koanf/v2"
 )
@@ -85,4 +86,30 @@ func load(k *koanf.Koanf, m map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// job_retention defaults to 30 days, takes a Go duration, 0 keeps every
+// job, and anything else is an error naming the key.
+func TestLoadConfigJobRetention(t *testing.T) {
+	for raw, want := range map[string]time.Duration{"": DefaultJobRetention, "168h": 168 * time.Hour, "0": 0, "90m": 90 * time.Minute} {
+		k := koanf.New(".")
+		if raw != "" {
+			if err := load(k, map[string]any{"server.job_retention": raw}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := LoadConfig(k, func(string) string { return "" })
+		if err != nil || c.JobRetention != want {
+			t.Errorf("job_retention %q: %v, %v; want %v", raw, c.JobRetention, err, want)
+		}
+	}
+	for _, bad := range []string{"30 days", "-1h"} {
+		k := koanf.New(".")
+		if err := load(k, map[string]any{"server.job_retention": bad}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadConfig(k, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "server.job_retention") {
+			t.Errorf("job_retention %q: err = %v, want one naming server.job_retention", bad, err)
+		}
+	}
 }
