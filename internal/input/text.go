@@ -34,15 +34,7 @@ func readText(br *bufio.Reader, rn *run) error {
 		r = newStringsReader(br)
 	}
 	err := ioc.ExtractReader(&stopReader{r: r, rn: rn}, func(m ioc.Match) {
-		// rn.send, with the item built in place: a large text yields
-		// hundreds of thousands.
-		if rn.emitErr != nil {
-			return
-		}
-		rn.batch = append(rn.batch, Item{IOC: m.IOC, Raw: m.Raw, Source: rn.name})
-		if len(rn.batch) >= BatchSize {
-			rn.flush()
-		}
+		rn.send(Item{IOC: m.IOC, Raw: m.Raw})
 	})
 	if errors.Is(err, errStop) {
 		return nil
