@@ -182,36 +182,36 @@ func (s *Set) Has(i IOC) bool {
 	if s.n == 0 {
 		return false
 	}
-	h := s.hash(i)
-	mask := uint64(len(s.slots) - 1)
-	tag := h >> seenOffBits << seenOffBits
-	for p := h >> s.shift; ; p = (p + 1) & mask {
-		e := s.slots[p]
-		if e == 0 {
-			return false
-		}
-		if e&^seenOffMask == tag && s.equal(e&seenOffMask-1, i) {
-			return true
-		}
-	}
+	_, found := s.find(i, s.hash(i))
+	return found
 }
 
 // addHashed is Add for i, whose hash is h.
 func (s *Set) addHashed(i IOC, h uint64) bool {
+	p, found := s.find(i, h)
+	if found {
+		return false
+	}
+	s.slots[p] = h>>seenOffBits<<seenOffBits | (s.store(i) + 1)
+	s.n++
+	if s.n*4 >= len(s.slots)*3 {
+		s.grow()
+	}
+	return true
+}
+
+// find probes for i, whose hash is h: it returns i's slot and true, or the
+// empty slot that ends the probe, where i belongs, and false.
+func (s *Set) find(i IOC, h uint64) (uint64, bool) {
 	mask := uint64(len(s.slots) - 1)
 	tag := h >> seenOffBits << seenOffBits
 	for p := h >> s.shift; ; p = (p + 1) & mask {
 		e := s.slots[p]
 		if e == 0 {
-			s.slots[p] = tag | (s.store(i) + 1)
-			s.n++
-			if s.n*4 >= len(s.slots)*3 {
-				s.grow()
-			}
-			return true
+			return p, false
 		}
 		if e&^seenOffMask == tag && s.equal(e&seenOffMask-1, i) {
-			return false
+			return p, true
 		}
 	}
 }
