@@ -131,10 +131,11 @@ func (c Classifier) Internal(i IOC) (bool, string) {
 // plainURLHost returns the host of an http(s) URL without userinfo or port
 // when it is a plain name of two labels or more: lower-case letters,
 // digits, '-', '_' and '.', starting with a letter (so never an IP address
-// in any notation), no "xn--", no trailing dot. Classification needs nothing more: such a name is internal or not by
-// its suffix, whether or not it is a valid public domain, so the name is not
-// validated (canonicalURLHost does, for the other hosts). Nearly every URL
-// extracted has such a host.
+// in any notation), no "xn--", no trailing dot. Classification needs
+// nothing more: such a name is internal or not by its suffix, whether or
+// not it is a valid public domain, so the name is not validated
+// (canonicalURLHost does, for the other hosts). Nearly every URL extracted
+// has such a host.
 func plainURLHost(s string) (string, bool) {
 	var auth string
 	switch {

@@ -281,14 +281,15 @@ func (q *SQLiteQueue) pruneLoop() {
 	t := time.NewTicker(q.opts.PruneInterval)
 	defer t.Stop()
 	for {
+		cut := q.now().Add(-q.opts.Retention)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		n, err := q.Prune(ctx, q.now().Add(-q.opts.Retention))
+		n, err := q.Prune(ctx, cut)
 		cancel()
 		switch {
 		case err != nil:
 			q.log.Error("pruning finished jobs", "err", err)
 		case n > 0:
-			q.log.Info("pruned finished jobs", "jobs", n, "finished_before", q.now().Add(-q.opts.Retention).UTC().Format(time.RFC3339))
+			q.log.Info("pruned finished jobs", "jobs", n, "finished_before", cut.UTC().Format(time.RFC3339))
 		}
 		select {
 		case <-q.closing:

@@ -145,13 +145,9 @@ func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 	}
 	c.JobRetention = DefaultJobRetention
 	if r := strings.TrimSpace(raw.JobRetention); r != "" {
-		d, err := time.ParseDuration(r)
-		switch {
-		case r == "0":
-			c.JobRetention = 0
-		case err != nil || d < 0:
+		if d, err := time.ParseDuration(r); err != nil || d < 0 {
 			errs = append(errs, fmt.Errorf("config: server.job_retention: %q is not a duration such as 720h (0 keeps every job)", r))
-		default:
+		} else {
 			c.JobRetention = d
 		}
 	}
