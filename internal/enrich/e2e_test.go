@@ -119,12 +119,19 @@ func reasonProviders(r result.Result) []string {
 
 func amber(i ioc.IOC) Item { return Item{IOC: i, TLP: tlp.Amber} }
 
-func TestEndToEndVerdicts(t *testing.T) {
+// newFakeRuntime starts the fakes of all providers with their defaults and a
+// runtime on them (env added to the fake's environment), with a store in
+// the test's temporary directory and 30 s per IOC.
+func newFakeRuntime(t *testing.T, env ...string) (*fakeintel.Server, *runtime) {
+	t.Helper()
 	f := fakeintel.New(fakeintel.Options{})
 	f.Start()
-	defer f.Close()
-	rt := newRuntime(t, f, filepath.Join(t.TempDir(), "iocane.db"), Options{IOCTimeout: 30 * time.Second},
-		"IOCANE_INTERNAL_SUFFIXES=acme-corp.com")
+	t.Cleanup(f.Close)
+	return f, newRuntime(t, f, filepath.Join(t.TempDir(), "iocane.db"), Options{IOCTimeout: 30 * time.Second}, env...)
+}
+
+func TestEndToEndVerdicts(t *testing.T) {
+	f, rt := newFakeRuntime(t, "IOCANE_INTERNAL_SUFFIXES=acme-corp.com")
 	for _, p := range fakeintel.Providers {
 		if rt.engine.sources[p] == nil {
 			t.Fatalf("%s not built: %q", p, rt.built.Skipped[p])
@@ -203,10 +210,7 @@ func TestEndToEndVerdicts(t *testing.T) {
 // provider may see it (your own MISP may), and the result lists every
 // external provider as skipped with the TLP reason.
 func TestEndToEndTLPRed(t *testing.T) {
-	f := fakeintel.New(fakeintel.Options{})
-	f.Start()
-	defer f.Close()
-	rt := newRuntime(t, f, filepath.Join(t.TempDir(), "iocane.db"), Options{IOCTimeout: 30 * time.Second})
+	f, rt := newFakeRuntime(t)
 	res := enrichAll(t, rt.engine, Item{IOC: fakeintel.MaliciousIP, TLP: tlp.Red})
 	r := res[fakeintel.MaliciousIP]
 	for _, p := range fakeintel.Providers {
@@ -312,11 +316,7 @@ func checkContract(t *testing.T, r result.Result) {
 // Defender TI with its token endpoint given (token_url) needs no tenant_id:
 // the tenant only fills in the default token URL. It is built and answers.
 func TestEndToEndPassiveTotalTokenURLWithoutTenant(t *testing.T) {
-	f := fakeintel.New(fakeintel.Options{})
-	f.Start()
-	defer f.Close()
-	rt := newRuntime(t, f, filepath.Join(t.TempDir(), "iocane.db"), Options{IOCTimeout: 30 * time.Second},
-		"IOCANE_PASSIVETOTAL_TENANT_ID=")
+	_, rt := newFakeRuntime(t, "IOCANE_PASSIVETOTAL_TENANT_ID=")
 	if rt.engine.sources["passivetotal"] == nil {
 		t.Fatalf("passivetotal not built without tenant_id: %q", rt.built.Skipped["passivetotal"])
 	}
