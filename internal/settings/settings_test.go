@@ -1,0 +1,52 @@
+package settings
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestNearest(t *testing.T) {
+	known := []string{"db", "tlp", "internal_suffixes", "providers", "scoring", "routing", "server"}
+	for _, tc := range []struct{ key, want string }{
+		{"scorng", "scoring"},
+		{"Scoring", "scoring"},
+		{"rat", ""}, // no candidate close to it here
+		{"tpl", "tlp"},
+		{"provider", "providers"},
+		{"sevrer", "server"},
+		{"completely_else", ""},
+	} {
+		if got := Nearest(tc.key, known); got != tc.want {
+			t.Errorf("Nearest(%q) = %q, want %q", tc.key, got, tc.want)
+		}
+	}
+	if got := Nearest("rat", []string{"enabled", "rate", "quota"}); got != "rate" {
+		t.Errorf("Nearest(rat) = %q, want rate", got)
+	}
+}
+
+func TestUnknown(t *testing.T) {
+	err := Unknown("providers.virustotal.", []string{"rate", "rat", "quota", "zzzzzz"}, []string{"rate", "quota", "base_url"})
+	got := UnknownKeys(err)
+	if len(got) != 2 {
+		t.Fatalf("UnknownKeys = %v, want 2 errors", got)
+	}
+	if got[0].Key != "providers.virustotal.rat" || got[0].Suggestion != "providers.virustotal.rate" {
+		t.Errorf("first = %+v", got[0])
+	}
+	if got[1].Suggestion != "" {
+		t.Errorf("zzzzzz suggested %q", got[1].Suggestion)
+	}
+	got[0].Source = "x.yaml"
+	want := "x.yaml: providers.virustotal.rat: unknown key (did you mean providers.virustotal.rate?)"
+	if got[0].Error() != want {
+		t.Errorf("Error() = %q, want %q", got[0].Error(), want)
+	}
+	if Unknown("", []string{"a"}, []string{"a"}) != nil {
+		t.Error("a known key is an error")
+	}
+	var uk *UnknownKeyError
+	if !errors.As(err, &uk) {
+		t.Error("errors.As finds no *UnknownKeyError")
+	}
+}
