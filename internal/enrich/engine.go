@@ -18,6 +18,7 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/score"
 	"github.com/iocane/iocane/internal/tlp"
 )
@@ -42,7 +43,7 @@ type Engine struct {
 	// skipped names providers that were not built, with the reason
 	// ("no API key", "disabled"), reported in every result they would route to.
 	skipped map[string]string
-	stats   *Stats
+	stats   *runstats.Recorder
 	cancel  context.CancelFunc
 }
 
@@ -78,7 +79,7 @@ func New(o Options) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	e := &Engine{opts: o, sources: map[string]*Source{}, skipped: map[string]string{}, stats: newStats()}
+	e := &Engine{opts: o, sources: map[string]*Source{}, skipped: map[string]string{}, stats: &runstats.Recorder{}}
 	for _, s := range o.Sources {
 		if s.Spec.Local {
 			e.local = append(e.local, s)
@@ -122,8 +123,9 @@ func (e *Engine) Close() {
 	}
 }
 
-// Stats returns the engine's live counters.
-func (e *Engine) Stats() *Stats { return e.stats }
+// Stats returns the engine's live counters: every result it has made,
+// whichever run asked for it.
+func (e *Engine) Stats() *runstats.Recorder { return e.stats }
 
 // QueueDepths returns each external provider's waiting and running look-ups.
 func (e *Engine) QueueDepths() map[string]int {
@@ -224,15 +226,12 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 			LatencyMS: f.Latency.Milliseconds(), Summary: f.Summary, Link: f.Link, Data: f.Data, Tags: f.Tags,
 			Malicious: f.Malicious, Benign: f.Benign,
 		})
-		if p.skip == "" {
-			e.stats.source(p.name, f.Status, p.cached, f.Latency)
-		}
 	}
 	score.Score(e.opts.Policy, score.FromSources(r.Sources, e.reliability)).Apply(&r)
 	if internal {
 		r.Reasons = append([]string{"iocane: internal (" + why + "): looked up in local sources only"}, r.Reasons...)
 	}
-	e.stats.result(r)
+	e.stats.Add(r)
 	return r
 }
 

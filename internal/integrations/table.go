@@ -8,25 +8,12 @@ import (
 	"github.com/iocane/iocane/internal/result"
 )
 
-// verdictRank orders verdicts worst first.
-func verdictRank(v result.Verdict) int {
-	switch v {
-	case result.Malicious:
-		return 0
-	case result.Suspicious:
-		return 1
-	case result.Unknown:
-		return 2
-	}
-	return 3
-}
-
 // Sorted returns rs worst verdict first, then by score (highest first),
 // type and value; rs is not modified.
 func Sorted(rs []result.Result) []result.Result {
 	out := slices.Clone(rs)
 	slices.SortStableFunc(out, func(a, b result.Result) int {
-		if d := verdictRank(a.Verdict) - verdictRank(b.Verdict); d != 0 {
+		if d := b.Verdict.Rank() - a.Verdict.Rank(); d != 0 {
 			return d
 		}
 		if a.Score != b.Score {

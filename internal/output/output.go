@@ -129,16 +129,3 @@ func Tags(r result.Result) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
-
-// Worst returns the worst verdict of rs (malicious first), Unknown when rs
-// is empty.
-func Worst(rs []result.Result) result.Verdict {
-	rank := map[result.Verdict]int{result.Malicious: 3, result.Suspicious: 2, result.Benign: 1}
-	v := result.Unknown
-	for _, r := range rs {
-		if rank[r.Verdict] > rank[v] {
-			v = r.Verdict
-		}
-	}
-	return v
-}

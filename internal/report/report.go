@@ -27,7 +27,7 @@
 //     "quota used" sums every counter whose window overlaps the report
 //     window and "available" is the limit times the number of those windows.
 //   - HTTP 429 answers and transport retries are only known when runs
-//     recorded them (store.RunStats.HTTP); otherwise those figures are null
+//     recorded them (runstats.Run.HTTP); otherwise those figures are null
 //     and the renderings say "not recorded".
 package report
 
@@ -41,6 +41,7 @@ import (
 
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/store"
 )
 
@@ -467,7 +468,7 @@ func deliveries(ds []Delivery) (Alerts, Deliveries) {
 }
 
 // quantile estimates the q-quantile in ms from a histogram over
-// store.LatencyBuckets, interpolating linearly inside the bucket.
+// runstats.LatencyBuckets, interpolating linearly inside the bucket.
 func quantile(q float64, hist []int64) *float64 {
 	var total int64
 	for _, n := range hist {
@@ -485,12 +486,12 @@ func quantile(q float64, hist []int64) *float64 {
 		}
 		lower := 0.0
 		if i > 0 {
-			lower = float64(store.LatencyBuckets[i-1])
+			lower = float64(runstats.LatencyBuckets[i-1])
 		}
-		if i >= len(store.LatencyBuckets)-1 {
+		if i >= len(runstats.LatencyBuckets)-1 {
 			return ptr(lower) // the open last bucket
 		}
-		upper := float64(store.LatencyBuckets[i])
+		upper := float64(runstats.LatencyBuckets[i])
 		return ptr(round(lower+(upper-lower)*(rank-float64(cum))/float64(n), 1))
 	}
 	return nil

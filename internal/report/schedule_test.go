@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/store"
 )
 
@@ -88,7 +89,7 @@ func TestSchedulerFakeClock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		require.Equal(t, time.Saturday, start.UTC().Weekday())
-		src := memSource{runs: []store.Run{{RunStats: store.RunStats{Kind: "cli", StartedAt: start.Add(time.Hour),
+		src := memSource{runs: []store.Run{{Run: runstats.Run{Kind: "cli", StartedAt: start.Add(time.Hour),
 			IOCs: map[string]map[result.Verdict]int64{"ipv4": {result.Malicious: 3}}}}}}
 		sched, err := ParseSchedule("mon 08:00")
 		require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/store"
 )
 
@@ -24,9 +25,9 @@ func at(s string) time.Time {
 	return t
 }
 
-// hist builds a histogram over store.LatencyBuckets from bucket index → count.
+// hist builds a histogram over runstats.LatencyBuckets from bucket index → count.
 func hist(cells map[int]int64) []int64 {
-	h := make([]int64, len(store.LatencyBuckets))
+	h := make([]int64, len(runstats.LatencyBuckets))
 	for i, n := range cells {
 		h[i] = n
 	}
@@ -35,12 +36,12 @@ func hist(cells map[int]int64) []int64 {
 
 type verdicts = map[result.Verdict]int64
 
-func src(p, status string, cached bool, n int64, h map[int]int64) store.SourceStats {
-	return store.SourceStats{Provider: p, Status: status, Cached: cached, Count: n, Hist: hist(h)}
+func src(p, status string, cached bool, n int64, h map[int]int64) runstats.Source {
+	return runstats.Source{Provider: p, Status: status, Cached: cached, Count: n, Hist: hist(h)}
 }
 
 // seedRuns is every run of the fortnight, plus one just outside each end.
-var seedRuns = []store.RunStats{
+var seedRuns = []runstats.Run{
 	// Current window.
 	{Kind: "cli", Input: "edge.txt", StartedAt: at("2026-11-23T08:00:00Z"), // the window's first instant: in
 		IOCs: map[string]verdicts{"email": {result.Unknown: 1}}},
@@ -49,14 +50,14 @@ var seedRuns = []store.RunStats{
 			"ipv4":   {result.Malicious: 3, result.Benign: 2},
 			"domain": {result.Suspicious: 1, result.Unknown: 4},
 		},
-		Sources: []store.SourceStats{
+		Sources: []runstats.Source{
 			src("virustotal", "ok", false, 4, map[int]int64{4: 4}),        // ≤100 ms
 			src("virustotal", "not_found", false, 2, map[int]int64{5: 2}), // ≤250 ms
 			src("virustotal", "ok", true, 4, map[int]int64{0: 4}),
 			src("abuseipdb", "ok", false, 3, map[int]int64{2: 3}),     // ≤25 ms
 			src("abuseipdb", "error", false, 1, map[int]int64{12: 1}), // > 30 s
 		},
-		HTTP: []store.HTTPStats{
+		HTTP: []runstats.HTTP{
 			{Provider: "virustotal", Requests: 8, HTTP429: 1, Retries: 2},
 			{Provider: "abuseipdb", Requests: 5, HTTP429: 0, Retries: 1},
 		}},
@@ -65,20 +66,20 @@ var seedRuns = []store.RunStats{
 			"sha256": {result.Malicious: 2},
 			"url":    {result.Malicious: 1, result.Unknown: 2},
 		},
-		Sources: []store.SourceStats{
+		Sources: []runstats.Source{
 			src("virustotal", "ok", false, 4, map[int]int64{5: 2, 6: 2}), // ≤250, ≤500 ms
 			src("virustotal", "rate_limited", false, 1, map[int]int64{0: 1}),
 		},
-		HTTP: []store.HTTPStats{{Provider: "virustotal", Requests: 5, HTTP429: 2, Retries: 1}}},
+		HTTP: []runstats.HTTP{{Provider: "virustotal", Requests: 5, HTTP429: 2, Retries: 1}}},
 	{Kind: "job", Input: "api", StartedAt: at("2026-11-29T23:30:00Z"),
 		IOCs: map[string]verdicts{"ipv4": {result.Benign: 5}},
-		Sources: []store.SourceStats{
+		Sources: []runstats.Source{
 			src("virustotal", "skipped", false, 5, map[int]int64{0: 5}),
 			src("abuseipdb", "ok", true, 5, map[int]int64{0: 5}),
 		}},
 	{Kind: "cli", Input: "late.txt", StartedAt: seedNow, // the window's end: out
 		IOCs:    map[string]verdicts{"ipv4": {result.Malicious: 100}},
-		Sources: []store.SourceStats{src("virustotal", "ok", false, 100, map[int]int64{0: 100})}},
+		Sources: []runstats.Source{src("virustotal", "ok", false, 100, map[int]int64{0: 100})}},
 
 	// Previous window.
 	{Kind: "cli", Input: "old.txt", StartedAt: at("2026-11-18T09:00:00Z"),
@@ -86,7 +87,7 @@ var seedRuns = []store.RunStats{
 			"ipv4":   {result.Malicious: 2, result.Benign: 6},
 			"domain": {result.Unknown: 2},
 		},
-		Sources: []store.SourceStats{
+		Sources: []runstats.Source{
 			src("virustotal", "ok", false, 8, map[int]int64{3: 8}), // ≤50 ms
 			src("virustotal", "ok", true, 2, map[int]int64{0: 2}),
 			src("abuseipdb", "ok", false, 2, map[int]int64{1: 2}), // ≤10 ms

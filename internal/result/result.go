@@ -20,6 +20,40 @@ const (
 	Unknown    Verdict = "unknown"
 )
 
+// Rank orders verdicts by how bad they are, for "at or above" tests and
+// worst-first sorting: benign 0, unknown 1, suspicious 2, malicious 3. An
+// unknown value ranks as unknown.
+func (v Verdict) Rank() int {
+	switch v {
+	case Benign:
+		return 0
+	case Suspicious:
+		return 2
+	case Malicious:
+		return 3
+	}
+	return 1
+}
+
+// Valid reports whether v is one of the four contract verdicts.
+func (v Verdict) Valid() bool {
+	return v == Malicious || v == Suspicious || v == Benign || v == Unknown
+}
+
+// Worst returns the worst verdict of rs by Rank, Unknown when rs is empty.
+func Worst(rs []Result) Verdict {
+	if len(rs) == 0 {
+		return Unknown
+	}
+	v := rs[0].Verdict
+	for _, r := range rs[1:] {
+		if r.Verdict.Rank() > v.Rank() {
+			v = r.Verdict
+		}
+	}
+	return v
+}
+
 // Result is the enrichment of one IOC (design.md "Result of enriching one IOC").
 type Result struct {
 	IOC        ioc.IOC   `json:"ioc"`

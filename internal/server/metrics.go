@@ -14,7 +14,7 @@ import (
 	"github.com/iocane/iocane/internal/httpx"
 	"github.com/iocane/iocane/internal/integrations"
 	"github.com/iocane/iocane/internal/jobs"
-	"github.com/iocane/iocane/internal/store"
+	"github.com/iocane/iocane/internal/runstats"
 )
 
 // Metrics holds iocane's Prometheus metrics. It is the httpx.Observer given
@@ -41,7 +41,7 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	quotas func(ctx context.Context) ([]QuotaSample, error)
-	stats  func() []store.SourceStats
+	stats  func() []runstats.Source
 	queue  jobs.Queue
 }
 
@@ -149,7 +149,7 @@ func (m *Metrics) SetQuotas(f func(ctx context.Context) ([]QuotaSample, error)) 
 
 // SetEngineStats sets the function that reads the engine's per-provider
 // outcome counts (enrich.Stats.Run(...).Sources) on each scrape.
-func (m *Metrics) SetEngineStats(f func() []store.SourceStats) {
+func (m *Metrics) SetEngineStats(f func() []runstats.Source) {
 	m.mu.Lock()
 	m.stats = f
 	m.mu.Unlock()

@@ -6,52 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/runstats"
 )
 
-// RunStats is what one run (a CLI enrich or a server job) did, aggregated,
-// for the weekly report.
-type RunStats struct {
-	Kind       string // "cli" or "job"
-	Input      string // file name, "-" for stdin, or the job's source
-	StartedAt  time.Time
-	FinishedAt time.Time
-	// IOCs counts results by IOC type and verdict.
-	IOCs map[string]map[result.Verdict]int64
-	// Sources aggregates provider outcomes.
-	Sources []SourceStats
-	// HTTP counts what the HTTP layer did per provider (every attempt,
-	// 429 answers, retries); empty when the run did not observe it.
-	HTTP []HTTPStats
-}
-
-// HTTPStats counts one provider's HTTP activity in a run.
-type HTTPStats struct {
-	Provider string
-	Requests int64 // attempts actually sent, retries included
-	HTTP429  int64 // 429 answers and requests the quota refused
-	Retries  int64
-}
-
-// SourceStats aggregates one provider × status × cached cell.
-type SourceStats struct {
-	Provider  string
-	Status    string
-	Cached    bool
-	Count     int64
-	LatencyMS int64 // sum
-	// Hist counts latencies per bucket upper bound in ms (LatencyBuckets);
-	// the report derives p50/p95 from it.
-	Hist []int64
-}
-
-// LatencyBuckets are the upper bounds, in ms, of the latency histogram.
-var LatencyBuckets = []int64{5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 1 << 62}
-
 // RecordRun stores one run's statistics in a single transaction.
-func (db *DB) RecordRun(ctx context.Context, r RunStats) (int64, error) {
+func (db *DB) RecordRun(ctx context.Context, r runstats.Run) (int64, error) {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: record run: %w", err)

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/runstats"
 )
 
 // Run is one stored run record, as RecordRun wrote it.
 type Run struct {
 	ID int64
-	RunStats
+	runstats.Run
 }
 
 // Runs returns the runs that started in [from, to), oldest first, with
@@ -88,7 +89,7 @@ func (db *DB) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 	for rows.Next() {
 		var (
 			id int64
-			h  HTTPStats
+			h  runstats.HTTP
 		)
 		if err := rows.Scan(&id, &h.Provider, &h.Requests, &h.HTTP429, &h.Retries); err != nil {
 			rows.Close()
@@ -113,7 +114,7 @@ func (db *DB) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 	for rows.Next() {
 		var (
 			id   int64
-			s    SourceStats
+			s    runstats.Source
 			hist string
 		)
 		if err := rows.Scan(&id, &s.Provider, &s.Status, &s.Cached, &s.Count, &s.LatencyMS, &hist); err != nil {

@@ -299,7 +299,7 @@ func parseRule(rr rawRule) (Rule, error) {
 	}
 	if rr.MinVerdict != "" {
 		v := result.Verdict(strings.ToLower(rr.MinVerdict))
-		if _, ok := verdictRank[v]; !ok {
+		if !v.Valid() {
 			return Rule{}, fmt.Errorf("min_verdict %q is not malicious, suspicious, unknown or benign", rr.MinVerdict)
 		}
 		r.MinVerdict = v

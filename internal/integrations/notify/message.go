@@ -97,14 +97,8 @@ type Entry struct {
 	At   time.Time `json:"held_at"`
 }
 
-// verdictRank orders verdicts for "at or above": malicious > suspicious >
-// unknown > benign.
-var verdictRank = map[result.Verdict]int{result.Benign: 0, result.Unknown: 1, result.Suspicious: 2, result.Malicious: 3}
-
-func atLeast(v, min result.Verdict) bool {
-	r, ok := verdictRank[v]
-	return ok && r >= verdictRank[min]
-}
+// atLeast reports whether v is at or above min (result.Verdict.Rank).
+func atLeast(v, min result.Verdict) bool { return v.Valid() && v.Rank() >= min.Rank() }
 
 // alertOf describes d's alert.
 func alertOf(d integrations.Delivery) Alert {
@@ -161,7 +155,7 @@ func build(d integrations.Delivery, rules []Rule, maxIOCs int) (Message, bool) {
 		return Message{}, false
 	}
 	slices.SortStableFunc(picked, func(x, y result.Result) int {
-		if d := verdictRank[y.Verdict] - verdictRank[x.Verdict]; d != 0 {
+		if d := y.Verdict.Rank() - x.Verdict.Rank(); d != 0 {
 			return d
 		}
 		return y.Score - x.Score

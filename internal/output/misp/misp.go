@@ -167,7 +167,7 @@ func Build(rs []result.Result, now time.Time) Event {
 		UUID: output.UUID5(output.Namespace, "misp-event|"+strings.Join(keys, ",")+"|"+ts),
 		Info: fmt.Sprintf("iocane enrichment of %d IOCs: %d malicious, %d suspicious, %d benign, %d unknown", len(rs),
 			counts[result.Malicious], counts[result.Suspicious], counts[result.Benign], counts[result.Unknown]),
-		Date: latest.Format(time.DateOnly), Timestamp: ts, ThreatLevelID: threatLevel[output.Worst(rs)], Analysis: "2",
+		Date: latest.Format(time.DateOnly), Timestamp: ts, ThreatLevelID: threatLevel[result.Worst(rs)], Analysis: "2",
 		Distribution: distribution, Tag: []Tag{tlpTag(most), {Name: "iocane:enrichment"}}, Attribute: attrs,
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package runstats
 
 import (
 	"testing"
@@ -6,10 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/iocane/iocane/internal/integrations"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/result"
-	"github.com/iocane/iocane/internal/store"
 )
 
 type recordingObserver struct{ events []string }
@@ -32,7 +30,7 @@ func TestHTTPCounter(t *testing.T) {
 	c.Request("virustotal", 200, nil, time.Millisecond)
 	c.Request("abuseipdb", 503, nil, time.Millisecond)
 	c.BreakerState("abuseipdb", "closed", "open")
-	assert.Equal(t, []store.HTTPStats{
+	assert.Equal(t, []HTTP{
 		{Provider: "abuseipdb", Requests: 1},
 		{Provider: "virustotal", Requests: 2, HTTP429: 1, Retries: 1},
 	}, c.Stats())
@@ -42,10 +40,10 @@ func TestHTTPCounter(t *testing.T) {
 	var alone HTTPCounter // no Next
 	alone.Retry("x", "5xx")
 	alone.BreakerState("x", "closed", "open")
-	assert.Equal(t, []store.HTTPStats{{Provider: "x", Retries: 1}}, alone.Stats())
+	assert.Equal(t, []HTTP{{Provider: "x", Retries: 1}}, alone.Stats())
 }
 
-func TestRunFromResults(t *testing.T) {
+func TestRecorder(t *testing.T) {
 	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	rs := []result.Result{
 		{IOC: ioc.IOC{Type: ioc.IPv4, Value: "185.220.101.47"}, Verdict: result.Malicious, Sources: []result.Source{
@@ -60,36 +58,23 @@ func TestRunFromResults(t *testing.T) {
 			{Provider: "virustotal", Status: "not_found", LatencyMS: 40000},
 		}},
 	}
-	got := RunFromResults("job", "splunk", start, start.Add(time.Second), rs)
-	h := func(i int) []int64 { x := make([]int64, len(store.LatencyBuckets)); x[i] = 1; return x }
+	var rec Recorder
+	for _, r := range rs {
+		rec.Add(r)
+	}
+	got := rec.Run("job", "splunk", start, start.Add(time.Second))
+	assert.Equal(t, int64(3), rec.Done())
+	assert.Equal(t, map[string]int64{"virustotal": 3}, rec.Calls())
+	h := func(i int) []int64 { x := make([]int64, len(LatencyBuckets)); x[i] = 1; return x }
 	vt := h(4)
 	vt[5] = 1 // 60 ms ≤ 100, 140 ms ≤ 250
-	assert.Equal(t, store.RunStats{
+	assert.Equal(t, Run{
 		Kind: "job", Input: "splunk", StartedAt: start, FinishedAt: start.Add(time.Second),
 		IOCs: map[string]map[result.Verdict]int64{"ipv4": {result.Malicious: 1, result.Benign: 1}, "domain": {result.Unknown: 1}},
-		Sources: []store.SourceStats{
+		Sources: []Source{
 			{Provider: "abuseipdb", Status: "ok", Cached: true, Count: 1, Hist: h(0)},
 			{Provider: "virustotal", Status: "not_found", Count: 1, LatencyMS: 40000, Hist: h(12)},
 			{Provider: "virustotal", Status: "ok", Count: 2, LatencyMS: 200, Hist: vt},
 		},
 	}, got)
-}
-
-func TestFromOutcomes(t *testing.T) {
-	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	outs := []integrations.Outcome{
-		{JobID: "j1", Sink: "thehive", Kind: integrations.KindWriteBack, State: integrations.StateOK, OK: true, Attempts: 4, Retries: 3,
-			Received: t0, StartedAt: t0.Add(time.Second), Finished: t0.Add(3 * time.Second)},
-		{JobID: "j1", Sink: "slack", Kind: integrations.KindNotify, State: integrations.StateFailed, Attempts: 2, Retries: 1, Error: "503",
-			Received: t0, Finished: t0.Add(4 * time.Second)},
-	}
-	got := FromOutcomes(outs)
-	assert.Equal(t, []Delivery{
-		{JobID: "j1", Sink: "thehive", OK: true, Attempts: 4, Received: t0, Finished: t0.Add(3 * time.Second)},
-		{JobID: "j1", Sink: "slack", Notify: true, Attempts: 2, Received: t0, Finished: t0.Add(4 * time.Second)},
-	}, got)
-	a, d := deliveries(got)
-	assert.Equal(t, 3000.0, *a.P50MS, "received → write-back landed")
-	assert.Equal(t, Outcomes{OK: 1, Retries: 3}, d.WriteBack)
-	assert.Equal(t, Outcomes{Failed: 1, Retries: 1}, d.Notify)
 }
