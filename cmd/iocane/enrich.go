@@ -21,8 +21,8 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/output"
 	_ "github.com/iocane/iocane/internal/output/all" // every output format registers itself
-	"github.com/iocane/iocane/internal/report"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -123,7 +123,7 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 		ctx, cancel = context.WithTimeout(ctx, f.runTimeout)
 		defer cancel()
 	}
-	httpStats := &report.HTTPCounter{} // 429s and retries, for the run record
+	httpStats := &runstats.HTTPCounter{} // 429s and retries, for the run record
 	rt, err := newRuntime(ctx, stderr, enrich.Options{
 		NoCache: f.noCache, Offline: f.offline, Only: f.providers, IOCTimeout: f.timeout,
 	}, func(bo *enrich.BuildOptions) { bo.Observer = httpStats })

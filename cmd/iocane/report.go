@@ -20,6 +20,7 @@ import (
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/report"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/store"
 )
 
@@ -204,7 +205,7 @@ func (r *jobRunRecorder) record(j jobs.Job) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	b := report.NewRunBuilder("job", j.Source)
+	var b runstats.Recorder
 	if err := r.q.Results(ctx, j.ID, func(res result.Result) error { b.Add(res); return nil }); err != nil {
 		r.log.Warn("job statistics not saved", "job", j.ID, "error", err)
 		return
@@ -216,7 +217,7 @@ func (r *jobRunRecorder) record(j jobs.Job) {
 	if finished.IsZero() {
 		finished = time.Now()
 	}
-	if _, err := r.db.RecordRun(ctx, b.Run(started, finished)); err != nil {
+	if _, err := r.db.RecordRun(ctx, b.Run("job", j.Source, started, finished)); err != nil {
 		r.log.Warn("job statistics not saved", "job", j.ID, "error", err)
 	}
 }

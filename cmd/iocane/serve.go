@@ -18,8 +18,8 @@ import (
 	"github.com/iocane/iocane/internal/integrations/notify"
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/server"
-	"github.com/iocane/iocane/internal/store"
 )
 
 func init() { addCommand(newServeCmd) }
@@ -156,7 +156,7 @@ func runServe(c *cobra.Command, f serveFlags) error {
 		return err
 	}
 	metrics.SetQuotas(quotaSamples(sess))
-	metrics.SetEngineStats(func() []store.SourceStats {
+	metrics.SetEngineStats(func() []runstats.Source {
 		now := time.Now()
 		return sess.engine.Stats().Run("serve", "", now, now).Sources
 	})
