@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -150,15 +148,15 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 	started := time.Now()
 	items := make(chan enrich.Item, 256)
 	feedErr := make(chan error, 1)
-	var fed countingFeed
+	fed := &enrich.Intake{TLP: level, Input: input.Options{Format: inFormat, Column: f.column}}
 	go func() {
 		defer close(items)
-		feedErr <- feed(ctx, c.InOrStdin(), values, f.files, input.Options{Format: inFormat, Column: f.column}, level, items, &fed)
+		feedErr <- fed.Feed(ctx, values, f.files, c.InOrStdin(), items)
 	}()
 
 	var prog *progress
 	if f.progress == "always" || (f.progress == "auto" && len(f.files) > 0 && isTerminal(stderr)) {
-		prog = startProgress(stderr, rt, &fed)
+		prog = startProgress(stderr, rt, fed)
 	}
 	runErr := rt.engine.Run(ctx, items, func(r result.Result) error { return w.Write(r) }, enrich.RunOptions{Ordered: f.ordered})
 	prog.stop()
@@ -209,90 +207,9 @@ func reportSkipped(stderr io.Writer, rt *session, format string) {
 	}
 }
 
-// countingFeed counts the items fed, for progress; complete is set once the
-// whole input has been read, when n is the total.
-type countingFeed struct {
-	n        atomic.Int64
-	complete atomic.Bool
-}
-
-// feed sends every IOC from the values and files to items, deduplicated
-// per run. It returns the first input error after feeding everything it
-// could read: one bad file does not stop the others.
-func feed(ctx context.Context, stdin io.Reader, values []ioc.IOC, files []string, opt input.Options, level tlp.Level, items chan<- enrich.Item, fed *countingFeed) error {
-	seen := newSeenSet()
-	send := func(it enrich.Item) error {
-		if !seen.add(it.IOC) {
-			return nil
-		}
-		fed.n.Add(1)
-		select {
-		case items <- it:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	for _, v := range values {
-		if err := send(enrich.Item{IOC: v, TLP: level}); err != nil {
-			return nil
-		}
-	}
-	var errs []error
-	for _, name := range files {
-		err := readFile(ctx, stdin, name, opt, func(in input.Item) error {
-			return send(enrich.ItemFrom(in, level))
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			errs = append(errs, err)
-		}
-	}
-	fed.complete.Store(true)
-	return errors.Join(errs...)
-}
-
-func readFile(ctx context.Context, stdin io.Reader, name string, opt input.Options, emit func(input.Item) error) error {
-	if name == "-" {
-		return input.Read(ctx, stdin, "-", opt, emit)
-	}
-	fh, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", name, errors.Unwrap(err))
-	}
-	defer fh.Close()
-	return input.Read(ctx, fh, name, opt, emit)
-}
-
 func inputName(args, files []string) string {
 	if len(files) > 0 {
 		return strings.Join(files, ",")
 	}
 	return "args"
-}
-
-// seenSet deduplicates IOCs in 8 bytes each: a 64-bit seeded hash of type
-// and value. A collision (about one in 10^7 at a million IOCs) would drop an
-// IOC, a price paid to keep a million-IOC run in bounded memory.
-type seenSet struct {
-	seed maphash.Seed
-	m    map[uint64]struct{}
-}
-
-func newSeenSet() *seenSet { return &seenSet{seed: maphash.MakeSeed(), m: map[uint64]struct{}{}} }
-
-func (s *seenSet) add(i ioc.IOC) bool {
-	var h maphash.Hash
-	h.SetSeed(s.seed)
-	h.WriteString(string(i.Type))
-	h.WriteByte(0)
-	h.WriteString(i.Value)
-	k := h.Sum64()
-	if _, ok := s.m[k]; ok {
-		return false
-	}
-	s.m[k] = struct{}{}
-	return true
 }

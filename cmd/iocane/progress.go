@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/iocane/iocane/internal/enrich"
 )
 
 // progress draws one status line on stderr (a terminal) while a bulk run
@@ -16,13 +18,13 @@ import (
 type progress struct {
 	w    io.Writer
 	rt   *session
-	fed  *countingFeed
+	fed  *enrich.Intake
 	quit chan struct{}
 	wg   sync.WaitGroup
 	t0   time.Time
 }
 
-func startProgress(w io.Writer, rt *session, fed *countingFeed) *progress {
+func startProgress(w io.Writer, rt *session, fed *enrich.Intake) *progress {
 	p := &progress{w: w, rt: rt, fed: fed, quit: make(chan struct{}), t0: time.Now()}
 	p.wg.Add(1)
 	go func() {
@@ -52,9 +54,9 @@ func (p *progress) stop() {
 
 func (p *progress) draw(final bool) {
 	done := p.rt.engine.Stats().Done()
-	n := p.fed.n.Load()
+	n := p.fed.Taken()
 	total := "?"
-	if p.fed.complete.Load() {
+	if p.fed.Complete() {
 		total = fmt.Sprint(n)
 	}
 	var queues []string

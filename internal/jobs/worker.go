@@ -185,7 +185,7 @@ func joinNote(a, b string) string {
 // readItems extracts the job's IOCs, deduplicated, each with its TLP: the
 // job's marking (TLP:AMBER when none), or the item's own when stricter.
 // Items found before an input error are kept.
-func readItems(ctx context.Context, s Spec, in []byte) ([]enrich.Item, error) {
+func readItems(ctx context.Context, s Spec, body []byte) ([]enrich.Item, error) {
 	level := tlp.Default
 	if s.TLP != "" {
 		l, err := tlp.MustParse(s.TLP)
@@ -194,16 +194,10 @@ func readItems(ctx context.Context, s Spec, in []byte) ([]enrich.Item, error) {
 		}
 		level = l
 	}
-	seen := map[ioc.IOC]struct{}{}
+	in := &enrich.Intake{TLP: level, Providers: s.Providers, Input: input.Options{Format: input.Format(s.InputFormat)}}
 	var items []enrich.Item
-	err := input.Read(ctx, bytes.NewReader(in), "job", input.Options{Format: input.Format(s.InputFormat)}, func(it input.Item) error {
-		if _, dup := seen[it.IOC]; dup {
-			return nil
-		}
-		seen[it.IOC] = struct{}{}
-		item := enrich.ItemFrom(it, level)
-		item.Providers = s.Providers
-		items = append(items, item)
+	err := in.Read(ctx, bytes.NewReader(body), "job", func(it enrich.Item) error {
+		items = append(items, it)
 		return nil
 	})
 	return items, err

@@ -115,7 +115,7 @@ func (q *fakeQueue) spec(id string) jobs.Spec {
 type fakeEngine struct{}
 
 func (fakeEngine) Enrich(_ context.Context, it enrich.Item) result.Result {
-	r := result.Result{IOC: it.IOC, TLP: it.TLP, Verdict: result.Unknown, EnrichedAt: time.Unix(1_800_000_000, 0).UTC()}
+	r := result.Result{IOC: it.IOC, TLP: it.TLP, Verdict: result.Unknown, EnrichedAt: time.Unix(1_800_000_000, 0).UTC(), Context: it.Context}
 	if strings.Contains(it.IOC.Value, "evil") {
 		r.Verdict, r.Score = result.Malicious, 90
 	}

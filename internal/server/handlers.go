@@ -66,16 +66,14 @@ func (s *Server) parseSubmission(w http.ResponseWriter, r *http.Request) (submis
 				return sub, false
 			}
 			var bad []string
-			seen := ioc.NewSeen()
+			var in enrich.Intake // deduplicates the list
 			for _, v := range list.IOCs {
 				i, err := ioc.Parse(v)
 				if err != nil {
 					bad = append(bad, fmt.Sprintf("%q: %v", v, err))
 					continue
 				}
-				if seen.Add(i) {
-					sub.iocs = append(sub.iocs, i)
-				}
+				in.Value(i, func(it enrich.Item) error { sub.iocs = append(sub.iocs, it.IOC); return nil })
 			}
 			if len(bad) > 0 {
 				writeProblem(w, r, http.StatusUnprocessableEntity, probUnprocessable,
@@ -212,28 +210,12 @@ func (s *Server) syncItems(w http.ResponseWriter, r *http.Request, sub submissio
 		return items, true
 	}
 	errTooMany := errors.New("too many")
-	seen := ioc.NewSeen()
-	err := input.Read(r.Context(), bytes.NewReader(sub.body), "body", input.Options{Format: sub.format, MaxSize: s.o.MaxBody}, func(in input.Item) error {
-		if !seen.Add(in.IOC) {
-			return nil
-		}
+	in := &enrich.Intake{TLP: sub.tlp, Input: input.Options{Format: sub.format, MaxSize: s.o.MaxBody}}
+	err := in.Read(r.Context(), bytes.NewReader(sub.body), "body", func(it enrich.Item) error {
 		if len(items) == s.o.SyncMaxIOCs {
 			return errTooMany
 		}
-		l := sub.tlp
-		if in.TLP != "" {
-			if own, _ := tlp.Parse(in.TLP); own > l {
-				l = own // the stricter marking wins; an unknown one is red
-			}
-		}
-		ctx := in.Context
-		if in.Path != "" {
-			ctx = map[string]string{"path": in.Path}
-			for k, v := range in.Context {
-				ctx[k] = v
-			}
-		}
-		items = append(items, enrich.Item{IOC: in.IOC, TLP: l, Context: ctx})
+		items = append(items, it)
 		return nil
 	})
 	switch {

@@ -189,6 +189,10 @@ func TestEnrichSync(t *testing.T) {
 	if lines := strings.Count(strings.TrimSpace(w.Body.String()), "\n") + 1; lines != 3 {
 		t.Errorf("want 3 JSONL lines (ip, url, its host), got %d: %s", lines, w.Body)
 	}
+	// The defanged original stays with the IOC, as in the CLI and jobs.
+	if !strings.Contains(w.Body.String(), `"raw":"hxxp://evil[.]org/x"`) {
+		t.Errorf("the URL's raw context was dropped: %s", w.Body)
+	}
 }
 
 func TestJobs(t *testing.T) {
