@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/iocane/iocane/internal/pipeline"
 	"github.com/iocane/iocane/internal/provider"
 )
 
@@ -37,20 +38,23 @@ removed. With no flags, every entry goes.`,
 			if olderThan < 0 {
 				return usagef("--older-than must be positive")
 			}
-			cfg, err := loadConfig()
+			o := options(c.ErrOrStderr())
+			o.StoreOnly = true
+			p, err := pipeline.Open(c.Context(), o)
 			if err != nil {
 				return err
 			}
-			db, err := openStore(c.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+			defer p.Close()
+			db := p.Store
 			n, err := db.PurgeCache(c.Context(), prov, olderThan)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.OutOrStdout(), "purged %s from %s\n", plural(int(n), "cached answer", "cached answers"), db.Path())
+			noun := "cached answers"
+			if n == 1 {
+				noun = "cached answer"
+			}
+			fmt.Fprintf(c.OutOrStdout(), "purged %d %s from %s\n", n, noun, db.Path())
 			return nil
 		},
 	}
@@ -61,15 +65,14 @@ removed. With no flags, every entry goes.`,
 		Short: "Count live cached answers per provider",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := loadConfig()
+			o := options(c.ErrOrStderr())
+			o.StoreOnly = true
+			p, err := pipeline.Open(c.Context(), o)
 			if err != nil {
 				return err
 			}
-			db, err := openStore(c.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+			defer p.Close()
+			db := p.Store
 			sizes, err := db.CacheSize(c.Context())
 			if err != nil {
 				return err

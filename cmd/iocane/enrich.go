@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -19,8 +18,8 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/output"
 	_ "github.com/iocane/iocane/internal/output/all" // every output format registers itself
-	"github.com/iocane/iocane/internal/result"
-	"github.com/iocane/iocane/internal/runstats"
+	"github.com/iocane/iocane/internal/pipeline"
+	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -105,6 +104,19 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
+	var level *tlp.Level
+	if f.tlp != "" {
+		l, err := tlp.MustParse(f.tlp)
+		if err != nil {
+			return usagef("--tlp %q: want clear, green, amber, amber+strict or red", f.tlp)
+		}
+		level = &l
+	}
+	for _, p := range f.providers {
+		if _, ok := provider.Get(p); !ok {
+			return usagef("--providers: unknown provider %q", p)
+		}
+	}
 	var values []ioc.IOC
 	for _, a := range args {
 		i, err := ioc.Parse(a)
@@ -121,95 +133,37 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 		ctx, cancel = context.WithTimeout(ctx, f.runTimeout)
 		defer cancel()
 	}
-	httpStats := &runstats.HTTPCounter{} // 429s and retries, for the run record
-	rt, err := newRuntime(ctx, stderr, enrich.Options{
-		NoCache: f.noCache, Offline: f.offline, Only: f.providers, IOCTimeout: f.timeout,
-	}, func(bo *enrich.BuildOptions) { bo.Observer = httpStats })
+	o := options(stderr)
+	o.Engine = enrich.Options{NoCache: f.noCache, Offline: f.offline, Only: f.providers, IOCTimeout: f.timeout}
+	p, err := pipeline.Open(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer rt.close()
-	for _, p := range f.providers {
-		if _, built := rt.built.Skipped[p]; !built && !rt.hasSource(p) {
-			return usagef("--providers: unknown provider %q", p)
-		}
-	}
-	level := rt.cfg.TLP
-	if f.tlp != "" {
-		if level, err = tlp.MustParse(f.tlp); err != nil {
-			return usageError{err}
-		}
-	}
-
+	defer p.Close()
 	w, err := output.New(format, stdout, output.Options{Color: format == "table" && isTerminal(stdout)})
 	if err != nil {
 		return usageError{err}
 	}
-	started := time.Now()
-	items := make(chan enrich.Item, 256)
-	feedErr := make(chan error, 1)
-	fed := &enrich.Intake{TLP: level, Input: input.Options{Format: inFormat, Column: f.column}}
-	go func() {
-		defer close(items)
-		feedErr <- fed.Feed(ctx, values, f.files, c.InOrStdin(), items)
-	}()
-
-	var prog *progress
+	ro := pipeline.RunOptions{
+		Values: values, Files: f.files, Stdin: c.InOrStdin(), Input: input.Options{Format: inFormat, Column: f.column},
+		TLP: level, Ordered: f.ordered, Write: w.Write,
+	}
 	if f.progress == "always" || (f.progress == "auto" && len(f.files) > 0 && isTerminal(stderr)) {
-		prog = startProgress(stderr, rt, fed)
+		ro.Progress = stderr
 	}
-	runErr := rt.engine.Run(ctx, items, func(r result.Result) error { return w.Write(r) }, enrich.RunOptions{Ordered: f.ordered})
-	prog.stop()
+	sum, runErr := p.Run(ctx, ro)
 	closeErr := w.Close()
-	inErr := <-feedErr
-
-	stats := rt.engine.Stats().Run("cli", inputName(args, f.files), started, time.Now())
-	stats.HTTP = httpStats.Stats()
-	if _, err := rt.db.RecordRun(context.WithoutCancel(ctx), stats); err != nil {
-		fmt.Fprintln(stderr, "iocane: warning: run statistics not saved:", err)
-	}
-	reportSkipped(stderr, rt, format)
-	switch {
-	case runErr != nil && !errors.Is(runErr, context.Canceled):
-		return fmt.Errorf("writing results: %w", runErr)
-	case closeErr != nil:
-		return fmt.Errorf("writing results: %w", closeErr)
-	case inErr != nil:
-		return inErr
-	case ctx.Err() != nil:
-		return fmt.Errorf("interrupted after %s: %w", plural(int(rt.engine.Stats().Done()), "result", "results"), context.Cause(ctx))
-	}
-	return nil
-}
-
-func (r *session) hasSource(name string) bool {
-	for _, s := range r.built.Sources {
-		if s.Spec.Name == name {
-			return true
+	if format != "table" { // the table's footer names them
+		byReason := sum.SkippedByReason()
+		for _, why := range slices.Sorted(maps.Keys(byReason)) {
+			fmt.Fprintf(stderr, "iocane: skipped (%s): %s\n", why, strings.Join(byReason[why], ", "))
 		}
 	}
-	return false
-}
-
-// reportSkipped tells, on stderr, which providers were not asked and why,
-// unless the table format already says so in its footer.
-func reportSkipped(stderr io.Writer, rt *session, format string) {
-	if format == "table" || len(rt.built.Skipped) == 0 {
-		return
+	if sum.Warning != nil {
+		fmt.Fprintln(stderr, "iocane: warning:", sum.Warning)
 	}
-	byReason := map[string][]string{}
-	for name, why := range rt.built.Skipped {
-		byReason[why] = append(byReason[why], name)
+	if closeErr != nil && runErr == nil {
+		return fmt.Errorf("writing results: %w", closeErr)
 	}
-	for why, names := range byReason {
-		slices.Sort(names)
-		fmt.Fprintf(stderr, "iocane: skipped (%s): %s\n", why, strings.Join(names, ", "))
-	}
-}
-
-func inputName(args, files []string) string {
-	if len(files) > 0 {
-		return strings.Join(files, ",")
-	}
-	return "args"
+	return runErr
 }

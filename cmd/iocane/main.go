@@ -1,7 +1,8 @@
 // Command iocane enriches indicators of compromise with threat intelligence.
 //
-// This package is wiring only: one file per subcommand, each registering
-// itself with addCommand in init.
+// This package is flags, help and exit codes only: one file per subcommand,
+// each registering itself with addCommand in init, turning its flags into
+// options and making one call into internal/pipeline (or internal/extract).
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/iocane/iocane/internal/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -74,11 +76,18 @@ func run(args []string) int {
 		return exitOK
 	}
 	fmt.Fprintln(os.Stderr, "iocane:", err)
-	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if isUsage(err) {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// isUsage reports whether err is bad usage (exit status 2): a flag, an
+// argument or the configuration.
+func isUsage(err error) bool {
+	var ue usageError
+	var ce *pipeline.ConfigError
+	return errors.As(err, &ue) || errors.As(err, &ce) || isCobraUsage(err)
 }
 
 // isCobraUsage recognises cobra's own argument errors (unknown command,

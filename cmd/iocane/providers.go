@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,35 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/iocane/iocane/internal/config"
-	"github.com/iocane/iocane/internal/enrich"
+	"github.com/iocane/iocane/internal/pipeline"
 	"github.com/iocane/iocane/internal/provider"
 )
 
 func init() { addCommand(newProvidersCmd) }
-
-// providerRow is one line of `iocane providers`.
-type providerRow struct {
-	Name        string        `json:"name"`
-	Types       []string      `json:"types"`
-	Local       bool          `json:"local"`
-	Configured  bool          `json:"configured"`
-	Reason      string        `json:"reason,omitempty"`
-	Rate        string        `json:"rate"`
-	Quota       []quotaWindow `json:"quota"`
-	MaxTLP      string        `json:"max_tlp"`
-	Discloses   bool          `json:"discloses"`
-	Reliability string        `json:"reliability"`
-	BaseURL     string        `json:"base_url,omitempty"`
-}
-
-type quotaWindow struct {
-	Period    string `json:"period"`
-	Limit     int64  `json:"limit"`
-	Used      int64  `json:"used"`
-	Remaining int64  `json:"remaining"`
-	ResetsAt  string `json:"resets_at"`
-}
 
 func newProvidersCmd() *cobra.Command {
 	var format string
@@ -58,20 +33,12 @@ the providers section of iocane.yaml.`,
 			if format != "table" && format != "json" {
 				return usagef("unknown --format %q (want table or json)", format)
 			}
-			cfg, err := loadConfig()
+			p, err := pipeline.Open(c.Context(), options(c.ErrOrStderr()))
 			if err != nil {
 				return err
 			}
-			db, err := openStore(c.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			built, err := enrich.BuildSources(cfg, enrich.BuildOptions{Quotas: db.Quotas()})
-			if err != nil {
-				return usageError{err}
-			}
-			rows, err := providerRows(c.Context(), cfg, built)
+			defer p.Close()
+			rows, err := p.Providers(c.Context())
 			if err != nil {
 				return err
 			}
@@ -104,7 +71,7 @@ the providers section of iocane.yaml.`,
 	return c
 }
 
-func quotaText(ws []quotaWindow) string {
+func quotaText(ws []provider.QuotaWindow) string {
 	if len(ws) == 0 {
 		return "-"
 	}
@@ -113,34 +80,4 @@ func quotaText(ws []quotaWindow) string {
 		parts[i] = fmt.Sprintf("%d/%d per %s (%d)", w.Used, w.Limit, w.Period, w.Remaining)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// providerRows builds the rows of `iocane providers`, also served by
-// GET /v1/providers.
-func providerRows(ctx context.Context, cfg *config.Config, built *enrich.Built) ([]providerRow, error) {
-	var rows []providerRow
-	for _, spec := range provider.All() {
-		pc := cfg.Providers[spec.Name]
-		row := providerRow{Name: spec.Name, Local: spec.Local, Rate: pc.Rate, MaxTLP: pc.MaxTLP.String(),
-			Discloses: spec.Discloses, Reliability: string(spec.Reliability), BaseURL: pc.BaseURL}
-		for _, t := range spec.Types {
-			row.Types = append(row.Types, string(t))
-		}
-		row.Reason, row.Configured = built.Skipped[spec.Name], built.Skipped[spec.Name] == ""
-		if q := built.Quotas[spec.Name]; q != nil {
-			usage, err := q.Usage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, u := range usage {
-				row.Quota = append(row.Quota, quotaWindow{Period: u.Period.String(), Limit: u.Limit, Used: u.Used,
-					Remaining: u.Remaining, ResetsAt: u.ResetsAt.UTC().Format("2006-01-02T15:04:05Z")})
-			}
-		}
-		if row.Quota == nil {
-			row.Quota = []quotaWindow{}
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
 }

@@ -148,15 +148,6 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func TestParseSince(t *testing.T) {
-	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour} {
-		got, err := parseSince(in)
-		if err != nil || got != want {
-			t.Errorf("parseSince(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-}
-
 // TestReportCountsServerJobs: a job run by iocane serve is recorded like a
 // CLI run (kind job, its source), and the scheduled report is set up from
 // the environment.
@@ -229,8 +220,7 @@ func TestServeRejectsBadReportSchedule(t *testing.T) {
 		root.SetErr(&bytes.Buffer{})
 		root.SetArgs([]string{"serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "iocane.db")})
 		err := root.Execute()
-		var u usageError
-		if !errors.As(err, &u) || !strings.Contains(err.Error(), env[2]) {
+		if !isUsage(err) || !strings.Contains(err.Error(), env[2]) {
 			t.Errorf("%s=%q: %v, want a usage error saying %q", env[0], env[1], err, env[2])
 		}
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
+	"github.com/iocane/iocane/internal/settings"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -53,6 +54,8 @@ type Config struct {
 	// K is the merged raw configuration, for sections other packages own
 	// (routing, score, server, integrations).
 	K *koanf.Koanf
+	// file is what the file alone holds, to tell where a key came from.
+	file *koanf.Koanf
 }
 
 // Provider is one provider's resolved settings.
@@ -102,6 +105,23 @@ type Options struct {
 	Path string
 	// Environ replaces os.Environ (tests).
 	Environ []string
+	// Sections are the top-level keys that other packages own and load
+	// (scoring, routing, server, ...). Any other top-level key that is not
+	// config's own is refused, so a misspelled section is an error rather
+	// than silently ignored.
+	Sections []string
+}
+
+// ownKeys are the top-level keys config itself reads.
+var ownKeys = []string{"db", "tlp", "internal_suffixes", "admin_token", "providers"}
+
+// Origin says where key was given: the config file's path when the file
+// holds it, else "environment".
+func (c *Config) Origin(key string) string {
+	if c.file != nil && c.file.Exists(key) {
+		return c.File
+	}
+	return "environment"
 }
 
 // Load reads the file and the environment and validates the result.
@@ -120,11 +140,12 @@ func Load(o Options) (*Config, error) {
 			path = DefaultFile
 		}
 	}
-	c := &Config{TLP: tlp.Default, Providers: map[string]Provider{}, K: k}
+	c := &Config{TLP: tlp.Default, Providers: map[string]Provider{}, K: k, file: koanf.New(".")}
 	if _, err := os.Stat(path); err == nil {
-		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+		if err := c.file.Load(file.Provider(path), yaml.Parser()); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
 		}
+		k.Merge(c.file)
 		c.File = path
 	} else if explicit {
 		return nil, fmt.Errorf("config: %w", err)
@@ -137,7 +158,24 @@ func Load(o Options) (*Config, error) {
 	}), nil); err != nil {
 		return nil, fmt.Errorf("config: environment: %w", err)
 	}
+	if err := c.checkSections(o.Sections); err != nil {
+		return nil, err
+	}
 	return c, c.resolve(names)
+}
+
+// checkSections refuses every top-level key that neither config nor one of
+// sections claims, naming its origin and the nearest valid key.
+func (c *Config) checkSections(sections []string) error {
+	known := append(slices.Clone(ownKeys), sections...)
+	err := settings.Unknown("", c.K.MapKeys(""), known)
+	for _, e := range settings.UnknownKeys(err) {
+		e.Source = c.Origin(e.Key)
+	}
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
 }
 
 // envKey maps IOCANE_VIRUSTOTAL_API_KEY to providers.virustotal.api_key and

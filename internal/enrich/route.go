@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/iocane/iocane/internal/config"
-
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/settings"
+	"github.com/knadh/koanf/v2"
 )
 
 // DefaultRouting is the provider order per IOC type, from the seed workflow:
@@ -65,18 +65,29 @@ func (e *Engine) route(t ioc.Type) []string {
 	return names
 }
 
-// RoutingFromConfig reads the "routing" section: a map from IOC type to
-// the ordered provider list to use for it, e.g. {ipv4: [abuseipdb, misp]}.
-func RoutingFromConfig(c *config.Config) (map[ioc.Type][]string, error) {
+// RoutingSection is the config section the routing is read from.
+const RoutingSection = "routing"
+
+// LoadRouting reads the routing section of k: a map from IOC type to the
+// ordered provider list to use for it, e.g. {ipv4: [abuseipdb, misp]}.
+func LoadRouting(k *koanf.Koanf) (map[ioc.Type][]string, error) {
 	out := map[ioc.Type][]string{}
-	for _, t := range c.K.MapKeys("routing") {
+	var types []string
+	for _, t := range ioc.Types {
+		types = append(types, string(t))
+	}
+	for _, t := range k.MapKeys(RoutingSection) {
 		if !ioc.Type(t).Valid() {
-			return nil, fmt.Errorf("config: routing.%s: unknown IOC type", t)
+			e := &settings.UnknownKeyError{Key: RoutingSection + "." + t}
+			if s := settings.Nearest(t, types); s != "" {
+				e.Suggestion = RoutingSection + "." + s
+			}
+			return nil, fmt.Errorf("config: %w (the routing section is keyed by IOC type)", e)
 		}
-		names := c.K.Strings("routing." + t)
+		names := k.Strings(RoutingSection + "." + t)
 		for _, n := range names {
 			if _, ok := provider.Get(n); !ok {
-				return nil, fmt.Errorf("config: routing.%s: unknown provider %q", t, n)
+				return nil, fmt.Errorf("config: %s.%s: unknown provider %q", RoutingSection, t, n)
 			}
 		}
 		out[ioc.Type(t)] = names

@@ -118,6 +118,9 @@ type Config struct {
 // dispatchKeys are the integrations.* settings that are not sinks.
 var dispatchKeys = []string{"max_attempts", "max_elapsed", "backoff_base", "backoff_max", "attempt_timeout", "concurrency"}
 
+// Section is the config section write-back is configured by.
+const Section = "integrations"
+
 // LoadConfig reads the integrations section of k (nil for none) and
 // validates it. No message holds a secret.
 func LoadConfig(k *koanf.Koanf) (Config, error) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iocane/iocane/internal/settings"
 	"github.com/knadh/koanf/v2"
 )
 
@@ -69,15 +70,16 @@ type rawConfig struct {
 // guessed.
 const MinTokenLength = 16
 
+// Section is the config section the server is configured by.
+const Section = "server"
+
 // LoadConfig reads the server section of k (the merged config), the
 // admin_token key (IOCANE_ADMIN_TOKEN) and IOCANE_WEBHOOK_SECRET from
 // getenv. Every problem is reported, without any secret in the message.
 func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 	var raw rawConfig
-	if k.Exists("server") {
-		if err := k.Unmarshal("server", &raw); err != nil {
-			return Config{}, fmt.Errorf("config: server: %w", err)
-		}
+	if err := settings.Decode(k, Section, &raw); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	c := Config{Listen: raw.Listen, PublicURL: raw.PublicURL, MaxBody: raw.MaxBody, TokenRate: raw.TokenRate, TokenBurst: raw.TokenBurst, Workers: raw.Workers}
 	var errs []error

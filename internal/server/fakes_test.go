@@ -16,6 +16,7 @@ import (
 	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/jobs"
+	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/store"
 	"github.com/iocane/iocane/internal/tlp"
@@ -182,7 +183,7 @@ func newHarness(t *testing.T, mod func(*Options)) *harness {
 		WebhookSecret: []byte(hookSecret),
 		Logger:        slog.New(slog.NewJSONHandler(&lockedWriter{w: h.log}, nil)),
 		Now:           func() time.Time { return h.now },
-		Providers:     func(context.Context) (any, error) { return []map[string]any{{"name": "virustotal"}}, nil },
+		Providers:     func(context.Context) ([]provider.State, error) { return []provider.State{{Name: "virustotal"}}, nil },
 		ProviderNames: []string{"virustotal", "abuseipdb"},
 	}
 	if mod != nil {

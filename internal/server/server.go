@@ -31,6 +31,7 @@ import (
 
 	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/jobs"
+	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/tlp"
 )
@@ -76,7 +77,7 @@ type Options struct {
 	Queue  jobs.Queue
 	Store  Store
 	// Providers returns the rows of `iocane providers --format json`.
-	Providers func(ctx context.Context) (any, error)
+	Providers func(ctx context.Context) ([]provider.State, error)
 	// ProviderNames lists valid names for a job's providers restriction;
 	// nil accepts any.
 	ProviderNames []string

@@ -2,7 +2,10 @@ package settings
 
 import (
 	"errors"
+	"slices"
 	"testing"
+
+	"github.com/knadh/koanf/v2"
 )
 
 func TestNearest(t *testing.T) {
@@ -48,5 +51,44 @@ func TestUnknown(t *testing.T) {
 	var uk *UnknownKeyError
 	if !errors.As(err, &uk) {
 		t.Error("errors.As finds no *UnknownKeyError")
+	}
+}
+
+func TestDecode(t *testing.T) {
+	type token struct {
+		Name   string   `koanf:"name"`
+		Scopes []string `koanf:"scopes"`
+	}
+	type section struct {
+		Listen string            `koanf:"listen"`
+		Tokens []token           `koanf:"tokens"`
+		Rates  map[string]string `koanf:"rates"`
+	}
+	k := koanf.New(".")
+	if err := k.Set("server", map[string]any{
+		"listen": "127.0.0.1:8080",
+		"lisen":  "x",
+		"tokens": []any{map[string]any{"name": "a", "scops": []any{"read"}}},
+		"rates":  map[string]any{"anything": "1/s"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var s section
+	err := Decode(k, "server", &s)
+	var keys []string
+	for _, e := range UnknownKeys(err) {
+		keys = append(keys, e.Key+"→"+e.Suggestion)
+	}
+	want := []string{"server.lisen→server.listen", "server.tokens[0].scops→server.tokens[0].scopes"}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("unknown keys %v, want %v (err %v)", keys, want, err)
+	}
+	k2 := koanf.New(".")
+	_ = k2.Set("server", map[string]any{"listen": ":1", "rates": map[string]any{"x": "1/s"}})
+	if err := Decode(k2, "server", &s); err != nil || s.Listen != ":1" || s.Rates["x"] != "1/s" {
+		t.Fatalf("Decode = %v, %+v", err, s)
+	}
+	if err := Decode(k2, "absent", &s); err != nil {
+		t.Fatal(err)
 	}
 }

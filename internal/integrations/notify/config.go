@@ -15,6 +15,7 @@ import (
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/settings"
 )
 
 // Channel names, as rules name them.
@@ -145,6 +146,9 @@ type rawConfig struct {
 	Rules      []rawRule  `koanf:"rules"`
 }
 
+// Section is the config section notifications are configured by.
+const Section = "notify"
+
 // LoadConfig reads the notify section of k (the merged configuration; k may
 // be nil) and the IOCANE_* variables from getenv, which override it:
 // IOCANE_SLACK_WEBHOOK_URL, IOCANE_TEAMS_WEBHOOK_URL,
@@ -155,10 +159,8 @@ type rawConfig struct {
 // problem is reported; no message holds a secret.
 func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 	var raw rawConfig
-	if k != nil && k.Exists("notify") {
-		if err := k.Unmarshal("notify", &raw); err != nil {
-			return Config{}, fmt.Errorf("config: notify: %w", scrubKoanf(err))
-		}
+	if err := settings.Decode(k, Section, &raw); err != nil {
+		return Config{}, fmt.Errorf("config: %w", scrubKoanf(err))
 	}
 	env := func(name string, dst *string) {
 		if v := strings.TrimSpace(getenv("IOCANE_" + name)); v != "" {

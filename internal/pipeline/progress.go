@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"fmt"
@@ -17,15 +17,15 @@ import (
 // decides when the run ends.
 type progress struct {
 	w    io.Writer
-	rt   *session
+	p    *Pipeline
 	fed  *enrich.Intake
 	quit chan struct{}
 	wg   sync.WaitGroup
 	t0   time.Time
 }
 
-func startProgress(w io.Writer, rt *session, fed *enrich.Intake) *progress {
-	p := &progress{w: w, rt: rt, fed: fed, quit: make(chan struct{}), t0: time.Now()}
+func startProgress(w io.Writer, pl *Pipeline, fed *enrich.Intake) *progress {
+	p := &progress{w: w, p: pl, fed: fed, quit: make(chan struct{}), t0: time.Now()}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -53,7 +53,7 @@ func (p *progress) stop() {
 }
 
 func (p *progress) draw(final bool) {
-	done := p.rt.engine.Stats().Done()
+	done := p.p.Engine.Stats().Done()
 	n := p.fed.Taken()
 	total := "?"
 	if p.fed.Complete() {
@@ -61,7 +61,7 @@ func (p *progress) draw(final bool) {
 	}
 	var queues []string
 	eta := time.Duration(0)
-	depths := p.rt.engine.QueueDepths()
+	depths := p.p.Engine.QueueDepths()
 	names := make([]string, 0, len(depths))
 	for name := range depths {
 		names = append(names, name)
@@ -73,7 +73,7 @@ func (p *progress) draw(final bool) {
 			continue
 		}
 		queues = append(queues, fmt.Sprintf("%s %d", name, d))
-		for _, s := range p.rt.built.Sources {
+		for _, s := range p.p.Sources.Sources {
 			if s.Spec.Name == name && !s.Rate.Unlimited() {
 				if t := time.Duration(d) * s.Rate.Interval(); t > eta {
 					eta = t

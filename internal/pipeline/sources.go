@@ -1,4 +1,4 @@
-package enrich
+package pipeline
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/iocane/iocane/internal/config"
+	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/httpx"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
@@ -40,7 +41,7 @@ type BuildOptions struct {
 
 // Built is what BuildSources made of the configuration.
 type Built struct {
-	Sources []*Source
+	Sources []*enrich.Source
 	// Skipped maps each provider that was not built to the reason.
 	Skipped map[string]string
 	// Quotas maps a provider to its quota, for usage reports.
@@ -116,7 +117,7 @@ func BuildSources(c *config.Config, o BuildOptions) (*Built, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", spec.Name, err))
 			continue
 		}
-		b.Sources = append(b.Sources, &Source{Spec: spec, Provider: p, MaxTLP: pc.MaxTLP, Rate: rate, Logger: cfg.Logger})
+		b.Sources = append(b.Sources, &enrich.Source{Spec: spec, Provider: p, MaxTLP: pc.MaxTLP, Rate: rate, Logger: cfg.Logger})
 	}
 	return b, errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/output"
+	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/store"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) handleGetIOC(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleProviders(w http.ResponseWriter, r *http.Request) {
 	if s.o.Providers == nil {
-		writeJSON(w, http.StatusOK, []any{})
+		writeJSON(w, http.StatusOK, []provider.State{})
 		return
 	}
 	rows, err := s.o.Providers(r.Context())

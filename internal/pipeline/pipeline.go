@@ -1,0 +1,153 @@
+// Package pipeline assembles iocane from its parts and owns their lifetimes.
+// It is the one place where the chain config → score policy → store →
+// sources → routing → layered cache → engine is built (Open), and where
+// `iocane serve` adds the job queue, write-back, notifications, the report
+// schedule, metrics and the HTTP server (Serve), and takes them down in
+// order. The CLI and every end-to-end test build through it, so tests run
+// the production house.
+//
+// It only assembles: anything that loops over or decides on domain data
+// lives one floor down (enrich, jobs, server, report, ...). Compare
+// Telegraf's agent/ under a thin cmd/telegraf, or caddy.Run.
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/iocane/iocane/internal/cache"
+	"github.com/iocane/iocane/internal/enrich"
+	"github.com/iocane/iocane/internal/httpx"
+	"github.com/iocane/iocane/internal/provider"
+	_ "github.com/iocane/iocane/internal/provider/all" // every provider registers itself
+	"github.com/iocane/iocane/internal/runstats"
+	"github.com/iocane/iocane/internal/store"
+)
+
+// Options says how to assemble.
+type Options struct {
+	// ConfigPath is --config; empty reads IOCANE_CONFIG or ./iocane.yaml
+	// when present.
+	ConfigPath string
+	// DBPath is --db; empty reads IOCANE_DB, the config's db, or the
+	// default in the user's data directory.
+	DBPath string
+	// Environ replaces os.Environ (tests).
+	Environ []string
+	// Logger receives provider activity; nil discards it.
+	Logger *slog.Logger
+	// Engine sets the run's engine options (NoCache, Offline, Only,
+	// IOCTimeout); Open fills in the sources, policy, routing and cache.
+	Engine enrich.Options
+	// Observer hears of every provider request, after the run's own
+	// counter (metrics in the server); nil for none.
+	Observer httpx.Observer
+	// Base is the transport under the HTTP chain (tests); nil is the default.
+	Base http.RoundTripper
+	// Settings, when set, are used instead of loading them again (a
+	// command that checked them before opening anything).
+	Settings *Settings
+	// StoreOnly opens the settings and the store, and builds no sources and
+	// no engine (iocane report, iocane cache).
+	StoreOnly bool
+}
+
+// Pipeline is iocane assembled: close it when done.
+type Pipeline struct {
+	Settings *Settings
+	Store    *store.DB
+	// Sources is what was built of the configured providers; nil with
+	// StoreOnly.
+	Sources *Built
+	// Engine enriches IOCs; nil with StoreOnly.
+	Engine *enrich.Engine
+	// HTTP counts every provider request, 429 and retry, for the run record.
+	HTTP *runstats.HTTPCounter
+}
+
+// memoryCacheEntries bounds the in-memory layer in front of the store's
+// cache. A run deduplicates its IOCs, so the layer serves repeats across
+// jobs and hot IOCs in the server; the store holds everything. Kept small so
+// a million-IOC run stays well inside its memory budget.
+const memoryCacheEntries = 10_000
+
+// Open loads and validates the settings, then opens the store, builds the
+// sources and starts the engine. A configuration problem is a *ConfigError,
+// returned before the store is opened or created.
+func Open(ctx context.Context, o Options) (*Pipeline, error) {
+	s := o.Settings
+	if s == nil {
+		var err error
+		if s, err = LoadSettings(o); err != nil {
+			return nil, err
+		}
+	}
+	path, err := s.dbPath(o.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{Settings: s, Store: db, HTTP: &runstats.HTTPCounter{Next: o.Observer}}
+	if o.StoreOnly {
+		return p, nil
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	built, err := BuildSources(s.Config, BuildOptions{Quotas: db.Quotas(), Logger: logger, Observer: p.HTTP, Base: o.Base})
+	if err != nil {
+		db.Close()
+		return nil, configErr(err)
+	}
+	p.Sources = built
+	eo := o.Engine
+	eo.Sources, eo.Skipped, eo.Policy, eo.Routing = built.Sources, built.Skipped, s.Policy, s.Routing
+	eo.Classifier.Suffixes = s.Config.InternalSuffixes
+	eo.Cache = cache.Layered{Front: cache.NewMemory(memoryCacheEntries), Back: db.Cache()}
+	p.Engine = enrich.New(eo)
+	p.Engine.Start(ctx)
+	return p, nil
+}
+
+// Close stops the engine and closes the store.
+func (p *Pipeline) Close() error {
+	if p.Engine != nil {
+		p.Engine.Close()
+	}
+	return p.Store.Close()
+}
+
+// Providers returns every registered provider's state: its types, whether
+// it is configured (and why not), its rate, its quota used and left per
+// window (from the store, so it counts every run) and its TLP ceiling.
+func (p *Pipeline) Providers(ctx context.Context) ([]provider.State, error) {
+	var rows []provider.State
+	for _, spec := range provider.All() {
+		pc := p.Settings.Config.Providers[spec.Name]
+		row := provider.State{Name: spec.Name, Local: spec.Local, Rate: pc.Rate, MaxTLP: pc.MaxTLP.String(),
+			Discloses: spec.Discloses, Reliability: string(spec.Reliability), BaseURL: pc.BaseURL, Quota: []provider.QuotaWindow{}}
+		for _, t := range spec.Types {
+			row.Types = append(row.Types, string(t))
+		}
+		row.Reason = p.Sources.Skipped[spec.Name]
+		row.Configured = row.Reason == ""
+		if q := p.Sources.Quotas[spec.Name]; q != nil {
+			usage, err := q.Usage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range usage {
+				row.Quota = append(row.Quota, provider.QuotaWindow{Period: u.Period.String(), Limit: u.Limit, Used: u.Used,
+					Remaining: u.Remaining, ResetsAt: u.ResetsAt.UTC().Format(time.RFC3339)})
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
