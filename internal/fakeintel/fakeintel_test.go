@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/config"
-	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/fakeintel"
 	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/pipeline"
 	"github.com/iocane/iocane/internal/provider"
 	_ "github.com/iocane/iocane/internal/provider/all"
 )
@@ -25,7 +25,7 @@ func sources(t *testing.T, f *fakeintel.Server) map[string]provider.Provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	built, err := enrich.BuildSources(cfg, enrich.BuildOptions{})
+	built, err := pipeline.BuildSources(cfg, pipeline.BuildOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,17 @@ type Result struct {
 	Context map[string]string `json:"context,omitempty"`
 }
 
+// Source returns the part of r that provider name gave, and whether there
+// is one.
+func (r Result) Source(name string) (Source, bool) {
+	for _, s := range r.Sources {
+		if s.Provider == name {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
+
 // Source is one provider's part of a Result.
 type Source struct {
 	Provider  string         `json:"provider"`

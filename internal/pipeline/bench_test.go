@@ -1,4 +1,4 @@
-package enrich
+package pipeline
 
 // Throughput benchmarks (issue 4, acceptance 2 and 3), against the loopback
 // fake providers limited to 100 requests/s each with 50 ms latency:
@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/fakeintel"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/result"
@@ -80,13 +81,13 @@ func newBenchFake() *fakeintel.Server {
 // --providers ...` does, and returns the wall time and the outcome counts.
 func bulk(b *testing.B, f *fakeintel.Server, dir string, iocs []ioc.IOC) (time.Duration, map[string]int) {
 	b.Helper()
-	rt := newRuntime(b, f, filepath.Join(dir, "iocane.db"), Options{Only: benchProviders})
+	rt := newRuntime(b, f, filepath.Join(dir, "iocane.db"), enrich.Options{Only: benchProviders})
 	defer rt.close()
-	in := make(chan Item, 1024)
+	in := make(chan enrich.Item, 1024)
 	go func() {
 		defer close(in)
 		for _, i := range iocs {
-			in <- Item{IOC: i, TLP: tlp.Amber}
+			in <- enrich.Item{IOC: i, TLP: tlp.Amber}
 		}
 	}()
 	counts := map[string]int{}
@@ -99,7 +100,7 @@ func bulk(b *testing.B, f *fakeintel.Server, dir string, iocs []ioc.IOC) (time.D
 			}
 		}
 		return nil
-	}, RunOptions{})
+	}, enrich.RunOptions{})
 	wall := time.Since(start)
 	if err != nil {
 		b.Fatal(err)

@@ -1,7 +1,7 @@
-package enrich
+package pipeline
 
 // End-to-end acceptance (issue 4, acceptance 1): the engine built the way
-// the CLI builds it (cmd/iocane newRuntime), against the loopback fake of
+// the CLI builds it (pipeline.Open), against the loopback fake of
 // all twelve provider APIs (internal/fakeintel).
 
 import (
@@ -14,61 +14,50 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iocane/iocane/internal/cache"
-	"github.com/iocane/iocane/internal/config"
+	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/fakeintel"
 	"github.com/iocane/iocane/internal/ioc"
 	_ "github.com/iocane/iocane/internal/provider/all" // every provider registers itself
 	"github.com/iocane/iocane/internal/result"
-	"github.com/iocane/iocane/internal/score"
 	"github.com/iocane/iocane/internal/store"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
-// runtime is an engine wired like the CLI's, with its store.
+// runtime is the pipeline the CLI opens, seen as the tests use it.
 type runtime struct {
-	engine *Engine
+	p      *Pipeline
+	engine *enrich.Engine
 	db     *store.DB
 	built  *Built
 }
 
-// newRuntime builds the engine as cmd/iocane newRuntime does: config from
-// the fake's environment (plus env), the SQLite store at dbPath, sources
-// from BuildSources, routing from the config, the layered cache.
-func newRuntime(tb testing.TB, f *fakeintel.Server, dbPath string, eo Options, env ...string) *runtime {
+// newRuntime opens the pipeline as the CLI does (Open), with the config from
+// the fake's environment (plus env) and the SQLite store at dbPath.
+func newRuntime(tb testing.TB, f *fakeintel.Server, dbPath string, eo enrich.Options, env ...string) *runtime {
 	tb.Helper()
-	ctx := context.Background()
-	cfg, err := config.Load(config.Options{Path: writeEmptyConfig(tb), Environ: append(f.Env(), env...)})
+	p, err := Open(context.Background(), Options{ConfigPath: writeEmptyConfig(tb), DBPath: dbPath, Environ: append(f.Env(), env...), Engine: eo})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	db, err := store.Open(ctx, dbPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	built, err := BuildSources(cfg, BuildOptions{Quotas: db.Quotas()})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	routing, err := RoutingFromConfig(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	eo.Sources, eo.Skipped, eo.Policy, eo.Routing = built.Sources, built.Skipped, score.DefaultPolicy(), routing
-	eo.Classifier.Suffixes = cfg.InternalSuffixes
-	eo.Cache = cache.Layered{Front: cache.NewMemory(100_000), Back: db.Cache()}
-	e := New(eo)
-	e.Start(ctx)
-	rt := &runtime{engine: e, db: db, built: built}
+	rt := &runtime{p: p, engine: p.Engine, db: p.Store, built: p.Sources}
 	tb.Cleanup(rt.close)
 	return rt
 }
 
+// source returns the built source named name, nil when it was not built.
+func (r *runtime) source(name string) *enrich.Source {
+	for _, s := range r.built.Sources {
+		if s.Spec.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
 func (r *runtime) close() {
-	if r.engine != nil {
-		r.engine.Close()
-		r.db.Close()
-		r.engine = nil
+	if r.p != nil {
+		r.p.Close()
+		r.p = nil
 	}
 }
 
@@ -85,9 +74,9 @@ func writeEmptyConfig(tb testing.TB) string {
 
 // enrichAll runs items through Engine.Run, as `iocane enrich -f` does, and
 // returns the results by IOC.
-func enrichAll(t *testing.T, e *Engine, items ...Item) map[ioc.IOC]result.Result {
+func enrichAll(t *testing.T, e *enrich.Engine, items ...enrich.Item) map[ioc.IOC]result.Result {
 	t.Helper()
-	in := make(chan Item, len(items))
+	in := make(chan enrich.Item, len(items))
 	for _, it := range items {
 		in <- it
 	}
@@ -95,7 +84,7 @@ func enrichAll(t *testing.T, e *Engine, items ...Item) map[ioc.IOC]result.Result
 	out := map[ioc.IOC]result.Result{}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := e.Run(ctx, in, func(r result.Result) error { out[r.IOC] = r; return nil }, RunOptions{})
+	err := e.Run(ctx, in, func(r result.Result) error { out[r.IOC] = r; return nil }, enrich.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +106,7 @@ func reasonProviders(r result.Result) []string {
 	return out
 }
 
-func amber(i ioc.IOC) Item { return Item{IOC: i, TLP: tlp.Amber} }
+func amber(i ioc.IOC) enrich.Item { return enrich.Item{IOC: i, TLP: tlp.Amber} }
 
 // newFakeRuntime starts the fakes of all providers with their defaults and a
 // runtime on them (env added to the fake's environment), with a store in
@@ -127,13 +116,13 @@ func newFakeRuntime(t *testing.T, env ...string) (*fakeintel.Server, *runtime) {
 	f := fakeintel.New(fakeintel.Options{})
 	f.Start()
 	t.Cleanup(f.Close)
-	return f, newRuntime(t, f, filepath.Join(t.TempDir(), "iocane.db"), Options{IOCTimeout: 30 * time.Second}, env...)
+	return f, newRuntime(t, f, filepath.Join(t.TempDir(), "iocane.db"), enrich.Options{IOCTimeout: 30 * time.Second}, env...)
 }
 
 func TestEndToEndVerdicts(t *testing.T) {
 	f, rt := newFakeRuntime(t, "IOCANE_INTERNAL_SUFFIXES=acme-corp.com")
 	for _, p := range fakeintel.Providers {
-		if rt.engine.sources[p] == nil {
+		if rt.source(p) == nil {
 			t.Fatalf("%s not built: %q", p, rt.built.Skipped[p])
 		}
 	}
@@ -160,7 +149,7 @@ func TestEndToEndVerdicts(t *testing.T) {
 			t.Errorf("%s: verdict %s (score %d), want malicious; reasons %q", i.Value, r.Verdict, r.Score, r.Reasons)
 		}
 		for _, p := range want {
-			s, _ := statusOf(r, p)
+			s, _ := r.Source(p)
 			if !slices.Contains(got, p) || s.Status != "ok" || s.Malicious < 0.5 {
 				t.Errorf("%s: %s is %s with malicious signal %.2f, want ok ≥ 0.5 and among the reasons %q",
 					i.Value, p, s.Status, s.Malicious, r.Reasons)
@@ -189,7 +178,7 @@ func TestEndToEndVerdicts(t *testing.T) {
 		}
 		external := 0
 		for _, s := range r.Sources {
-			if _, ok := rt.engine.sources[s.Provider]; ok {
+			if rt.source(s.Provider) != nil {
 				external++
 				if s.Status != "skipped" || !strings.Contains(s.Reason, "internal") {
 					t.Errorf("%s: %s is %s (%s), want skipped as internal", i.Value, s.Provider, s.Status, s.Reason)
@@ -211,7 +200,7 @@ func TestEndToEndVerdicts(t *testing.T) {
 // external provider as skipped with the TLP reason.
 func TestEndToEndTLPRed(t *testing.T) {
 	f, rt := newFakeRuntime(t)
-	res := enrichAll(t, rt.engine, Item{IOC: fakeintel.MaliciousIP, TLP: tlp.Red})
+	res := enrichAll(t, rt.engine, enrich.Item{IOC: fakeintel.MaliciousIP, TLP: tlp.Red})
 	r := res[fakeintel.MaliciousIP]
 	for _, p := range fakeintel.Providers {
 		if p == "misp" {
@@ -230,7 +219,7 @@ func TestEndToEndTLPRed(t *testing.T) {
 			}
 		case s.Status == "skipped" && strings.Contains(s.Reason, "TLP:RED"):
 			skipped++
-		case rt.engine.sources[s.Provider] != nil:
+		case rt.source(s.Provider) != nil:
 			t.Errorf("%s: %s (%s), want skipped for TLP:RED", s.Provider, s.Status, s.Reason)
 		}
 	}
@@ -317,7 +306,7 @@ func checkContract(t *testing.T, r result.Result) {
 // the tenant only fills in the default token URL. It is built and answers.
 func TestEndToEndPassiveTotalTokenURLWithoutTenant(t *testing.T) {
 	_, rt := newFakeRuntime(t, "IOCANE_PASSIVETOTAL_TENANT_ID=")
-	if rt.engine.sources["passivetotal"] == nil {
+	if rt.source("passivetotal") == nil {
 		t.Fatalf("passivetotal not built without tenant_id: %q", rt.built.Skipped["passivetotal"])
 	}
 	res := enrichAll(t, rt.engine, amber(fakeintel.MaliciousDomain))
