@@ -82,7 +82,7 @@ func LoadRouting(k *koanf.Koanf) (map[ioc.Type][]string, error) {
 			if s := settings.Nearest(t, types); s != "" {
 				e.Suggestion = RoutingSection + "." + s
 			}
-			return nil, fmt.Errorf("config: %w (the routing section is keyed by IOC type)", e)
+			return nil, settings.Wrap("config: ", e)
 		}
 		names := k.Strings(RoutingSection + "." + t)
 		for _, n := range names {

@@ -33,7 +33,7 @@ integrations:
     base_url: https://xsoar.example.org
     api_key: k
 `), 0o600)
-	c, err := config.Load(config.Options{Path: path, Environ: []string{
+	c, err := config.Load(config.Options{Path: path, Sections: []string{integrations.Section}, Environ: []string{
 		"IOCANE_THEHIVE_API_KEY=hive-SECRET-env",
 		"IOCANE_SPLUNK_HEC_URL=https://splunk.example.org:8088", "IOCANE_SPLUNK_TOKEN=hec-SECRET",
 		"IOCANE_SPLUNKSOAR_BASE_URL=https://soar.example.org", "IOCANE_SPLUNKSOAR_TOKEN=soar-SECRET",
@@ -89,7 +89,7 @@ integrations:
     token: t
     colour: red
 `), 0o600)
-	c, err := config.Load(config.Options{Path: path, Environ: []string{}})
+	c, err := config.Load(config.Options{Path: path, Sections: []string{integrations.Section}, Environ: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -356,33 +356,36 @@ func TestPruneFinishedJobs(t *testing.T) {
 	}
 	h.wait(t)
 
+	// The queue with workers stops first, or it would pick up the job
+	// meant to stay queued.
+	h.q.Close()
 	idle := newHarness(t, nil, Options{Path: h.path}) // accepts, runs nothing
 	queued, _, err := idle.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-queued.xyz")})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	n, err := h.q.Prune(ctx, cut)
+	n, err := idle.q.Prune(ctx, cut)
 	if err != nil || n != 1 {
 		t.Fatalf("Prune = %d, %v; want the one old job", n, err)
 	}
-	if _, err := h.q.Get(ctx, old.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := idle.q.Get(ctx, old.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("old job: %v, want ErrNotFound", err)
 	}
-	if err := h.q.Results(ctx, old.ID, func(result.Result) error { return nil }); !errors.Is(err, ErrNotFound) {
+	if err := idle.q.Results(ctx, old.ID, func(result.Result) error { return nil }); !errors.Is(err, ErrNotFound) {
 		t.Errorf("old job's results: %v, want ErrNotFound", err)
 	}
 	var rows int
-	if err := h.q.r.QueryRowContext(ctx, `SELECT count(*) FROM job_results WHERE job_id = ?`, old.ID).Scan(&rows); err != nil || rows != 0 {
+	if err := idle.q.r.QueryRowContext(ctx, `SELECT count(*) FROM job_results WHERE job_id = ?`, old.ID).Scan(&rows); err != nil || rows != 0 {
 		t.Errorf("%d result rows left for the pruned job (%v)", rows, err)
 	}
-	if j, err := h.q.Get(ctx, recent.ID); err != nil || j.State != Completed || len(collect(t, h.q, recent.ID)) == 0 {
+	if j, err := idle.q.Get(ctx, recent.ID); err != nil || j.State != Completed || len(collect(t, idle.q, recent.ID)) == 0 {
 		t.Errorf("recent job: %+v, %v; want it completed with its results", j, err)
 	}
-	if j, err := h.q.Get(ctx, queued.ID); err != nil || j.State != Queued {
+	if j, err := idle.q.Get(ctx, queued.ID); err != nil || j.State != Queued {
 		t.Errorf("queued job: %+v, %v; want it kept", j, err)
 	}
-	again, existing, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-old.xyz"), IdempotencyKey: "k-old"})
+	again, existing, err := idle.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-old.xyz"), IdempotencyKey: "k-old"})
 	if err != nil || existing || again.ID == old.ID {
 		t.Errorf("resubmitted key of a pruned job: %+v existing=%v err=%v; want a new job", again, existing, err)
 	}
@@ -390,7 +393,6 @@ func TestPruneFinishedJobs(t *testing.T) {
 	// A queue with a retention prunes on its own, at start and then every
 	// interval: here everything finished is older than a nanosecond.
 	idle.q.Close()
-	h.q.Close()
 	h2 := newHarness(t, newEngine(t, f, 2, nil), Options{Path: h.path, Retention: time.Nanosecond, PruneInterval: 20 * time.Millisecond})
 	h2.wait(t) // the queued job runs
 	deadline := time.Now().Add(30 * time.Second)

@@ -37,7 +37,7 @@ type Settings struct {
 func LoadSettings(k *koanf.Koanf, getenv func(string) string) (Settings, error) {
 	var s Settings
 	if err := settings.Decode(k, Section, &s); err != nil {
-		return s, fmt.Errorf("config: %w", err)
+		return s, settings.Wrap("config: ", err)
 	}
 	env := func(name string, dst *string) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {

@@ -17,7 +17,7 @@ const Section = "scoring"
 func LoadPolicy(k *koanf.Koanf) (Policy, error) {
 	p := DefaultPolicy()
 	if err := settings.Decode(k, Section, &p); err != nil {
-		return p, fmt.Errorf("config: %w", err)
+		return p, settings.Wrap("config: ", err)
 	}
 	if err := p.Validate(); err != nil {
 		return p, fmt.Errorf("config: %s: %w", Section, err)

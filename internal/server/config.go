@@ -79,7 +79,7 @@ const Section = "server"
 func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 	var raw rawConfig
 	if err := settings.Decode(k, Section, &raw); err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
+		return Config{}, settings.Wrap("config: ", err)
 	}
 	c := Config{Listen: raw.Listen, PublicURL: raw.PublicURL, MaxBody: raw.MaxBody, TokenRate: raw.TokenRate, TokenBurst: raw.TokenBurst, Workers: raw.Workers}
 	var errs []error

@@ -120,3 +120,21 @@ func distance(a, b string) int {
 	}
 	return rows[len(a)%3][len(b)]
 }
+
+// Wrap returns err with prefix before its message, or nil for a nil err.
+// Unlike fmt.Errorf, the message is made when it is printed, so the Source
+// a loader fills in later still shows.
+func Wrap(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &wrapped{prefix, err}
+}
+
+type wrapped struct {
+	prefix string
+	err    error
+}
+
+func (w *wrapped) Error() string { return w.prefix + w.err.Error() }
+func (w *wrapped) Unwrap() error { return w.err }

@@ -160,7 +160,10 @@ const Section = "notify"
 func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 	var raw rawConfig
 	if err := settings.Decode(k, Section, &raw); err != nil {
-		return Config{}, fmt.Errorf("config: %w", scrubKoanf(err))
+		if len(settings.UnknownKeys(err)) > 0 { // key names hold no secret
+			return Config{}, settings.Wrap("config: ", err)
+		}
+		return Config{}, fmt.Errorf("config: notify: %w", scrubKoanf(err))
 	}
 	env := func(name string, dst *string) {
 		if v := strings.TrimSpace(getenv("IOCANE_" + name)); v != "" {
