@@ -34,9 +34,6 @@ import (
 // DefaultFile is read when present and no --config is given.
 const DefaultFile = "iocane.yaml"
 
-// secretSettings are setting names that always hold credentials.
-var secretSettings = []string{"api_key", "tenant_id", "client_id", "client_secret", "token", "password", "secret"}
-
 // Config is the loaded, validated configuration.
 type Config struct {
 	// File is the YAML file read, "" when none.
@@ -116,12 +113,17 @@ type Options struct {
 var ownKeys = []string{"db", "tlp", "internal_suffixes", "admin_token", "providers"}
 
 // Origin says where key was given: the config file's path when the file
-// holds it, else "environment".
+// holds it, else the environment variable that set it, e.g.
+// "environment (IOCANE_VIRUSTOTAL_RATE)".
 func (c *Config) Origin(key string) string {
 	if c.file != nil && c.file.Exists(key) {
 		return c.File
 	}
-	return "environment"
+	name := key
+	for _, section := range []string{"providers.", "integrations."} {
+		name = strings.TrimPrefix(name, section)
+	}
+	return "environment (IOCANE_" + strings.ToUpper(strings.ReplaceAll(name, ".", "_")) + ")"
 }
 
 // Load reads the file and the environment and validates the result.
@@ -164,15 +166,20 @@ func Load(o Options) (*Config, error) {
 	return c, c.resolve(names)
 }
 
+// unknown returns settings.Unknown's errors with their origin filled in.
+func (c *Config) unknown(prefix string, keys, known []string) error {
+	err := settings.Unknown(prefix, keys, known)
+	for _, e := range settings.UnknownKeys(err) {
+		e.Source = c.Origin(e.Key)
+	}
+	return err
+}
+
 // checkSections refuses every top-level key that neither config nor one of
 // sections claims, naming its origin and the nearest valid key.
 func (c *Config) checkSections(sections []string) error {
 	known := append(slices.Clone(ownKeys), sections...)
-	err := settings.Unknown("", c.K.MapKeys(""), known)
-	for _, e := range settings.UnknownKeys(err) {
-		e.Source = c.Origin(e.Key)
-	}
-	if err != nil {
+	if err := c.unknown("", c.K.MapKeys(""), known); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
@@ -241,15 +248,11 @@ func (c *Config) resolve(names []string) error {
 		c.TLP = l
 	}
 	c.InternalSuffixes = stringList(k, "internal_suffixes")
-	for _, name := range k.MapKeys("providers") {
-		if !slices.Contains(names, name) {
-			sorted := append([]string(nil), names...)
-			sort.Strings(sorted)
-			errs = append(errs, fmt.Errorf("providers.%s: unknown provider (known: %s)", name, strings.Join(sorted, ", ")))
-		}
+	if err := c.unknown("providers.", k.MapKeys("providers"), names); err != nil {
+		errs = append(errs, err)
 	}
 	for _, spec := range provider.All() {
-		p, err := resolveProvider(k, spec, c.dir())
+		p, err := c.resolveProvider(spec)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -261,8 +264,16 @@ func (c *Config) resolve(names []string) error {
 	return nil
 }
 
-func resolveProvider(k *koanf.Koanf, spec provider.Spec, dir string) (Provider, error) {
+// resolveProvider reads the settings of one provider, refusing any key its
+// Spec does not declare.
+func (c *Config) resolveProvider(spec provider.Spec) (Provider, error) {
+	k, dir := c.K, c.dir()
 	pre := "providers." + spec.Name + "."
+	declared := spec.AllSettings()
+	names := make([]string, len(declared))
+	for i, d := range declared {
+		names[i] = d.Name
+	}
 	p := Provider{
 		Name: spec.Name, Enabled: true, BaseURL: spec.BaseURL, Rate: spec.Rate, Quota: spec.Quota,
 		MaxTLP: spec.MaxTLP, Secrets: map[string]provider.Secret{}, Settings: map[string]string{},
@@ -271,7 +282,10 @@ func resolveProvider(k *koanf.Koanf, spec provider.Spec, dir string) (Provider, 
 	for _, key := range k.MapKeys(strings.TrimSuffix(pre, ".")) {
 		raw := k.Get(pre + key)
 		v := scalar(raw)
+		i := slices.Index(names, key)
 		switch {
+		case i < 0:
+			errs = append(errs, c.unknown(pre, []string{key}, names))
 		case key == "enabled":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -301,7 +315,7 @@ func resolveProvider(k *koanf.Koanf, spec provider.Spec, dir string) (Provider, 
 			default:
 				p.MaxTLP = l
 			}
-		case slices.Contains(secretSettings, key) || slices.Contains(spec.Credentials, key):
+		case declared[i].Secret:
 			p.Secrets[key] = provider.NewSecret(v)
 		case slices.Contains(fileSettings, key) && dir != "":
 			p.Settings[key] = resolvePaths(dir, v)

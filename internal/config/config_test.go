@@ -11,6 +11,7 @@ import (
 
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/settings"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -27,6 +28,10 @@ func init() {
 		provider.Register(provider.Spec{
 			Name: name, Types: []ioc.Type{ioc.IPv4}, Credentials: []string{"api_key"},
 			BaseURL: "https://api.example.test/v3", Rate: "4/m", Quota: "500/d", MaxTLP: max,
+			Settings: []provider.Setting{
+				{Name: "paths"}, {Name: "label"}, {Name: "token_url"}, {Name: "max_age_days"},
+				{Name: "client_id", Secret: true}, {Name: "client_secret", Secret: true},
+			},
 			New: func(provider.Config) (provider.Provider, error) { return nop{}, nil },
 		})
 	}
@@ -108,6 +113,7 @@ func TestValidationErrors(t *testing.T) {
 		"bad base url":       "providers:\n  cfgtestvt:\n    base_url: ftp://x\n",
 		"red to third party": "providers:\n  cfgtestvt:\n    max_tlp: red\n",
 		"malformed yaml":     "providers: [\n",
+		"misspelled setting": "providers:\n  cfgtestvt:\n    rat: 1/s\n",
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -126,6 +132,25 @@ func TestValidationErrors(t *testing.T) {
 	// Your own MISP may receive RED.
 	if _, err := Load(Options{Path: writeFile(t, "providers:\n  cfgtestmisp:\n    max_tlp: red\n"), Environ: []string{}}); err != nil {
 		t.Errorf("misp max_tlp red: %v", err)
+	}
+}
+
+// A provider key its Spec does not declare is refused, naming the key, where
+// it came from and the nearest declared setting; so is an unknown provider.
+func TestUnknownProviderSettings(t *testing.T) {
+	path := writeFile(t, "providers:\n  cfgtestvt:\n    rat: 1/s\n  virustotl:\n    api_key: x\n")
+	_, err := Load(Options{Path: path, Environ: []string{"IOCANE_CFGTESTMISP_QUOTE=5/d"}})
+	for _, want := range []string{
+		path + ": providers.cfgtestvt.rat: unknown key (did you mean providers.cfgtestvt.rate?)",
+		"environment (IOCANE_CFGTESTMISP_QUOTE): providers.cfgtestmisp.quote: unknown key (did you mean providers.cfgtestmisp.quota?)",
+		path + ": providers.virustotl: unknown key",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v\nlacks %q", err, want)
+		}
+	}
+	if n := len(settings.UnknownKeys(err)); n != 3 {
+		t.Errorf("%d UnknownKeyErrors, want 3", n)
 	}
 }
 

@@ -102,6 +102,9 @@ type Spec struct {
 	Local bool
 	// Reliability is the XSOAR source reliability grade.
 	Reliability Reliability
+	// Settings declares the provider's own settings, beyond those every
+	// provider takes (see AllSettings).
+	Settings []Setting
 	// New builds the provider. It validates cfg and does no I/O.
 	New func(cfg Config) (Provider, error)
 }

@@ -34,6 +34,7 @@ func init() {
 		Name:        Name,
 		Types:       []ioc.Type{ioc.IPv4, ioc.IPv6},
 		Credentials: []string{"api_key"},
+		Settings:    []provider.Setting{{Name: "max_age_days", Default: strconv.Itoa(DefaultMaxAgeDays), Doc: "how many days of reports to count, 1-365"}},
 		BaseURL:     DefaultBaseURL,
 		Rate:        "1/s", // undocumented; polite, and far above what 1,000/d allows on average
 		Quota:       "1000/d",

@@ -29,9 +29,15 @@ const Name = "geoip"
 
 func init() {
 	provider.Register(provider.Spec{
-		Name:        Name,
-		Types:       []ioc.Type{ioc.IPv4, ioc.IPv6},
-		Local:       true,
+		Name:  Name,
+		Types: []ioc.Type{ioc.IPv4, ioc.IPv6},
+		Local: true,
+		Settings: []provider.Setting{
+			{Name: "path", Doc: "a GeoLite2/GeoIP2 .mmdb file (country or city, or ASN)"},
+			{Name: "country_db", Doc: "the country database (.mmdb)"},
+			{Name: "city_db", Doc: "the city database (.mmdb), used instead of country_db"},
+			{Name: "asn_db", Doc: "the ASN database (.mmdb)"},
+		},
 		MaxTLP:      tlp.Red,
 		Discloses:   false,
 		Reliability: provider.ReliabilityB, // geolocation is approximate

@@ -32,9 +32,17 @@ func (p Polarity) noun() string {
 // and the engine never caches Local sources.
 func ProviderSpec(name string, p Polarity) provider.Spec {
 	return provider.Spec{
-		Name:        name,
-		Types:       ioc.Types,
-		Local:       true,
+		Name:  name,
+		Types: ioc.Types,
+		Local: true,
+		Settings: []provider.Setting{
+			{Name: "paths", Doc: "comma-separated list files, each optionally followed by ;label=...;tlp=...;weight=...;kind=...;format=..."},
+			{Name: "format", Doc: "text, csv or json for every file (default: by extension)"},
+			{Name: "kind", Default: "auto", Doc: "how plain and CSV entries match"},
+			{Name: "tlp", Default: "amber", Doc: "the lists' marking"},
+			{Name: "weight", Default: "1", Doc: "the signal a hit gives, in (0,1]"},
+			{Name: "label", Doc: "the label of every list (default: the file name or warninglist name)"},
+		},
 		MaxTLP:      tlp.Red,
 		Discloses:   false,
 		Reliability: provider.ReliabilityA,

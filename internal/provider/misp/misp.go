@@ -37,6 +37,7 @@ func init() {
 		Name:        Name,
 		Types:       slices.Clone(ioc.Types),
 		Credentials: []string{"api_key"},
+		Settings:    []provider.Setting{{Name: "limit", Default: strconv.Itoa(DefaultLimit), Doc: "most attributes one search returns"}},
 		BaseURL:     "", // your own instance: no default
 		Rate:        "10/s",
 		TTL:         6 * time.Hour,

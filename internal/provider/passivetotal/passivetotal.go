@@ -36,6 +36,7 @@ func init() {
 		Name:        Name,
 		Types:       []ioc.Type{ioc.Domain, ioc.IPv4, ioc.IPv6},
 		Credentials: []string{"tenant_id", "client_id", "client_secret"},
+		Settings:    []provider.Setting{{Name: "token_url", Default: fmt.Sprintf(DefaultTokenURL, "{tenant_id}"), Doc: "OAuth token endpoint; setting it waives tenant_id"}},
 		WaivedBy:    map[string]string{"tenant_id": "token_url"},
 		BaseURL:     DefaultBaseURL,
 		Rate:        "2/s",

@@ -35,6 +35,7 @@ func init() {
 		Name:        Name,
 		Types:       []ioc.Type{ioc.IPv4, ioc.IPv6},
 		Credentials: []string{"api_key"},
+		Settings:    []provider.Setting{{Name: "minify", Default: "false", Doc: "true drops the banners, and with them the per-banner CVSS scores"}},
 		BaseURL:     DefaultBaseURL,
 		Rate:        "1/s",
 		Quota:       "", // host look-ups use no query credits

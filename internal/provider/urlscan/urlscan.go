@@ -38,6 +38,10 @@ func init() {
 		Name:        Name,
 		Types:       []ioc.Type{ioc.URL, ioc.Domain, ioc.IPv4},
 		OptionalKey: true,
+		Settings: []provider.Setting{
+			{Name: "size", Default: strconv.Itoa(DefaultSize), Doc: "scans per search, 1-100"},
+			{Name: "fetch_verdicts", Default: "false", Doc: "also fetch the latest scan's result for its verdicts (one more call; needs a key)"},
+		},
 		BaseURL:     DefaultBaseURL,
 		Rate:        "1/s",
 		TTL:         12 * time.Hour,
