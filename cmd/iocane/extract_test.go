@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/iocane/iocane/internal/extract"
 )
 
 // runExtract runs `iocane extract args...` with stdin and returns stdout,
@@ -26,12 +28,12 @@ func runExtract(t *testing.T, stdin string, args ...string) (string, string, err
 	return out.String(), errOut.String(), err
 }
 
-func decodeJSONL(t *testing.T, s string) []extractRecord {
+func decodeJSONL(t *testing.T, s string) []extract.Record {
 	t.Helper()
-	var recs []extractRecord
+	var recs []extract.Record
 	dec := json.NewDecoder(strings.NewReader(s))
 	for dec.More() {
-		var r extractRecord
+		var r extract.Record
 		if err := dec.Decode(&r); err != nil {
 			t.Fatalf("output is not JSONL: %v\n%s", err, s)
 		}
@@ -40,7 +42,7 @@ func decodeJSONL(t *testing.T, s string) []extractRecord {
 	return recs
 }
 
-func values(recs []extractRecord, typ string) []string {
+func values(recs []extract.Record, typ string) []string {
 	var v []string
 	for _, r := range recs {
 		if string(r.Type) == typ {
@@ -51,7 +53,7 @@ func values(recs []extractRecord, typ string) []string {
 	return v
 }
 
-func record(t *testing.T, recs []extractRecord, typ, value string) extractRecord {
+func record(t *testing.T, recs []extract.Record, typ, value string) extract.Record {
 	t.Helper()
 	for _, r := range recs {
 		if string(r.Type) == typ && r.Value == value {
@@ -59,7 +61,7 @@ func record(t *testing.T, recs []extractRecord, typ, value string) extractRecord
 		}
 	}
 	t.Fatalf("%s %s not in the output", typ, value)
-	return extractRecord{}
+	return extract.Record{}
 }
 
 // Issue 2 acceptance 3: the phishing e-mail end to end.
@@ -164,7 +166,7 @@ func TestExtractOutputFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var arr []extractRecord
+	var arr []extract.Record
 	if err := json.Unmarshal([]byte(out), &arr); err != nil {
 		t.Fatalf("json output: %v\n%s", err, out)
 	}

@@ -1,4 +1,4 @@
-package main
+package extract
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ func FuzzAppendRecordJSON(f *testing.F) {
 	f.Add("tab\there", "\x00\x01\x1f", "ünïcode", "$.a[\"b\"]", "z", "\\", true)
 	f.Add("abcdefgh\"ijklmnop\x01qrstuvwxyz01234\u00e9yz\u2028abcdefgh\\", "01234567\x7f89abcdef\xff", "", "", "", "", false)
 	f.Fuzz(func(t *testing.T, value, raw, source, path, key, cval string, internal bool) {
-		r := extractRecord{Type: ioc.Domain, Value: value, Raw: raw, Source: source, Path: path, Internal: internal}
+		r := Record{Type: ioc.Domain, Value: value, Raw: raw, Source: source, Path: path, Internal: internal}
 		if internal {
 			r.InternalReason = "private"
 		}
@@ -41,7 +41,7 @@ func FuzzAppendRecordJSON(f *testing.F) {
 func TestRecordEncoderSources(t *testing.T) {
 	var e recordEncoder
 	for _, src := range []string{"a.txt", "a.txt", "b \"q\".txt", "", "a.txt", ""} {
-		r := extractRecord{Type: ioc.IPv4, Value: "8.8.8.8", Source: src}
+		r := Record{Type: ioc.IPv4, Value: "8.8.8.8", Source: src}
 		want := appendRecordJSON(nil, r)
 		if got := e.append(nil, &r); !bytes.Equal(got, want) {
 			t.Errorf("source %q: got %s, want %s", src, got, want)
@@ -53,7 +53,7 @@ func TestRecordEncoderSources(t *testing.T) {
 // a type of no known name, against encoding/json.
 func TestRecordEncoderTypes(t *testing.T) {
 	for _, ty := range append(append([]ioc.Type{}, ioc.Types...), "x-\"odd\"") {
-		r := extractRecord{Type: ty, Value: "v"}
+		r := Record{Type: ty, Value: "v"}
 		want, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package extract
 
 import (
 	"encoding/binary"
@@ -12,7 +12,7 @@ import (
 // with SetEscapeHTML(false) writes it (without the newline). Extraction
 // prints hundreds of thousands of records a second; reflection-based
 // encoding was a seventh of the command's CPU time.
-func appendRecordJSON(b []byte, r extractRecord) []byte {
+func appendRecordJSON(b []byte, r Record) []byte {
 	var e recordEncoder
 	return e.append(b, &r)
 }
@@ -24,7 +24,7 @@ type recordEncoder struct {
 	field  []byte // ,"source":"..." for source
 }
 
-func (e *recordEncoder) append(b []byte, r *extractRecord) []byte {
+func (e *recordEncoder) append(b []byte, r *Record) []byte {
 	if p, ok := typePrefix(r.Type); ok {
 		b = append(b, p...)
 	} else {
