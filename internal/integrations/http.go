@@ -90,7 +90,7 @@ func Call(ctx context.Context, c *http.Client, sink string, r Request, secrets .
 	if resp.Code >= 200 && resp.Code < 300 {
 		return resp, nil
 	}
-	se := &StatusError{Sink: sink, Code: resp.Code, Body: provider.Excerpt(resp.Body, 300)}
+	se := &StatusError{Sink: sink, Code: resp.Code, Body: provider.RedactedExcerpt(resp.Body, 300, secrets...)}
 	var out error = provider.Scrub(se, secrets...)
 	switch {
 	case resp.Code == http.StatusUnauthorized || resp.Code == http.StatusForbidden:

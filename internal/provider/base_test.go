@@ -2,6 +2,7 @@ package provider
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,20 @@ func TestIsHTTPURL(t *testing.T) {
 	} {
 		if got := IsHTTPURL(s); got != want {
 			t.Errorf("IsHTTPURL(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// A key the API echoes near the end of a long error body is redacted
+// before the body is cut to an excerpt: cut first, its first characters
+// would show.
+func TestCheckStatusRedactsBeforeCutting(t *testing.T) {
+	key := NewSecret("k3yABCDEFGHIJKLMNOPQRSTUVWXYZ012345")
+	for pad := 180; pad <= 200; pad++ {
+		body := []byte(strings.Repeat("x", pad) + " invalid key " + key.Reveal())
+		err := CheckStatus(&Response{Code: 500, Body: body}, key)
+		if err == nil || strings.Contains(err.Error(), "k3yA") {
+			t.Fatalf("pad %d: %v shows the start of the key", pad, err)
 		}
 	}
 }

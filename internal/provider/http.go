@@ -82,7 +82,25 @@ func CheckStatus(r *Response, secrets ...Secret) error {
 	case r.Code == http.StatusTooManyRequests:
 		return ErrRateLimited
 	}
-	return Scrub(&HTTPError{Code: r.Code, Body: Excerpt(r.Body, 200)}, secrets...)
+	return Scrub(&HTTPError{Code: r.Code, Body: RedactedExcerpt(r.Body, 200, secrets...)}, secrets...)
+}
+
+// RedactedExcerpt is Excerpt of b with every secret redacted first: cut
+// first, a key that straddles the cut would keep its first characters.
+func RedactedExcerpt(b []byte, n int, secrets ...Secret) string {
+	return Excerpt([]byte(Redact(string(b), secrets...)), n)
+}
+
+// Redact replaces every secret value in s, as given and query-escaped,
+// with "[redacted]".
+func Redact(s string, secrets ...Secret) string {
+	for _, sec := range secrets {
+		if !sec.IsZero() {
+			s = strings.ReplaceAll(s, sec.Reveal(), Redacted)
+			s = strings.ReplaceAll(s, url.QueryEscape(sec.Reveal()), Redacted)
+		}
+	}
+	return s
 }
 
 // DecodeJSON unmarshals body into v, wrapping a failure in ErrBadResponse.
@@ -142,13 +160,7 @@ func Scrub(err error, secrets ...Secret) error {
 		}
 		err = &scrubbed{msg: strings.Replace(err.Error(), ue.URL, clean, 1), err: err}
 	}
-	msg := err.Error()
-	for _, s := range secrets {
-		if !s.IsZero() {
-			msg = strings.ReplaceAll(msg, s.Reveal(), Redacted)
-			msg = strings.ReplaceAll(msg, url.QueryEscape(s.Reveal()), Redacted)
-		}
-	}
+	msg := Redact(err.Error(), secrets...)
 	if msg == err.Error() {
 		return err
 	}

@@ -9,13 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/iocane/iocane/internal/integrations"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/iocane/iocane/internal/integrations"
 
 	"github.com/iocane/iocane/internal/provider"
 )
@@ -96,12 +96,11 @@ func (p poster) post(ctx context.Context, v any) error {
 		return p.scrub(transportError(err))
 	}
 	defer resp.Body.Close()
-	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	he := &HTTPError{Code: resp.StatusCode, Body: redact(provider.Excerpt(excerpt, 200), p.url, p.sign)}
+	he := &HTTPError{Code: resp.StatusCode, Body: provider.RedactedExcerpt(reply, 200, expand([]provider.Secret{p.url, p.sign})...)}
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil && n > 0 {
 			he.RetryAfter = time.Duration(n) * time.Second
@@ -136,11 +135,7 @@ func scrubErr(err error, secrets ...provider.Secret) error {
 
 // redact is scrubErr for a string.
 func redact(s string, secrets ...provider.Secret) string {
-	for _, sec := range expand(secrets) {
-		s = strings.ReplaceAll(s, sec.Reveal(), provider.Redacted)
-		s = strings.ReplaceAll(s, url.QueryEscape(sec.Reveal()), provider.Redacted)
-	}
-	return s
+	return provider.Redact(s, expand(secrets)...)
 }
 
 // expand adds, for each secret that is a URL, its path and query: a server
