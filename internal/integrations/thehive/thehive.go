@@ -102,7 +102,11 @@ func (s *Sink) Deliver(ctx context.Context, d integrations.Delivery) error {
 // "/api/v1/alert/<id>", or "/api/v1/case/<caseId>" once the alert has been
 // imported into a case (TheHive then shows the case, not the alert).
 func (s *Sink) target(ctx context.Context, alertID string) (string, error) {
-	path := "/api/v1/alert/" + url.PathEscape(alertID)
+	seg, err := segment("alert", alertID)
+	if err != nil {
+		return "", err
+	}
+	path := "/api/v1/alert/" + seg
 	resp, err := s.call(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return "", err
@@ -114,9 +118,26 @@ func (s *Sink) target(ctx context.Context, alertID string) (string, error) {
 		return "", fmt.Errorf("thehive: alert %s: %w", alertID, err)
 	}
 	if a.CaseID != "" {
-		return "/api/v1/case/" + url.PathEscape(a.CaseID), nil
+		seg, err := segment("case", a.CaseID)
+		if err != nil {
+			return "", err
+		}
+		return "/api/v1/case/" + seg, nil
 	}
 	return path, nil
+}
+
+// segment returns id escaped as one path segment, or a permanent error for
+// an id that is no id: empty, a dot segment ("." or "..", which a server
+// would resolve to another path), too long, or holding control characters.
+// Ids come from alerts, which anyone who can reach the webhook writes.
+func segment(kind, id string) (string, error) {
+	bad := id == "" || id == "." || id == ".." || len(id) > 256 ||
+		strings.ContainsFunc(id, func(r rune) bool { return r < ' ' || r == 0x7f })
+	if bad {
+		return "", integrations.Permanent(fmt.Errorf("thehive: %s id %q is not a valid id", kind, provider.Excerpt([]byte(id), 64)))
+	}
+	return url.PathEscape(id), nil
 }
 
 // Observable is TheHive 5's InputObservable, as iocane fills it.

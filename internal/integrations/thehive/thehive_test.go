@@ -3,6 +3,7 @@ package thehive
 import (
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -257,5 +258,35 @@ func TestApplies(t *testing.T) {
 	d.Results = nil
 	if s.Applies(d) {
 		t.Error("applies without results")
+	}
+}
+
+// An alert id, or a case id TheHive answers with, that is a dot segment or
+// not an id at all is refused before any request is built with it: ".."
+// would make /api/v1/alert/../observable.
+func TestDotSegmentIDsAreRefused(t *testing.T) {
+	for _, id := range []string{"..", ".", "", "a\nb"} {
+		f := integrationstest.NewTheHive(key, map[string]string{id: ""})
+		d := delivery()
+		d.Job.Alert.ID = id
+		err := newSink(t, f).Deliver(context.Background(), d)
+		if !errors.Is(err, integrations.ErrPermanent) {
+			t.Errorf("alert id %q: %v, want a permanent error", id, err)
+		}
+		if n := len(f.Requests()); n != 0 {
+			t.Errorf("alert id %q: %d requests sent", id, n)
+		}
+		f.Close()
+	}
+	f := integrationstest.NewTheHive(key, map[string]string{"~4096": ".."})
+	defer f.Close()
+	err := newSink(t, f).Deliver(context.Background(), delivery())
+	if !errors.Is(err, integrations.ErrPermanent) {
+		t.Errorf("case id \"..\": %v, want a permanent error", err)
+	}
+	for _, r := range f.Requests() {
+		if strings.Contains(r.Path, "..") || r.Method != http.MethodGet {
+			t.Errorf("request %s %s sent for case id \"..\"", r.Method, r.Path)
+		}
 	}
 }
