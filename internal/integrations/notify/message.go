@@ -7,6 +7,7 @@ import (
 
 	"github.com/iocane/iocane/internal/integrations"
 	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
 )
 
@@ -104,7 +105,10 @@ func atLeast(v, min result.Verdict) bool { return v.Valid() && v.Rank() >= min.R
 func alertOf(d integrations.Delivery) Alert {
 	a := Alert{JobID: d.Job.ID, Source: d.Job.Source}
 	if ref := d.Job.Alert; ref != nil {
-		a.System, a.ID, a.Link = ref.System, ref.ID, ref.Link
+		a.System, a.ID = ref.System, ref.ID
+		if provider.IsHTTPURL(ref.Link) { // a javascript: or data: link is never rendered
+			a.Link = ref.Link
+		}
 		for _, k := range []string{"search_name", "rule_name", "title", "name"} {
 			if v := ref.Extra[k]; v != "" {
 				a.Name = v

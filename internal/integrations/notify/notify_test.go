@@ -367,3 +367,30 @@ func TestDefang(t *testing.T) {
 }
 
 var _ integrations.Sink = (*Notifier)(nil)
+
+// An alert link that is not http(s) (javascript:, data:) is dropped: it
+// reaches no Slack, Teams or e-mail message.
+func TestNonHTTPAlertLinkIsNotRendered(t *testing.T) {
+	for _, link := range []string{"javascript:alert(document.cookie)", "data:text/html,<script>x</script>", "JAVASCRIPT:alert(1)"} {
+		d := maliciousDelivery()
+		d.Job.Alert.Link = link
+		m, ok := build(d, []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, 20)
+		if !ok {
+			t.Fatal("no message")
+		}
+		if m.Alert.Link != "" {
+			t.Errorf("%q kept as the alert link", link)
+		}
+		slack, _ := json.Marshal(slackBody(m))
+		teams, _ := json.Marshal(teamsBody(m))
+		for name, b := range map[string][]byte{"slack": slack, "teams": teams} {
+			if bytes.Contains(bytes.ToLower(b), []byte("javascript:")) || bytes.Contains(b, []byte("data:text")) {
+				t.Errorf("%s message carries %q: %s", name, link, b)
+			}
+		}
+	}
+	m, _ := build(maliciousDelivery(), []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, 20)
+	if m.Alert.Link == "" {
+		t.Error("an https alert link was dropped")
+	}
+}
