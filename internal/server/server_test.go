@@ -448,3 +448,45 @@ func TestHealthRequestIDAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookTLPSpellings: every parser reads the marking whatever the key's
+// case and the value's form (TLP:RED, red, RED, TheHive's 3, amber+strict),
+// and of two markings the stricter wins. A RED alert read as unmarked
+// would reach every third-party provider.
+func TestWebhookTLPSpellings(t *testing.T) {
+	wrap := map[string]func(members string) string{
+		"generic": func(m string) string { return `{"note": "beacon to 45.9.148.3", ` + m + `}` },
+		"elastic": func(m string) string { return `{"alert_id": "a-1", "rule_name": "r", "note": "45.9.148.3", ` + m + `}` },
+		"splunk":  func(m string) string { return `{"sid": "s-1", "result": {"dest": "45.9.148.3", ` + m + `}}` },
+		"thehive": func(m string) string {
+			return `{"objectType": "Alert", "operation": "Creation", "object": {"_id": "~1", "title": "45.9.148.3", ` + m + `}}`
+		},
+	}
+	cases := []struct{ members, want string }{
+		{`"TLP": "red"`, "red"},
+		{`"tlp": "TLP:RED"`, "red"},
+		{`"Tlp": "RED"`, "red"},
+		{`"TLP": 3`, "red"},
+		{`"tlp": "3"`, "red"},
+		{`"TLP": "amber+strict"`, "amber+strict"},
+		{`"tlp": "TLP:AMBER+STRICT"`, "amber+strict"},
+		{`"TLP": "purple"`, "red"},
+		{`"tlp": "green", "TLP": "red"`, "red"},
+		{`"TLP": 4`, "amber+strict"},
+		{`"tlp": "amber"`, "amber"},
+		{`"other": 1`, "amber"}, // none: the default
+	}
+	for kind, body := range wrap {
+		for _, c := range cases {
+			h := newHarness(t, nil)
+			b := body(c.members)
+			w := h.do(req{method: "POST", path: "/v1/webhooks/" + kind, token: ingestSecret, ctype: "application/json", body: b, sign: true})
+			if w.Code != 202 {
+				t.Fatalf("%s %s: %d %s", kind, c.members, w.Code, w.Body)
+			}
+			if got := h.q.spec("job-1").TLP; got != c.want {
+				t.Errorf("%s {%s}: job TLP %q, want %q", kind, c.members, got, c.want)
+			}
+		}
+	}
+}

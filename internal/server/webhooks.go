@@ -173,7 +173,7 @@ func parseSplunk(m map[string]any, _ *http.Request) (alert, error) {
 		return alert{}, errPayload{`a Splunk webhook carries the first result row as a "result" object: configure the Splunk alert's "Webhook" action to post to this URL`}
 	}
 	in := marshal(res)
-	a := alert{input: in, tlp: str(res, "tlp", "TLP")}
+	a := alert{input: in, tlp: marking(res, m)}
 	a.ref = jobs.AlertRef{ID: str(m, "sid"), Link: str(m, "results_link"), Extra: extra(m, "search_name", "app", "owner")}
 	if a.ref.ID != "" {
 		sum := sha256.Sum256(in)
@@ -224,13 +224,51 @@ func parseElastic(m map[string]any, _ *http.Request) (alert, error) {
 		}
 		data["rule"] = rc
 	}
-	a.input, a.tlp, a.key = marshal(data), str(m, "tlp"), a.ref.ID
+	a.input, a.tlp, a.key = marshal(data), marking(m), a.ref.ID
 	return a, nil
 }
 
 // theHiveTLP maps TheHive's numeric TLP (0 white/clear, 1 green, 2 amber,
 // 3 red, 4 amber+strict).
-var theHiveTLP = map[string]string{"0": "clear", "1": "green", "2": "amber", "3": "red", "4": "amber+strict"}
+var theHiveTLP = map[string]tlp.Level{"0": tlp.Clear, "1": tlp.Green, "2": tlp.Amber, "3": tlp.Red, "4": tlp.AmberStrict}
+
+// marking returns the strictest TLP marking among the members of objs named
+// "tlp" in any case ("tlp", "TLP", "Tlp"), as a level name, or "" when
+// none has one. A marking may be a name in any case, with or without its
+// "TLP:" prefix ("TLP:RED", "red", "amber+strict"), or one of TheHive's
+// numbers; anything else present is red, as policy reads an unknown
+// marking. SIEMs spell the key as they like, and a RED alert read as
+// unmarked would go to every third-party provider.
+func marking(objs ...map[string]any) string {
+	found, strictest := false, tlp.Clear
+	for _, o := range objs {
+		for k, v := range o {
+			if !strings.EqualFold(k, "tlp") || v == nil {
+				continue
+			}
+			l := tlp.Red
+			switch v := v.(type) {
+			case string:
+				if n, ok := theHiveTLP[strings.TrimSpace(v)]; ok {
+					l = n
+				} else if strings.TrimSpace(v) == "" {
+					continue
+				} else {
+					l, _ = tlp.Parse(v)
+				}
+			case json.Number:
+				if n, ok := theHiveTLP[v.String()]; ok {
+					l = n
+				}
+			}
+			found, strictest = true, max(strictest, l)
+		}
+	}
+	if !found {
+		return ""
+	}
+	return strictest.String()
+}
 
 // parseTheHive reads a TheHive 5 webhook notification for a created alert:
 // {"objectType": "Alert", "operation": "create", "object": {"_id",
@@ -259,14 +297,7 @@ func parseTheHive(m map[string]any, _ *http.Request) (alert, error) {
 			data[k] = v
 		}
 	}
-	a.input, a.key = marshal(data), a.ref.ID
-	if t := str(obj, "tlp"); t != "" {
-		if name, ok := theHiveTLP[t]; ok {
-			a.tlp = name
-		} else {
-			a.tlp = "red" // an unknown marking is red
-		}
-	}
+	a.input, a.key, a.tlp = marshal(data), a.ref.ID, marking(obj, m)
 	return a, nil
 }
 
@@ -281,7 +312,7 @@ func parseGeneric(m map[string]any, r *http.Request) (alert, error) {
 	if id == "" {
 		id = str(m, "id", "alert_id")
 	}
-	a := alert{input: marshal(m), tlp: str(m, "tlp")}
+	a := alert{input: marshal(m), tlp: marking(m)}
 	a.ref = jobs.AlertRef{ID: id, Link: q.Get("link"), Extra: extra(m, "container_id", "incident_id")}
 	// A SOAR's own ids (Splunk SOAR container, XSOAR incident), from the
 	// query or the body, tell the write-back where to go.
