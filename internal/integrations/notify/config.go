@@ -16,6 +16,7 @@ import (
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/settings"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 // Channel names, as rules name them.
@@ -37,6 +38,9 @@ const (
 	DefaultDedupeSize = 10000
 	DefaultDedupeTTL  = 24 * time.Hour
 	DefaultSMTPPort   = 587
+	// DefaultMaxTLP is the strictest marking a channel shows: chat,
+	// e-mail and webhooks are third parties, and TLP:RED goes to none.
+	DefaultMaxTLP = tlp.Amber
 	// MaxDigestSize bounds digest_size, so a digest part fits one Slack
 	// message (50 blocks) and one Teams card (28 KB).
 	MaxDigestSize = 100
@@ -92,6 +96,9 @@ type WebhookChannel struct {
 	// like iocane's own webhook intake. Optional.
 	Secret provider.Secret
 	Rate   ratelimit.Rate
+	// MaxTLP is the strictest marking an IOC shown may carry (default
+	// amber): a stricter one is counted as withheld, never shown.
+	MaxTLP tlp.Level
 }
 
 // SMTPConfig is the e-mail channel.
@@ -106,6 +113,8 @@ type SMTPConfig struct {
 	// opportunistic, or none (only for a relay on loopback).
 	StartTLS string
 	Rate     ratelimit.Rate
+	// MaxTLP is as for WebhookChannel.
+	MaxTLP tlp.Level
 }
 
 type rawChannel struct {
@@ -113,6 +122,7 @@ type rawChannel struct {
 	URL        string `koanf:"url"`
 	Secret     string `koanf:"secret"`
 	Rate       string `koanf:"rate"`
+	MaxTLP     string `koanf:"max_tlp"`
 }
 
 type rawSMTP struct {
@@ -124,6 +134,7 @@ type rawSMTP struct {
 	To       []string `koanf:"to"`
 	StartTLS string   `koanf:"starttls"`
 	Rate     string   `koanf:"rate"`
+	MaxTLP   string   `koanf:"max_tlp"`
 }
 
 type rawRule struct {
@@ -226,21 +237,33 @@ func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 		}
 		return r
 	}
-	webhook := func(name, u, secret, r string) *WebhookChannel {
+	maxTLP := func(where, s string) tlp.Level {
+		if s == "" {
+			return DefaultMaxTLP
+		}
+		l, err := tlp.MustParse(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("config: notify.%s.max_tlp: %w", where, err))
+		}
+		return l
+	}
+	webhook := func(name string, ch rawChannel, u string) *WebhookChannel {
 		if u == "" {
 			return nil
 		}
 		if err := checkURL(u); err != nil {
 			errs = append(errs, fmt.Errorf("config: notify.%s: the webhook URL %w", name, err))
 		}
-		return &WebhookChannel{URL: provider.NewSecret(u), Secret: provider.NewSecret(secret), Rate: rate(name, r)}
+		return &WebhookChannel{URL: provider.NewSecret(u), Secret: provider.NewSecret(ch.Secret), Rate: rate(name, ch.Rate), MaxTLP: maxTLP(name, ch.MaxTLP)}
 	}
-	c.Slack = webhook(Slack, raw.Slack.WebhookURL, "", raw.Slack.Rate)
-	c.Teams = webhook(Teams, raw.Teams.WebhookURL, "", raw.Teams.Rate)
-	c.Webhook = webhook(Webhook, firstNonEmpty(raw.Webhook.URL, raw.Webhook.WebhookURL), raw.Webhook.Secret, raw.Webhook.Rate)
+	raw.Slack.Secret, raw.Teams.Secret = "", "" // only the generic webhook signs
+	c.Slack = webhook(Slack, raw.Slack, raw.Slack.WebhookURL)
+	c.Teams = webhook(Teams, raw.Teams, raw.Teams.WebhookURL)
+	c.Webhook = webhook(Webhook, raw.Webhook, firstNonEmpty(raw.Webhook.URL, raw.Webhook.WebhookURL))
 	if e := raw.Email; e.Host != "" {
 		s := &SMTPConfig{Host: e.Host, Port: DefaultSMTPPort, Username: e.Username, Password: provider.NewSecret(e.Password),
-			From: e.From, To: e.To, StartTLS: strings.ToLower(firstNonEmpty(e.StartTLS, "mandatory")), Rate: rate(Email, e.Rate)}
+			From: e.From, To: e.To, StartTLS: strings.ToLower(firstNonEmpty(e.StartTLS, "mandatory")), Rate: rate(Email, e.Rate),
+			MaxTLP: maxTLP(Email, e.MaxTLP)}
 		if e.Port != "" {
 			p, err := strconv.Atoi(e.Port)
 			if err != nil || p <= 0 || p > 65535 {

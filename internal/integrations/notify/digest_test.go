@@ -17,7 +17,7 @@ func digestOf(n int, name string) Digest {
 	at := newClock().Now()
 	d := Digest{Part: 1, Parts: 1, Held: n}
 	for i := range n {
-		m, _ := build(alertDelivery("splunk", fmt.Sprintf("d-%03d", i)), []Rule{{MinVerdict: result.Malicious}}, 20)
+		m, _ := build(alertDelivery("splunk", fmt.Sprintf("d-%03d", i)), []Rule{{MinVerdict: result.Malicious}}, 20, DefaultMaxTLP)
 		m.Alert.Name = name
 		if i%2 == 0 {
 			m.Alert.Link = "https://splunk.example.com/alert/" + m.Alert.ID
@@ -74,7 +74,7 @@ func TestTeamsDigestSplitsUnderSizeLimit(t *testing.T) {
 func TestConcurrentDuplicates(t *testing.T) {
 	mt := &memTransport{}
 	c := Config{Rules: []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, DigestSize: 50, MaxIOCs: 20, DedupeSize: 100, DedupeTTL: time.Hour}
-	n := newNotifier("slack", Slack, c, ratelimit.Rate{N: 100, Per: time.Minute}, mt, Options{Now: newClock().Now, Logger: discard()})
+	n := newNotifier("slack", Slack, c, ratelimit.Rate{N: 100, Per: time.Minute}, DefaultMaxTLP, mt, Options{Now: newClock().Now, Logger: discard()})
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Go(func() { _ = n.Deliver(context.Background(), maliciousDelivery()) })

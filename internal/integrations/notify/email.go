@@ -144,6 +144,9 @@ func emailText(b *strings.Builder, m Message) {
 	if m.More > 0 {
 		fmt.Fprintf(b, "\n%d more IOCs in the full result.\n", m.More)
 	}
+	if w := withheldText(m); w != "" {
+		b.WriteString("\n" + w + ".\n")
+	}
 	if m.Link != "" {
 		b.WriteString("\nFull result: " + m.Link + "\n")
 	}

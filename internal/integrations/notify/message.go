@@ -9,6 +9,7 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 // Message is what one notification says about one alert, before a channel
@@ -22,6 +23,11 @@ type Message struct {
 	More int
 	// Link is where the full result can be read.
 	Link string
+	// Withheld counts matched IOCs marked stricter than the channel's
+	// max_tlp: the message names how many, never which.
+	Withheld int
+	// WithheldTLP is the strictest marking among them.
+	WithheldTLP tlp.Level
 }
 
 // Alert identifies the alert a message is about.
@@ -144,18 +150,24 @@ func (r Rule) matches(a Alert, res result.Result) bool {
 
 // build makes the message for d under rules, or reports false when no rule
 // selects any of its IOCs.
-func build(d integrations.Delivery, rules []Rule, maxIOCs int) (Message, bool) {
+func build(d integrations.Delivery, rules []Rule, maxIOCs int, maxTLP tlp.Level) (Message, bool) {
 	a := alertOf(d)
 	var picked []result.Result
+	withheld, strictest := 0, tlp.Clear
 	for _, res := range d.Results {
 		for _, r := range rules {
-			if r.matches(a, res) {
-				picked = append(picked, res)
-				break
+			if !r.matches(a, res) {
+				continue
 			}
+			if !maxTLP.Allows(res.TLP) {
+				withheld, strictest = withheld+1, max(strictest, res.TLP)
+			} else {
+				picked = append(picked, res)
+			}
+			break
 		}
 	}
-	if len(picked) == 0 {
+	if len(picked) == 0 && withheld == 0 {
 		return Message{}, false
 	}
 	slices.SortStableFunc(picked, func(x, y result.Result) int {
@@ -164,7 +176,7 @@ func build(d integrations.Delivery, rules []Rule, maxIOCs int) (Message, bool) {
 		}
 		return y.Score - x.Score
 	})
-	m := Message{Alert: a, Link: d.Link}
+	m := Message{Alert: a, Link: d.Link, Withheld: withheld, WithheldTLP: strictest}
 	if maxIOCs > 0 && len(picked) > maxIOCs {
 		m.More = len(picked) - maxIOCs
 		picked = picked[:maxIOCs]
@@ -187,7 +199,7 @@ func itemOf(res result.Result) Item {
 }
 
 func entryOf(m Message, at time.Time) Entry {
-	e := Entry{Alert: m.Alert, Count: len(m.IOCs) + m.More, Link: m.Link, At: at}
+	e := Entry{Alert: m.Alert, Count: len(m.IOCs) + m.More + m.Withheld, Link: m.Link, At: at}
 	if len(m.IOCs) > 0 {
 		e.Top, e.Worst, e.Score = m.IOCs[0], m.IOCs[0].Verdict, m.IOCs[0].Score
 	}

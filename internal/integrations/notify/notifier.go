@@ -11,6 +11,7 @@ import (
 	"github.com/iocane/iocane/internal/integrations"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 // transport renders and sends for one channel.
@@ -27,6 +28,7 @@ type Notifier struct {
 	channel    string
 	rules      []Rule
 	maxIOCs    int
+	maxTLP     tlp.Level
 	digestSize int
 	t          transport
 	now        func() time.Time
@@ -46,8 +48,8 @@ var _ integrations.Sink = (*Notifier)(nil)
 // RetryDelay is how long Run waits before trying a failed digest again.
 var RetryDelay = 30 * time.Second
 
-func newNotifier(name, channel string, c Config, rate ratelimit.Rate, t transport, o Options, secrets ...provider.Secret) *Notifier {
-	n := &Notifier{name: name, channel: channel, maxIOCs: c.MaxIOCs, digestSize: c.DigestSize, t: t,
+func newNotifier(name, channel string, c Config, rate ratelimit.Rate, maxTLP tlp.Level, t transport, o Options, secrets ...provider.Secret) *Notifier {
+	n := &Notifier{name: name, channel: channel, maxIOCs: c.MaxIOCs, maxTLP: maxTLP, digestSize: c.DigestSize, t: t,
 		now: o.Now, log: o.Logger.With("sink", name), secrets: secrets,
 		seen: newSeen(c.DedupeSize, c.DedupeTTL), win: window{n: rate.N, per: rate.Per}, wake: make(chan struct{}, 1)}
 	for _, r := range c.Rules {
@@ -67,7 +69,7 @@ func (n *Notifier) Channel() string { return n.channel }
 
 // Applies reports whether one of the channel's rules selects an IOC of d.
 func (n *Notifier) Applies(d integrations.Delivery) bool {
-	_, ok := build(d, n.rules, 1)
+	_, ok := build(d, n.rules, 1, n.maxTLP)
 	return ok
 }
 
@@ -76,7 +78,7 @@ func (n *Notifier) Applies(d integrations.Delivery) bool {
 // is held, sends nothing and returns nil. A failed send forgets the alert,
 // so the Dispatcher's retry tries again.
 func (n *Notifier) Deliver(ctx context.Context, d integrations.Delivery) error {
-	m, ok := build(d, n.rules, n.maxIOCs)
+	m, ok := build(d, n.rules, n.maxIOCs, n.maxTLP)
 	if !ok {
 		return nil
 	}

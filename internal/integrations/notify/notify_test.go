@@ -20,6 +20,7 @@ import (
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -202,7 +203,7 @@ func TestBenignOnlySendsNothing(t *testing.T) {
 func TestRules(t *testing.T) {
 	d := maliciousDelivery()
 	values := func(rules []Rule) []string {
-		m, ok := build(d, rules, 20)
+		m, ok := build(d, rules, 20, DefaultMaxTLP)
 		if !ok {
 			return nil
 		}
@@ -374,7 +375,7 @@ func TestNonHTTPAlertLinkIsNotRendered(t *testing.T) {
 	for _, link := range []string{"javascript:alert(document.cookie)", "data:text/html,<script>x</script>", "JAVASCRIPT:alert(1)"} {
 		d := maliciousDelivery()
 		d.Job.Alert.Link = link
-		m, ok := build(d, []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, 20)
+		m, ok := build(d, []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, 20, DefaultMaxTLP)
 		if !ok {
 			t.Fatal("no message")
 		}
@@ -389,8 +390,46 @@ func TestNonHTTPAlertLinkIsNotRendered(t *testing.T) {
 			}
 		}
 	}
-	m, _ := build(maliciousDelivery(), []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, 20)
+	m, _ := build(maliciousDelivery(), []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, 20, DefaultMaxTLP)
 	if m.Alert.Link == "" {
 		t.Error("an https alert link was dropped")
+	}
+}
+
+// TestTLPRedIsWithheld: an IOC marked stricter than a channel's max_tlp
+// (default amber) reaches no Slack, Teams or webhook message; the message
+// says how many were withheld instead, and a channel whose max_tlp allows
+// it shows it.
+func TestTLPRedIsWithheld(t *testing.T) {
+	clock := newClock()
+	slack, teams, generic := newHook(t, clock), newHook(t, clock), newHook(t, clock)
+	rules := []Rule{{Channel: Slack, MinVerdict: result.Malicious}, {Channel: Teams, MinVerdict: result.Malicious}, {Channel: Webhook, MinVerdict: result.Malicious}}
+	c := testConfig(rules, slack, teams, generic)
+	c.Slack.MaxTLP, c.Teams.MaxTLP, c.Webhook.MaxTLP = DefaultMaxTLP, DefaultMaxTLP, tlp.Red
+	s := mustNew(t, c, clock)
+
+	d := maliciousDelivery()
+	d.Results[0].TLP = tlp.Red // 185.220.101.47
+	d.Results = d.Results[:1]
+	for _, sink := range s.Sinks() {
+		if err := sink.Deliver(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, h := range map[string]*hook{"slack": slack, "teams": teams} {
+		reqs := h.requests()
+		if len(reqs) != 1 {
+			t.Fatalf("%s: %d messages, want 1 saying what was withheld", name, len(reqs))
+		}
+		body := string(reqs[0].Body)
+		if strings.Contains(body, "185") {
+			t.Errorf("%s: the TLP:RED IOC is in the message: %s", name, body)
+		}
+		if !strings.Contains(body, "1 TLP:RED indicator withheld: see the result") || !strings.Contains(body, d.Link) {
+			t.Errorf("%s: the message does not say it was withheld, with the link: %s", name, body)
+		}
+	}
+	if reqs := generic.requests(); len(reqs) != 1 || !strings.Contains(string(reqs[0].Body), "185.220.101.47") {
+		t.Errorf("the webhook allowed up to red did not get the IOC: %v", reqs)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 // TestNoSecretInLogsOrErrors: webhook URL tokens and the SMTP password
@@ -115,9 +116,13 @@ func TestLoadConfig(t *testing.T) {
 		map[string]any{"channel": "email"},
 	})
 	_ = k.Set("notify.digest_size", 500)
+	_ = k.Set("notify.teams.max_tlp", "green")
 	c, err := LoadConfig(k, func(s string) string { return env[s] })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Slack.MaxTLP != tlp.Amber || c.Teams.MaxTLP != tlp.Green || c.Email.MaxTLP != tlp.Amber {
+		t.Errorf("max_tlp: slack %v teams %v email %v, want amber (the default), green, amber", c.Slack.MaxTLP, c.Teams.MaxTLP, c.Email.MaxTLP)
 	}
 	if c.Slack == nil || c.Slack.URL.Reveal() != env["IOCANE_SLACK_WEBHOOK_URL"] || c.Slack.Rate.N != 5 || c.Teams.Rate.N != 10 {
 		t.Errorf("slack/teams: %+v %+v", c.Slack, c.Teams)
@@ -140,13 +145,14 @@ func TestLoadConfig(t *testing.T) {
 	// Errors: every problem reported, no secret quoted.
 	bad := koanf.New(".")
 	_ = bad.Set("notify.rules", []any{map[string]any{"channel": "pager"}, map[string]any{"channel": "webhook"}, map[string]any{"channel": "slack", "min_verdict": "evil"}})
+	_ = bad.Set("notify.email.max_tlp", "purple")
 	_, err = LoadConfig(bad, func(s string) string {
 		return map[string]string{"IOCANE_SLACK_WEBHOOK_URL": "not a url slacktokenXYZ", "IOCANE_SMTP_HOST": "smtp.example.com", "IOCANE_SMTP_PASSWORD": smtpPass, "IOCANE_SMTP_STARTTLS": "maybe"}[s]
 	})
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{`channel "pager"`, "channel webhook is not configured", `min_verdict "evil"`, "notify.slack: the webhook URL is not an absolute", "starttls", "from", "to"} {
+	for _, want := range []string{`channel "pager"`, "channel webhook is not configured", `min_verdict "evil"`, "notify.slack: the webhook URL is not an absolute", "starttls", "from", "to", "notify.email.max_tlp"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -57,22 +57,22 @@ func New(c Config, o Options) (*Set, error) {
 	s := &Set{}
 	if w := c.Slack; w != nil {
 		p := poster{client: o.Client, url: w.URL, now: o.Now}
-		s.notifiers = append(s.notifiers, newNotifier(Slack, Slack, c, w.Rate, slackTransport{p}, o, w.URL))
+		s.notifiers = append(s.notifiers, newNotifier(Slack, Slack, c, w.Rate, w.MaxTLP, slackTransport{p}, o, w.URL))
 	}
 	if w := c.Teams; w != nil {
 		p := poster{client: o.Client, url: w.URL, now: o.Now}
-		s.notifiers = append(s.notifiers, newNotifier(Teams, Teams, c, w.Rate, teamsTransport{p}, o, w.URL))
+		s.notifiers = append(s.notifiers, newNotifier(Teams, Teams, c, w.Rate, w.MaxTLP, teamsTransport{p}, o, w.URL))
 	}
 	if e := c.Email; e != nil {
 		t, err := newEmailTransport(*e, o)
 		if err != nil {
 			return nil, err
 		}
-		s.notifiers = append(s.notifiers, newNotifier(Email, Email, c, e.Rate, t, o, e.Password))
+		s.notifiers = append(s.notifiers, newNotifier(Email, Email, c, e.Rate, e.MaxTLP, t, o, e.Password))
 	}
 	if w := c.Webhook; w != nil {
 		p := poster{client: o.Client, url: w.URL, sign: w.Secret, now: o.Now}
-		s.notifiers = append(s.notifiers, newNotifier("notify_webhook", Webhook, c, w.Rate, webhookTransport{p}, o, w.URL, w.Secret))
+		s.notifiers = append(s.notifiers, newNotifier("notify_webhook", Webhook, c, w.Rate, w.MaxTLP, webhookTransport{p}, o, w.URL, w.Secret))
 	}
 	return s, nil
 }

@@ -94,6 +94,9 @@ func slackBody(m Message) slackMessage {
 	if more > 0 {
 		ctxText = fmt.Sprintf("%d more IOCs in the full result. %s", more, informOnly)
 	}
+	if w := withheldText(m); w != "" {
+		ctxText = w + ". " + ctxText
+	}
 	msg.Blocks = append(msg.Blocks, slackBlock{Type: "context", Elements: []any{mrkdwn(ctxText)}})
 	if m.Link != "" {
 		msg.Blocks = append(msg.Blocks, slackBlock{Type: "actions", Elements: []any{

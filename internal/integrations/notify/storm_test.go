@@ -125,7 +125,7 @@ func TestCloseSendsHeld(t *testing.T) {
 	clock := newClock()
 	mt := &memTransport{}
 	c := Config{Rules: []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, DigestSize: 4, MaxIOCs: 20, DedupeSize: 100, DedupeTTL: time.Hour}
-	n := newNotifier("slack", Slack, c, ratelimit.Rate{N: 2, Per: time.Minute}, mt, Options{Now: clock.Now, Logger: discard()})
+	n := newNotifier("slack", Slack, c, ratelimit.Rate{N: 2, Per: time.Minute}, DefaultMaxTLP, mt, Options{Now: clock.Now, Logger: discard()})
 	ctx := context.Background()
 	for i := range 12 {
 		if err := n.Deliver(ctx, alertDelivery("elastic", fmt.Sprint("a", i))); err != nil {
@@ -164,7 +164,7 @@ func TestRunSendsDigestWhenWindowOpens(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		mt := &memTransport{}
 		c := Config{Rules: []Rule{{Channel: Teams, MinVerdict: result.Malicious}}, DigestSize: 50, MaxIOCs: 20, DedupeSize: 100, DedupeTTL: time.Hour}
-		n := newNotifier("teams", Teams, c, ratelimit.Rate{N: 3, Per: time.Minute}, mt, Options{Now: time.Now, Logger: discard()})
+		n := newNotifier("teams", Teams, c, ratelimit.Rate{N: 3, Per: time.Minute}, DefaultMaxTLP, mt, Options{Now: time.Now, Logger: discard()})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { n.Run(ctx); close(done) }()

@@ -160,6 +160,9 @@ func teamsBody(m Message) teamsEnvelope {
 	if m.More > 0 {
 		note = fmt.Sprintf("%d more IOCs in the full result. %s", m.More, informOnly)
 	}
+	if w := withheldText(m); w != "" {
+		note = w + ". " + note
+	}
 	foot := text(note)
 	foot.IsSubtle, foot.Size, foot.Spacing = true, "Small", "Medium"
 	c.Body = append(c.Body, foot)

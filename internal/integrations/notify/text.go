@@ -12,6 +12,9 @@ import (
 
 // headline is a message's one-line title.
 func headline(m Message) string {
+	if len(m.IOCs) == 0 && m.More == 0 {
+		return fmt.Sprintf("iocane: %s in %s", withheldText(m), m.Alert.Title())
+	}
 	n := len(m.IOCs) + m.More
 	worst := result.Unknown
 	if len(m.IOCs) > 0 {
@@ -31,6 +34,19 @@ func digestHeadline(d Digest) string {
 		s += fmt.Sprintf(" (part %d of %d)", d.Part, d.Parts)
 	}
 	return s
+}
+
+// withheldText says how many matched IOCs the channel's max_tlp kept out:
+// "1 TLP:RED indicator withheld: see the result". "" when none was.
+func withheldText(m Message) string {
+	if m.Withheld == 0 {
+		return ""
+	}
+	noun := "indicators"
+	if m.Withheld == 1 {
+		noun = "indicator"
+	}
+	return fmt.Sprintf("%d TLP:%s %s withheld: see the result", m.Withheld, strings.ToUpper(m.WithheldTLP.String()), noun)
 }
 
 // informOnly closes every message: iocane informs, it does not act.

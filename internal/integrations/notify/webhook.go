@@ -12,7 +12,9 @@ type WebhookMessage struct {
 	Alert Alert  `json:"alert"`
 	IOCs  []Item `json:"iocs"`
 	More  int    `json:"more,omitempty"`
-	Link  string `json:"link,omitempty"`
+	// Withheld counts matched IOCs above the channel's max_tlp, left out.
+	Withheld int    `json:"withheld,omitempty"`
+	Link     string `json:"link,omitempty"`
 }
 
 // WebhookDigest is the generic webhook's body for a digest.
@@ -25,7 +27,7 @@ type WebhookDigest struct {
 }
 
 func (t webhookTransport) send(ctx context.Context, m Message) error {
-	return t.p.post(ctx, WebhookMessage{Type: "iocane.notification", Alert: m.Alert, IOCs: m.IOCs, More: m.More, Link: m.Link})
+	return t.p.post(ctx, WebhookMessage{Type: "iocane.notification", Alert: m.Alert, IOCs: m.IOCs, More: m.More, Withheld: m.Withheld, Link: m.Link})
 }
 
 func (t webhookTransport) sendDigest(ctx context.Context, d Digest) error {
