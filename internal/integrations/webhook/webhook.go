@@ -18,6 +18,7 @@ import (
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 // Name is the sink's config name.
@@ -32,9 +33,16 @@ const (
 func init() {
 	integrations.Register(integrations.SinkSpec{
 		Name: Name, Required: []string{"url"}, Secrets: []string{"url", "signing_secret"},
-		Optional: map[string]string{"scope": "alerts"},
+		Optional: map[string]string{"scope": "alerts", "max_tlp": "amber"},
 		New: func(s integrations.Settings, env integrations.Env) (integrations.Sink, error) {
 			sk := New(s.Secret("url"), s.Secret("signing_secret"), integrations.NewHTTPClient(Name, env.Timeout, env.Transport))
+			if v := s.Get("max_tlp"); v != "" {
+				l, err := tlp.MustParse(v)
+				if err != nil {
+					return nil, fmt.Errorf("max_tlp: %w", err)
+				}
+				sk.MaxTLP = l
+			}
 			switch s.Get("scope") {
 			case "alerts":
 			case "all":
@@ -55,6 +63,10 @@ type Sink struct {
 	now    func() time.Time
 	// All sends every job, not only jobs from alerts.
 	All bool
+	// MaxTLP is the strictest marking a result sent may carry (default
+	// amber: the receiver is a third party); stricter ones are left out
+	// and counted in Payload.Withheld.
+	MaxTLP tlp.Level
 }
 
 var _ integrations.Sink = (*Sink)(nil)
@@ -64,7 +76,7 @@ func New(url, secret provider.Secret, client *http.Client) *Sink {
 	if client == nil {
 		client = integrations.NewHTTPClient(Name, 0, nil)
 	}
-	return &Sink{url: url, secret: secret, client: client, now: time.Now}
+	return &Sink{url: url, secret: secret, client: client, now: time.Now, MaxTLP: tlp.Amber}
 }
 
 // Name implements integrations.Sink.
@@ -80,7 +92,10 @@ func (s *Sink) Applies(d integrations.Delivery) bool {
 type Payload struct {
 	Job     jobs.Job        `json:"job"`
 	Results []result.Result `json:"results"`
-	Link    string          `json:"link,omitempty"`
+	// Withheld counts the results left out for their TLP marking: they
+	// are in the job's results on iocane, behind Link.
+	Withheld int    `json:"withheld,omitempty"`
+	Link     string `json:"link,omitempty"`
 }
 
 // Sign returns the signature header value for body sent at ts (Unix
@@ -96,7 +111,15 @@ func Sign(secret []byte, ts string, body []byte) string {
 // Deliver posts the payload. Idempotency-Key is the job id, so a receiver
 // can drop the copy a retry sends after a lost answer.
 func (s *Sink) Deliver(ctx context.Context, d integrations.Delivery) error {
-	body, err := json.Marshal(Payload{Job: d.Job, Results: d.Results, Link: d.Link})
+	p := Payload{Job: d.Job, Results: make([]result.Result, 0, len(d.Results)), Link: d.Link}
+	for _, r := range d.Results {
+		if s.MaxTLP.Allows(r.TLP) {
+			p.Results = append(p.Results, r)
+		} else {
+			p.Withheld++
+		}
+	}
+	body, err := json.Marshal(p)
 	if err != nil {
 		return integrations.Permanent(fmt.Errorf("webhook: %w", err))
 	}

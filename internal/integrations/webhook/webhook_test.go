@@ -15,6 +15,7 @@ import (
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/server"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 const secret = "outbound-secret-0123456789"
@@ -61,5 +62,36 @@ func TestErrorsHideTheURL(t *testing.T) {
 	}
 	if s := err.Error(); strings.Contains(s, "SECRETPATH") {
 		t.Errorf("the URL leaks: %s", s)
+	}
+}
+
+// A result marked stricter than max_tlp (default amber) is left out of the
+// payload and counted; max_tlp: red sends it.
+func TestTLPRedResultsWithheld(t *testing.T) {
+	f := integrationstest.NewReceiver()
+	defer f.Close()
+	d := integrations.Delivery{Job: jobs.Job{ID: "job-6", State: jobs.Completed, Alert: &jobs.AlertRef{System: "generic", ID: "a2"}},
+		Results: []result.Result{
+			{IOC: ioc.IOC{Type: ioc.IPv4, Value: "185.220.101.47"}, Verdict: result.Malicious, Score: 87, TLP: tlp.Red},
+			{IOC: ioc.IOC{Type: ioc.Domain, Value: "evil.example"}, Verdict: result.Malicious, Score: 80, TLP: tlp.Amber},
+		}}
+	if err := New(provider.NewSecret(f.URL+"/hook"), provider.Secret{}, nil).Deliver(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	r := f.Requests()[0]
+	var p Payload
+	if err := r.JSON(&p); err != nil || len(p.Results) != 1 || p.Withheld != 1 || strings.Contains(string(r.Body), "185.220.101.47") {
+		t.Errorf("default max_tlp: payload %s %v; want the amber result only and withheld 1", r.Body, err)
+	}
+	s, err := integrations.Config{Sinks: []integrations.Settings{{Name: Name, Values: map[string]string{"max_tlp": "red", "scope": "alerts"},
+		Secrets: map[string]provider.Secret{"url": provider.NewSecret(f.URL + "/hook")}}}}.Build(integrations.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s[0].Deliver(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.Requests()[1]; !strings.Contains(string(r.Body), "185.220.101.47") {
+		t.Errorf("max_tlp red: the red result is not sent: %s", r.Body)
 	}
 }
