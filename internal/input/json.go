@@ -11,9 +11,43 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 )
 
-// maxDepth caps JSON nesting, so "[[[[..." cannot grow the decoder's stack
-// without bound.
-const maxDepth = 1000
+// MaxJSONDepth caps JSON nesting, so "[[[[..." cannot grow the decoder's
+// stack without bound.
+const MaxJSONDepth = 1000
+
+const maxDepth = MaxJSONDepth
+
+// CheckJSONDepth returns an error naming the limit when the JSON in b nests
+// objects and arrays deeper than MaxJSONDepth, which the JSON reader would
+// refuse: a server checks it at intake, so such a body is refused at once
+// rather than accepted and then failed. It reads b as JSON only as far as
+// strings go (brackets inside them do not count), and validates nothing
+// else.
+func CheckJSONDepth(b []byte) error {
+	depth, inString, escaped := 0, false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > MaxJSONDepth {
+				return fmt.Errorf("%w: JSON nested deeper than %d levels", ErrMalformed, MaxJSONDepth)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
 
 // skipJSON lists top-level members of a Splunk alert-action webhook that
 // point at the SIEM itself, not at an indicator.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +14,46 @@ import (
 	"github.com/iocane/iocane/internal/input"
 )
 
-// readBody reads the whole request body within MaxBody, answering 413 for
-// too large and 400 for empty itself.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// readBody reads the whole request body within MaxBody and decodes its
+// Content-Encoding (gzip, within MaxBody decompressed), answering 413 for
+// too large, 415 for an encoding it cannot read and 400 for empty itself.
+// raw is the body as sent, which a signature covers.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body, raw []byte, ok bool) {
+	raw, ok = s.readRaw(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	body = raw
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err == nil {
+			body, err = io.ReadAll(io.LimitReader(zr, s.o.MaxBody+1))
+		}
+		if err != nil {
+			writeProblem(w, r, http.StatusBadRequest, probBadRequest, "the body is sent as gzip but does not decompress: "+err.Error())
+			return nil, nil, false
+		}
+		if int64(len(body)) > s.o.MaxBody {
+			writeProblem(w, r, http.StatusRequestEntityTooLarge, probTooLarge,
+				fmt.Sprintf("the body decompresses to more than the limit of %d bytes (%s): split the input, or raise server.max_body", s.o.MaxBody, humanBytes(s.o.MaxBody)))
+			return nil, nil, false
+		}
+	default:
+		writeProblem(w, r, http.StatusUnsupportedMediaType, probMediaType,
+			fmt.Sprintf("cannot read a body with Content-Encoding %q: send it as is or gzip", enc))
+		return nil, nil, false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		writeProblem(w, r, http.StatusBadRequest, probEmptyBody, "the body is empty: send the IOCs or the alert in the request body")
+		return nil, nil, false
+	}
+	return body, raw, true
+}
+
+// readRaw reads the body as sent, within MaxBody.
+func (s *Server) readRaw(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	limit := fmt.Sprintf("%d bytes (%s)", s.o.MaxBody, humanBytes(s.o.MaxBody))
 	if r.ContentLength > s.o.MaxBody {
 		writeProblem(w, r, http.StatusRequestEntityTooLarge, probTooLarge,
@@ -31,10 +69,6 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 			return nil, false
 		}
 		writeProblem(w, r, http.StatusBadRequest, probBadRequest, "the body could not be read: "+err.Error())
-		return nil, false
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		writeProblem(w, r, http.StatusBadRequest, probEmptyBody, "the body is empty: send the IOCs or the alert in the request body")
 		return nil, false
 	}
 	return b, true
@@ -121,7 +155,7 @@ func jsonProblem(w http.ResponseWriter, r *http.Request, err error, want string)
 // checkJSON answers 400 when b is not one valid JSON document.
 func checkJSON(w http.ResponseWriter, r *http.Request, b []byte, want string) bool {
 	if json.Valid(b) {
-		return true
+		return checkDepth(w, r, b)
 	}
 	var v any
 	err := json.Unmarshal(b, &v)
@@ -130,4 +164,16 @@ func checkJSON(w http.ResponseWriter, r *http.Request, b []byte, want string) bo
 	}
 	jsonProblem(w, r, err, want)
 	return false
+}
+
+// checkDepth answers 422 itself when the JSON in b nests deeper than the
+// JSON reader goes, so the body is refused now rather than accepted and
+// then failed.
+func checkDepth(w http.ResponseWriter, r *http.Request, b []byte) bool {
+	if err := input.CheckJSONDepth(b); err != nil {
+		writeProblem(w, r, http.StatusUnprocessableEntity, probUnprocessable,
+			fmt.Sprintf("the JSON is nested deeper than %d levels, more than iocane reads: flatten it", input.MaxJSONDepth))
+		return false
+	}
+	return true
 }

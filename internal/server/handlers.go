@@ -49,9 +49,14 @@ func (s *Server) parseSubmission(w http.ResponseWriter, r *http.Request) (submis
 	if !ok {
 		return sub, false
 	}
-	body, ok := s.readBody(w, r)
+	body, _, ok := s.readBody(w, r)
 	if !ok {
 		return sub, false
+	}
+	if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') && format != input.Text && format != input.CSV && format != input.EML {
+		if !checkDepth(w, r, body) {
+			return sub, false
+		}
 	}
 	sub.format, sub.body = format, body
 	q := r.URL.Query()

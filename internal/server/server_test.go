@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iocane/iocane/internal/input"
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/result"
 )
@@ -488,5 +491,49 @@ func TestWebhookTLPSpellings(t *testing.T) {
 				t.Errorf("%s {%s}: job TLP %q, want %q", kind, c.members, got, c.want)
 			}
 		}
+	}
+}
+
+// TestBodiesReadOrRefusedAtIntake: a gzip body is read (decompressed
+// within max_body, the signature over the bytes sent); an encoding iocane
+// cannot read is 415 and a body nested deeper than the JSON reader goes is
+// 422, at once, rather than a job that is accepted and then fails or finds
+// nothing.
+func TestBodiesReadOrRefusedAtIntake(t *testing.T) {
+	gz := func(s string) string {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+		return b.String()
+	}
+	deep := strings.Repeat(`{"a":`, input.MaxJSONDepth+1) + `"45.9.148.3"` + strings.Repeat("}", input.MaxJSONDepth+1)
+	gzipped := map[string]string{"Content-Encoding": "gzip"}
+	for _, c := range []struct {
+		name   string
+		r      req
+		status int
+		detail string
+	}{
+		{"webhook gzip", req{method: "POST", path: "/v1/webhooks/generic", token: ingestSecret, ctype: "application/json", body: gz(`{"note": "beacon to 45.9.148.3"}`), sign: true, header: gzipped}, 202, ""},
+		{"jobs gzip", req{method: "POST", path: "/v1/jobs", token: ingestSecret, ctype: "text/plain", body: gz("beacon to 45.9.148.3"), header: gzipped}, 202, ""},
+		{"jobs gzip bomb", req{method: "POST", path: "/v1/jobs", token: ingestSecret, ctype: "text/plain", body: gz(strings.Repeat("a", 1<<21)), header: gzipped}, 413, "decompresses to more than"},
+		{"jobs not gzip", req{method: "POST", path: "/v1/jobs", token: ingestSecret, ctype: "text/plain", body: "plain", header: gzipped}, 400, "does not decompress"},
+		{"jobs brotli", req{method: "POST", path: "/v1/jobs", token: ingestSecret, ctype: "text/plain", body: "x", header: map[string]string{"Content-Encoding": "br"}}, 415, "Content-Encoding"},
+		{"webhook too deep", req{method: "POST", path: "/v1/webhooks/generic", token: ingestSecret, ctype: "application/json", body: deep, sign: true}, 422, "nested deeper than 1000"},
+		{"jobs too deep", req{method: "POST", path: "/v1/jobs", token: ingestSecret, ctype: "application/json", body: deep}, 422, "nested deeper than 1000"},
+		{"jobs deep enough", req{method: "POST", path: "/v1/jobs", token: ingestSecret, ctype: "application/json",
+			body: strings.Repeat(`[`, input.MaxJSONDepth) + `"45.9.148.3"` + strings.Repeat("]", input.MaxJSONDepth)}, 202, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, func(o *Options) { o.MaxBody = 1 << 20 })
+			w := h.do(c.r)
+			if w.Code != c.status || !strings.Contains(w.Body.String(), c.detail) {
+				t.Fatalf("%d %s; want %d with %q", w.Code, w.Body, c.status, c.detail)
+			}
+			if c.status == 202 && !strings.Contains(string(h.q.spec("job-1").Input), "45.9.148.3") {
+				t.Errorf("the job's input lacks the IOC: %q", h.q.spec("job-1").Input)
+			}
+		})
 	}
 }

@@ -69,12 +69,12 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("webhooks take JSON: send Content-Type: application/json (got %q)", r.Header.Get("Content-Type")))
 		return
 	}
-	body, ok := s.readBody(w, r)
+	body, raw, ok := s.readBody(w, r)
 	if !ok {
 		return
 	}
 	if s.verifier != nil {
-		err := s.verifier.verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), body, s.o.Now())
+		err := s.verifier.verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), raw, s.o.Now())
 		if err != nil {
 			slug := probBadSignature
 			if errors.Is(err, errReplayed) {
@@ -83,6 +83,9 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, r, http.StatusUnauthorized, slug, err.Error())
 			return
 		}
+	}
+	if !checkDepth(w, r, body) {
+		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
