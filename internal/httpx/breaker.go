@@ -1,9 +1,11 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -12,7 +14,11 @@ import (
 // Breaker is a provider's circuit breaker (sony/gobreaker): after a run of
 // consecutive failures it opens and the chain answers ErrCircuitOpen
 // without sending; after the cool-down it lets one probe through
-// (half-open), and closes again when the probe succeeds.
+// (half-open), and closes again when the probe succeeds. Callers that come
+// while the probe is in flight wait for its outcome, within their own
+// deadline: they go on when it closes the breaker, and are refused only
+// when it opens it again. A recovered provider is not failed for being
+// asked by many at once.
 //
 // Failures are 5xx answers (500, 502, 503, 504 and the rest), timeouts and
 // transport errors. Answers that say nothing about the provider's health
@@ -20,6 +26,9 @@ import (
 // Cancellations by the caller and quota refusals are not counted at all.
 type Breaker struct {
 	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
+
+	mu   sync.Mutex
+	wake chan struct{} // closed, and replaced, when a probe ends or the state changes
 }
 
 // NewBreaker returns a breaker that opens after failures consecutive
@@ -39,10 +48,49 @@ func NewBreaker(name string, failures int, coolDown time.Duration, onChange func
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
 		IsExcluded:  func(err error) bool { return errors.Is(err, errNotCounted) },
 	}
-	if onChange != nil {
-		st.OnStateChange = func(_ string, from, to gobreaker.State) { onChange(from.String(), to.String()) }
+	b := &Breaker{wake: make(chan struct{})}
+	st.OnStateChange = func(_ string, from, to gobreaker.State) {
+		b.broadcast()
+		if onChange != nil {
+			onChange(from.String(), to.String())
+		}
 	}
-	return &Breaker{cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](st)}
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](st)
+	return b
+}
+
+// allow admits a request, waiting while a half-open probe is in flight. It
+// returns the function that records the request's outcome, or an error
+// wrapping gobreaker.ErrOpenState, or the context's error.
+func (b *Breaker) allow(ctx context.Context) (func(error), error) {
+	for {
+		b.mu.Lock()
+		wake := b.wake
+		b.mu.Unlock()
+		probe := b.cb.State() == gobreaker.StateHalfOpen
+		done, err := b.cb.Allow()
+		switch {
+		case err == nil && probe:
+			return func(outcome error) { done(outcome); b.broadcast() }, nil
+		case err == nil:
+			return done, nil
+		case !errors.Is(err, gobreaker.ErrTooManyRequests):
+			return nil, err
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// broadcast wakes the callers waiting in allow.
+func (b *Breaker) broadcast() {
+	b.mu.Lock()
+	close(b.wake)
+	b.wake = make(chan struct{})
+	b.mu.Unlock()
 }
 
 // State returns "closed", "half-open" or "open".
@@ -76,10 +124,13 @@ type breakerTransport struct {
 }
 
 func (t *breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	done, err := t.breaker.cb.Allow()
+	done, err := t.breaker.allow(req.Context())
 	if err != nil {
 		closeBody(req)
-		return nil, fmt.Errorf("%s: %w", t.name, ErrCircuitOpen)
+		if errors.Is(err, gobreaker.ErrOpenState) {
+			return nil, fmt.Errorf("%s: %w", t.name, ErrCircuitOpen)
+		}
+		return nil, &notSentError{fmt.Errorf("%s: waiting for the circuit breaker's probe: %w", t.name, err)}
 	}
 	resp, err := t.next.RoundTrip(req)
 	done(breakerOutcome(req, resp, err))

@@ -326,3 +326,68 @@ func TestBreakerCancelledProbeFreesTheSlot(t *testing.T) {
 		}
 	})
 }
+
+// TestBreakerHalfOpenCallersWaitForTheProbe: callers that arrive while the
+// half-open probe is in flight wait for it and then go through when it
+// succeeds; none is failed with ErrCircuitOpen (a recovered provider had
+// 56 % of a new job's look-ups refused). When the probe fails they are
+// refused, since the breaker is open again.
+func TestBreakerHalfOpenCallersWaitForTheProbe(t *testing.T) {
+	for _, recovered := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			var healthy atomic.Bool
+			release := make(chan struct{})
+			var probes atomic.Int64
+			base := &inProcess{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !healthy.Load() {
+					w.WriteHeader(http.StatusBadGateway)
+					return
+				}
+				if probes.Add(1) == 1 {
+					<-release // the probe is slow
+				}
+			})}
+			c := NewClient(Options{Name: "p", Base: base, MaxAttempts: 1, BreakerFailures: 2, BreakerCoolDown: 10 * time.Second})
+			for range 2 {
+				_, _, _ = get(t, c, fakeURL)
+			}
+			time.Sleep(10*time.Second + time.Millisecond)
+			healthy.Store(true)
+			if !recovered {
+				healthy.Store(false)
+				probes.Store(0)
+				base.h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					<-release
+					w.WriteHeader(http.StatusBadGateway)
+				})
+			}
+			errs := make(chan error, 21)
+			for range 21 {
+				go func() {
+					resp, _, err := get(t, c, fakeURL)
+					if err == nil && resp.StatusCode != 200 {
+						err = errors.New(resp.Status)
+					}
+					errs <- err
+				}()
+			}
+			synctest.Wait() // one probe in flight, twenty callers waiting
+			close(release)
+			var open, other int
+			for range 21 {
+				switch err := <-errs; {
+				case errors.Is(err, ErrCircuitOpen):
+					open++
+				case err != nil:
+					other++
+				}
+			}
+			if recovered && (open != 0 || other != 0 || BreakerOf(c).State() != "closed") {
+				t.Errorf("recovered: %d refused as circuit open, %d other errors, breaker %s; want all through", open, other, BreakerOf(c).State())
+			}
+			if !recovered && (open != 20 || other != 1) {
+				t.Errorf("probe failed: %d refused, %d other errors; want 20 refused and the probe's 502", open, other)
+			}
+		})
+	}
+}
