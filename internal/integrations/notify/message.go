@@ -88,6 +88,9 @@ type Digest struct {
 	Entries []Entry
 	// Part and Parts number a digest split over several messages (1-based).
 	Part, Parts int
+	// Piece and Pieces number the messages one part was split into further
+	// to fit a channel's size limit (Teams); 0 when it was not.
+	Piece, Pieces int
 	// Held is the number of alerts in the whole digest (every part).
 	Held int
 }

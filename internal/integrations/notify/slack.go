@@ -18,7 +18,18 @@ const (
 	slackMaxBlocks  = 50
 	slackHeaderMax  = 150
 	slackSectionMax = 3000
+	slackFieldMax   = 2000
 )
+
+// maxLink is the longest link a message renders as a link; a longer one
+// (a SIEM's search URL can run to kilobytes) would pass a field's limit,
+// and clipped it would no longer work, so the title is shown without it.
+const maxLink = 1000
+
+// field is a section field's text, within Slack's limit.
+func field(label, value string) slackText {
+	return mrkdwn(clip("*"+label+"*\n"+value, slackFieldMax))
+}
 
 type slackText struct {
 	Type  string `json:"type"`
@@ -67,19 +78,19 @@ func slackBody(m Message) slackMessage {
 	msg := slackMessage{Text: slackEscape(title)}
 	msg.Blocks = append(msg.Blocks, slackBlock{Type: "header", Text: plain(clip(title, slackHeaderMax))})
 	alert := m.Alert.Title()
-	if m.Alert.Link != "" {
+	if m.Alert.Link != "" && len(m.Alert.Link) <= maxLink {
 		alert = slackLink(m.Alert.Link, alert)
 	} else {
 		alert = slackEscape(alert)
 	}
-	fields := []slackText{mrkdwn("*Alert*\n" + alert)}
+	fields := []slackText{field("Alert", alert)}
 	if m.Alert.System != "" {
-		fields = append(fields, mrkdwn("*System*\n"+slackEscape(m.Alert.System)))
+		fields = append(fields, field("System", slackEscape(m.Alert.System)))
 	}
 	if m.Alert.ID != "" {
-		fields = append(fields, mrkdwn("*Alert ID*\n"+slackCode(m.Alert.ID)))
+		fields = append(fields, field("Alert ID", slackCode(clip(m.Alert.ID, 300))))
 	}
-	fields = append(fields, mrkdwn("*Job*\n"+slackCode(m.Alert.JobID)))
+	fields = append(fields, field("Job", slackCode(m.Alert.JobID)))
 	msg.Blocks = append(msg.Blocks, slackBlock{Type: "section", Fields: fields}, slackBlock{Type: "divider"})
 	room := slackMaxBlocks - len(msg.Blocks) - 2
 	more := m.More
@@ -110,7 +121,7 @@ func slackBody(m Message) slackMessage {
 // so Slack does not link it), top reasons, provider links.
 func slackItem(it Item) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%s* · score %d · %s %s", it.Verdict, it.Score, it.Type, slackCode(Defang(it.Type, it.Value)))
+	fmt.Fprintf(&b, "*%s* · score %d · %s %s", it.Verdict, it.Score, it.Type, slackCode(clip(Defang(it.Type, it.Value), maxValue)))
 	for _, r := range it.Reasons {
 		b.WriteString("\n• " + slackEscape(clip(r, 300)))
 	}
@@ -155,7 +166,7 @@ func slackDigestBody(d Digest) slackMessage {
 func slackEntry(e Entry) string {
 	title := e.Alert.Title()
 	s := slackEscape(title)
-	if e.Alert.Link != "" {
+	if e.Alert.Link != "" && len(e.Alert.Link) <= maxLink {
 		s = slackLink(e.Alert.Link, title)
 	}
 	s += slackEscape(clip(entryTail(e), 300))

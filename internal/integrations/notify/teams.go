@@ -85,22 +85,45 @@ func (t teamsTransport) send(ctx context.Context, m Message) error {
 	return t.p.post(ctx, teamsBody(m))
 }
 
-// sendDigest posts d, split further when a card would pass Teams' size
-// limit.
+// sendDigest posts d, split into as few pieces as fit Teams' size limit,
+// each numbered ("part 1.2 of 5").
 func (t teamsTransport) sendDigest(ctx context.Context, d Digest) error {
-	body := teamsDigestBody(d)
-	if len(d.Entries) > 1 {
-		if b, err := json.Marshal(body); err == nil && len(b) > teamsMaxBody {
-			half := len(d.Entries) / 2
-			a, z := d, d
-			a.Entries, z.Entries = d.Entries[:half], d.Entries[half:]
-			if err := t.sendDigest(ctx, a); err != nil {
-				return err
-			}
-			return t.sendDigest(ctx, z)
+	pieces := 1
+	for ; pieces < len(d.Entries); pieces++ {
+		if fits(d, pieces) {
+			break
 		}
 	}
-	return t.p.post(ctx, body)
+	for i := range pieces {
+		p := d
+		p.Entries = d.Entries[i*len(d.Entries)/pieces : (i+1)*len(d.Entries)/pieces]
+		if pieces > 1 {
+			p.Piece, p.Pieces = i+1, pieces
+		}
+		if err := t.p.post(ctx, teamsDigestBody(p)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fits reports whether every piece of d split in n fits a Teams card.
+func fits(d Digest, n int) bool {
+	for i := range n {
+		p := d
+		p.Entries = d.Entries[i*len(d.Entries)/n : (i+1)*len(d.Entries)/n]
+		p.Piece, p.Pieces = i+1, n
+		if jsonLen(teamsDigestBody(p)) > teamsMaxBody {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonLen is the size of v as JSON.
+func jsonLen(v any) int {
+	b, _ := json.Marshal(v)
+	return len(b)
 }
 
 func envelope(c teamsCard) teamsEnvelope {
@@ -124,7 +147,7 @@ func teamsBody(m Message) teamsEnvelope {
 	title := text(headline(m))
 	title.Size, title.Weight = "Large", "Bolder"
 	alert := teamsEscape(m.Alert.Title())
-	if m.Alert.Link != "" {
+	if m.Alert.Link != "" && len(m.Alert.Link) <= maxLink {
 		alert = teamsLink(m.Alert.Link, m.Alert.Title())
 	}
 	facts := []teamsFact{{Title: "Alert", Value: alert}}
@@ -136,7 +159,11 @@ func teamsBody(m Message) teamsEnvelope {
 	}
 	facts = append(facts, teamsFact{Title: "Job", Value: teamsEscape(m.Alert.JobID)})
 	c.Body = append(c.Body, title, teamsFactSet{Type: "FactSet", Facts: facts})
-	for _, it := range m.IOCs {
+	// IOCs go in while the card stays under the size limit, with room
+	// for the footer and the action; the rest are counted in the footer.
+	room := teamsMaxBody - jsonLen(envelope(c)) - 1024
+	more := m.More
+	for i, it := range m.IOCs {
 		head := text(teamsEscape(itemLine(it)))
 		head.Weight, head.Color = "Bolder", teamsColor(it)
 		items := []any{head}
@@ -154,11 +181,16 @@ func teamsBody(m Message) teamsEnvelope {
 			}
 			items = append(items, text(strings.Join(links, " · ")))
 		}
-		c.Body = append(c.Body, teamsContainer{Type: "Container", Separator: true, Items: items})
+		box := teamsContainer{Type: "Container", Separator: true, Items: items}
+		if room -= jsonLen(box) + 1; room < 0 {
+			more += len(m.IOCs) - i
+			break
+		}
+		c.Body = append(c.Body, box)
 	}
 	note := informOnly
-	if m.More > 0 {
-		note = fmt.Sprintf("%d more IOCs in the full result. %s", m.More, informOnly)
+	if more > 0 {
+		note = fmt.Sprintf("%d more IOCs in the full result. %s", more, informOnly)
 	}
 	if w := withheldText(m); w != "" {
 		note = w + ". " + note
@@ -182,7 +214,7 @@ func teamsDigestBody(d Digest) teamsEnvelope {
 	for i, e := range d.Entries {
 		title := e.Alert.Title()
 		s := teamsEscape(title)
-		if e.Alert.Link != "" {
+		if e.Alert.Link != "" && len(e.Alert.Link) <= maxLink {
 			s = teamsLink(e.Alert.Link, title)
 		}
 		s += teamsEscape(clip(entryTail(e), 300))

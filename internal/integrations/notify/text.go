@@ -30,8 +30,13 @@ func headline(m Message) string {
 // digestHeadline is a digest's one-line title.
 func digestHeadline(d Digest) string {
 	s := fmt.Sprintf("iocane digest: %d alerts held by the notification rate limit", d.Held)
-	if d.Parts > 1 {
+	switch {
+	case d.Parts > 1 && d.Pieces > 1:
+		s += fmt.Sprintf(" (part %d.%d of %d)", d.Part, d.Piece, d.Parts)
+	case d.Parts > 1:
 		s += fmt.Sprintf(" (part %d of %d)", d.Part, d.Parts)
+	case d.Pieces > 1:
+		s += fmt.Sprintf(" (part %d of %d)", d.Piece, d.Pieces)
 	}
 	return s
 }
@@ -54,8 +59,12 @@ const informOnly = "Informational: iocane enriches and informs; it takes no bloc
 
 // itemLine is an IOC's summary line: "malicious · score 87 · ipv4 185[.]220[.]101[.]47".
 func itemLine(it Item) string {
-	return fmt.Sprintf("%s · score %d · %s %s", it.Verdict, it.Score, it.Type, Defang(it.Type, it.Value))
+	return fmt.Sprintf("%s · score %d · %s %s", it.Verdict, it.Score, it.Type, clip(Defang(it.Type, it.Value), maxValue))
 }
+
+// maxValue is the most of an IOC's value a chat message shows: a URL can
+// run to kilobytes, and the full value is in the result.
+const maxValue = 300
 
 // entryLine is a digest entry's line without links.
 func entryLine(e Entry) string { return e.Alert.Title() + entryTail(e) }
