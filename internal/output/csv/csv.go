@@ -3,14 +3,15 @@
 //	type,value,verdict,score,confidence,dbot_score,tlp,reasons,sources,enriched_at
 //
 // reasons are joined by " | " and sources are "provider:status" pairs joined
-// by ";". Rows are written as results arrive. A cell that a spreadsheet
-// would run as a formula (starting with =, +, -, @, tab or CR) is prefixed
-// with a single quote, the OWASP advice against CSV injection; IOC values
-// never start with those characters, so they are never altered.
+// by ";". Rows are written as results arrive, with CRLF line endings as RFC
+// 4180 says. A cell that a spreadsheet would run as a formula (starting with
+// =, +, -, @, tab or CR) is prefixed with a single quote, the OWASP advice
+// against CSV injection, except the IOC value, which the contract never
+// alters (an e-mail address may start with + or -): it is quoted instead.
 package csv
 
 import (
-	enccsv "encoding/csv"
+	"bufio"
 	"io"
 	"strconv"
 	"strings"
@@ -29,20 +30,48 @@ var Header = []string{"type", "value", "verdict", "score", "confidence", "dbot_s
 
 // Writer writes CSV rows; see the package doc.
 type Writer struct {
-	w      *enccsv.Writer
+	w      *bufio.Writer
 	header bool
 }
 
 var _ output.Writer = (*Writer)(nil)
 
 // New returns a CSV Writer over w.
-func New(w io.Writer) *Writer { return &Writer{w: enccsv.NewWriter(w)} }
+func New(w io.Writer) *Writer { return &Writer{w: bufio.NewWriter(w)} }
 
 func (w *Writer) writeHeader() {
 	if !w.header {
 		w.header = true
-		w.w.Write(Header)
+		w.row(Header, -1)
 	}
+}
+
+// valueColumn is the index of the IOC value, which is quoted, not defused.
+const valueColumn = 1
+
+// row writes one record: each field quoted when it holds a comma, a quote,
+// a line break or leading space, or is the IOC value starting with a
+// formula character; a field f other than that value is defused first.
+func (w *Writer) row(fields []string, value int) {
+	for i, f := range fields {
+		if i > 0 {
+			w.w.WriteByte(',')
+		}
+		quote := strings.ContainsAny(f, ",\"\r\n") || strings.HasPrefix(f, " ")
+		if i == value {
+			quote = quote || formula(f)
+		} else {
+			f = defuse(f)
+		}
+		if !quote {
+			w.w.WriteString(f)
+			continue
+		}
+		w.w.WriteByte('"')
+		w.w.WriteString(strings.ReplaceAll(f, `"`, `""`))
+		w.w.WriteByte('"')
+	}
+	w.w.WriteString("\r\n")
 }
 
 // Write writes r's row.
@@ -55,23 +84,21 @@ func (w *Writer) Write(r result.Result) error {
 	row := []string{string(r.IOC.Type), r.IOC.Value, string(r.Verdict), strconv.Itoa(r.Score), strconv.Itoa(r.Confidence),
 		strconv.Itoa(r.DBotScore), r.TLP.String(), strings.Join(r.Reasons, " | "), strings.Join(sources, ";"),
 		r.EnrichedAt.UTC().Format(time.RFC3339)}
-	for i := range row {
-		row[i] = defuse(row[i])
-	}
-	w.w.Write(row)
-	w.w.Flush()
-	return w.w.Error()
+	w.row(row, valueColumn)
+	return w.w.Flush()
 }
 
 // Close writes the header if no row was written, and flushes.
 func (w *Writer) Close() error {
 	w.writeHeader()
-	w.w.Flush()
-	return w.w.Error()
+	return w.w.Flush()
 }
 
+// formula reports whether a spreadsheet would run s as a formula.
+func formula(s string) bool { return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) }
+
 func defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if formula(s) {
 		return "'" + s
 	}
 	return s

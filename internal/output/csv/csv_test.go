@@ -43,9 +43,29 @@ func TestFormulaDefused(t *testing.T) {
 	}
 }
 
+// An IOC value that starts with a formula character (an e-mail address
+// may start with + or -) is quoted, never altered: it reads back as it was,
+// and its raw cell starts with a quote, so no spreadsheet runs it.
+func TestFormulaValueQuotedNotAltered(t *testing.T) {
+	for _, v := range []string{"+alerts@example.com", "-x@example.com", "=1@example.com"} {
+		r := result.Result{IOC: ioc.IOC{Type: ioc.Email, Value: v}}
+		got := outputtest.Render(t, "csv", output.Options{}, []result.Result{r})
+		rows, err := enccsv.NewReader(bytes.NewReader(got)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows[1][1] != v {
+			t.Errorf("value %q came back as %q", v, rows[1][1])
+		}
+		if !bytes.Contains(got, []byte("\r\nemail,\""+v+"\",")) {
+			t.Errorf("value %q is not quoted: %q", v, got)
+		}
+	}
+}
+
 func TestEmptyHasHeader(t *testing.T) {
 	got := outputtest.Render(t, "csv", output.Options{}, nil)
-	if want := "type,value,verdict,score,confidence,dbot_score,tlp,reasons,sources,enriched_at\n"; string(got) != want {
+	if want := "type,value,verdict,score,confidence,dbot_score,tlp,reasons,sources,enriched_at\r\n"; string(got) != want {
 		t.Errorf("got %q", got)
 	}
 	_ = csvout.Header
