@@ -140,7 +140,11 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 		return err
 	}
 	defer p.Close()
-	w, err := output.New(format, stdout, output.Options{Color: format == "table" && isTerminal(stdout)})
+	marking := p.Settings.Config.TLP
+	if level != nil {
+		marking = *level
+	}
+	w, err := output.New(format, stdout, output.Options{Color: format == "table" && isTerminal(stdout), TLP: marking})
 	if err != nil {
 		return usageError{err}
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 // Namespace is iocane's UUIDv5 namespace for the ids of the documents and
@@ -44,6 +45,10 @@ type Options struct {
 	Reliability string
 	// Now stamps documents written with no results. Default time.Now.
 	Now func() time.Time
+	// TLP is the input's marking: a document that carries one (MISP) is
+	// marked at least this strictly, even with no results. The zero value
+	// is TLP:CLEAR.
+	TLP tlp.Level
 }
 
 // Time returns Options.Now(), or time.Now when unset, in UTC.

@@ -184,7 +184,7 @@ func (s *Server) handleEnrich(w http.ResponseWriter, r *http.Request) {
 		format, ctype = "jsonl", "application/x-ndjson"
 	}
 	w.Header().Set("Content-Type", ctype)
-	ow, err := output.New(format, w, output.Options{})
+	ow, err := output.New(format, w, output.Options{TLP: sub.tlp})
 	if err != nil {
 		writeProblem(w, r, http.StatusInternalServerError, probInternal, "no "+format+" writer is built in")
 		return

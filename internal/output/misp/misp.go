@@ -12,9 +12,10 @@
 // carries its TLP tag and a verdict machine tag (iocane:verdict="malicious")
 // and a comment with score, confidence and reasons.
 //
-// The event takes the most restricted TLP of the run as its tag and its
-// distribution from it: CLEAR all communities (3), GREEN this community (1),
-// AMBER and above your organisation only (0); attributes inherit (5). The
+// The event takes the most restricted TLP of the input (Options.TLP) and of
+// its results as its tag, and the most restrictive distribution, your
+// organisation only (0), whatever the TLP: sharing wider is a choice made
+// in MISP, not by an export. Attributes inherit it (5). The
 // threat level follows the worst verdict (malicious 1 high, suspicious 2
 // medium, benign 3 low, unknown 4 undefined); analysis is 2 (completed).
 package misp
@@ -112,7 +113,7 @@ func (w *Writer) Close() error {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(map[string]Event{"Event": Build(w.results, w.opt.Time())}); err != nil {
+	if err := enc.Encode(map[string]Event{"Event": Build(w.results, w.opt.TLP, w.opt.Time())}); err != nil {
 		return fmt.Errorf("misp: %w", err)
 	}
 	_, err := w.w.Write(buf.Bytes())
@@ -122,10 +123,11 @@ func (w *Writer) Close() error {
 // tlpTag is the MISP tlp taxonomy tag for l (unknown levels read as red).
 func tlpTag(l tlp.Level) Tag { return Tag{Name: "tlp:" + min(max(l, tlp.Clear), tlp.Red).String()} }
 
-// Build returns the event for rs; now stamps an event with no results.
-func Build(rs []result.Result, now time.Time) Event {
+// Build returns the event for rs, marked at least input; now stamps an
+// event with no results.
+func Build(rs []result.Result, input tlp.Level, now time.Time) Event {
 	latest := time.Time{}
-	most := tlp.Clear
+	most := min(max(input, tlp.Clear), tlp.Red)
 	counts := map[result.Verdict]int{}
 	var keys []string
 	attrs := make([]Attribute, 0, len(rs))
@@ -155,19 +157,12 @@ func Build(rs []result.Result, now time.Time) Event {
 		latest = now
 	}
 	latest = latest.UTC()
-	distribution := "0"
-	switch most {
-	case tlp.Clear:
-		distribution = "3"
-	case tlp.Green:
-		distribution = "1"
-	}
 	ts := strconv.FormatInt(latest.Unix(), 10)
 	return Event{
 		UUID: output.UUID5(output.Namespace, "misp-event|"+strings.Join(keys, ",")+"|"+ts),
 		Info: fmt.Sprintf("iocane enrichment of %d IOCs: %d malicious, %d suspicious, %d benign, %d unknown", len(rs),
 			counts[result.Malicious], counts[result.Suspicious], counts[result.Benign], counts[result.Unknown]),
 		Date: latest.Format(time.DateOnly), Timestamp: ts, ThreatLevelID: threatLevel[result.Worst(rs)], Analysis: "2",
-		Distribution: distribution, Tag: []Tag{tlpTag(most), {Name: "iocane:enrichment"}}, Attribute: attrs,
+		Distribution: "0", Tag: []Tag{tlpTag(most), {Name: "iocane:enrichment"}}, Attribute: attrs,
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/iocane/iocane/internal/output/misp"
 	"github.com/iocane/iocane/internal/output/outputtest"
+	"github.com/iocane/iocane/internal/tlp"
 )
 
 func TestGolden(t *testing.T) {
@@ -43,20 +44,23 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func TestDistributionFollowsTLP(t *testing.T) {
+// The event is marked with the strictest of the input's TLP and its
+// results', and is shared with your organisation only, whatever the TLP;
+// an empty run is marked with the input's TLP, not tlp:clear.
+func TestEventTLPAndDistribution(t *testing.T) {
 	rs := outputtest.Results()
 	for _, tc := range []struct {
-		idx  int
-		dist string
-		tag  string
-	}{{4, "3", "tlp:clear"}, {1, "1", "tlp:green"}, {0, "0", "tlp:amber"}} {
-		ev := misp.Build(rs[tc.idx:tc.idx+1], outputtest.At)
-		if ev.Distribution != tc.dist || ev.Tag[0].Name != tc.tag {
-			t.Errorf("%s: distribution %s tag %s, want %s %s", rs[tc.idx].TLP, ev.Distribution, ev.Tag[0].Name, tc.dist, tc.tag)
+		idx   int
+		input tlp.Level
+		tag   string
+	}{{4, tlp.Clear, "tlp:clear"}, {1, tlp.Clear, "tlp:green"}, {0, tlp.Green, "tlp:amber"}, {4, tlp.Red, "tlp:red"}} {
+		ev := misp.Build(rs[tc.idx:tc.idx+1], tc.input, outputtest.At)
+		if ev.Distribution != "0" || ev.Tag[0].Name != tc.tag {
+			t.Errorf("%s result, %s input: distribution %s tag %s, want 0 %s", rs[tc.idx].TLP, tc.input, ev.Distribution, ev.Tag[0].Name, tc.tag)
 		}
 	}
-	empty := misp.Build(nil, outputtest.At)
-	if empty.Attribute == nil || empty.Date != "2026-11-26" || empty.ThreatLevelID != "4" {
+	empty := misp.Build(nil, tlp.Amber, outputtest.At)
+	if empty.Attribute == nil || empty.Date != "2026-11-26" || empty.ThreatLevelID != "4" || empty.Distribution != "0" || empty.Tag[0].Name != "tlp:amber" {
 		t.Errorf("empty event %+v", empty)
 	}
 }
