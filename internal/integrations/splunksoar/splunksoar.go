@@ -104,8 +104,10 @@ type Note struct {
 // CEFField returns the CEF field for an IOC type and its SOAR "contains".
 func CEFField(t ioc.Type) (field, contains string) {
 	switch t {
-	case ioc.IPv4, ioc.IPv6:
+	case ioc.IPv4:
 		return "sourceAddress", "ip"
+	case ioc.IPv6:
+		return "sourceAddress", "ipv6"
 	case ioc.Domain:
 		return "destinationDnsDomain", "domain"
 	case ioc.URL:

@@ -96,3 +96,14 @@ func TestLostAnswerAndErrors(t *testing.T) {
 		t.Error("applies without a container id")
 	}
 }
+
+// An IPv6 artifact's contains type is ipv6, which SOAR's actions match on;
+// ip is for IPv4.
+func TestCEFContains(t *testing.T) {
+	for typ, want := range map[ioc.Type][2]string{ioc.IPv4: {"sourceAddress", "ip"}, ioc.IPv6: {"sourceAddress", "ipv6"},
+		ioc.Domain: {"destinationDnsDomain", "domain"}, ioc.SHA256: {"fileHashSha256", "sha256"}} {
+		if f, c := CEFField(typ); f != want[0] || c != want[1] {
+			t.Errorf("%s: %s %s, want %v", typ, f, c, want)
+		}
+	}
+}

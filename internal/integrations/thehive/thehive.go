@@ -205,6 +205,8 @@ func DataType(t ioc.Type) string {
 		return "mail"
 	case ioc.MD5, ioc.SHA1, ioc.SHA256, ioc.SHA512:
 		return "hash"
+	case ioc.ASN:
+		return "autonomous-system"
 	}
 	return "other"
 }

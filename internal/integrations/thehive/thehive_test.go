@@ -290,3 +290,14 @@ func TestDotSegmentIDsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// Each IOC type maps to TheHive's own observable type: an AS number is
+// autonomous-system, not other.
+func TestDataTypes(t *testing.T) {
+	for typ, want := range map[ioc.Type]string{ioc.IPv4: "ip", ioc.IPv6: "ip", ioc.Domain: "domain", ioc.URL: "url", ioc.Email: "mail",
+		ioc.MD5: "hash", ioc.SHA256: "hash", ioc.ASN: "autonomous-system", ioc.CVE: "other"} {
+		if got := DataType(typ); got != want {
+			t.Errorf("%s: dataType %q, want %q", typ, got, want)
+		}
+	}
+}
