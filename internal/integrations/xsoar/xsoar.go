@@ -73,22 +73,32 @@ func IncidentID(d integrations.Delivery) string {
 // Applies is true for an alert with an XSOAR incident id and results.
 func (*Sink) Applies(d integrations.Delivery) bool { return IncidentID(d) != "" && len(d.Results) > 0 }
 
-// Entry is the body of POST /entry.
+// Entry is the body of POST /entry. It has no tags: XSOAR drops a "tags"
+// member there; they are set with POST /entry/tags (EntryTags).
 type Entry struct {
-	InvestigationID string   `json:"investigationId"`
-	Data            string   `json:"data"`
-	Markdown        bool     `json:"markdown"`
-	Tags            []string `json:"tags,omitempty"`
+	InvestigationID string `json:"investigationId"`
+	Data            string `json:"data"`
+	Markdown        bool   `json:"markdown"`
 }
 
-// Deliver adds one markdown entry to the incident's war room.
+// EntryTags is the body of POST /entry/tags. Version -1 overrides XSOAR's
+// optimistic lock, which otherwise refuses to tag a just-created entry.
+type EntryTags struct {
+	ID              string   `json:"id"`
+	InvestigationID string   `json:"investigationId"`
+	Tags            []string `json:"tags"`
+	Version         int      `json:"version"`
+}
+
+// Deliver adds one markdown entry to the incident's war room and tags it
+// "iocane", two recorded steps.
 func (s *Sink) Deliver(ctx context.Context, d integrations.Delivery) error {
-	_, err := integrations.Step(ctx, "entry", func() (string, error) {
-		h := http.Header{"Authorization": {s.key.Reveal()}}
-		if s.KeyID != "" {
-			h.Set("x-xdr-auth-id", s.KeyID)
-		}
-		body := Entry{InvestigationID: IncidentID(d), Data: integrations.VerdictTable(d), Markdown: true, Tags: []string{"iocane"}}
+	h := http.Header{"Authorization": {s.key.Reveal()}}
+	if s.KeyID != "" {
+		h.Set("x-xdr-auth-id", s.KeyID)
+	}
+	id, err := integrations.Step(ctx, "entry", func() (string, error) {
+		body := Entry{InvestigationID: IncidentID(d), Data: integrations.VerdictTable(d), Markdown: true}
 		resp, err := integrations.Call(ctx, s.client, Name, integrations.Request{Method: http.MethodPost, URL: s.base + "/entry", Header: h, JSON: body}, s.key)
 		if err != nil {
 			return "", err
@@ -98,6 +108,14 @@ func (s *Sink) Deliver(ctx context.Context, d integrations.Delivery) error {
 		}
 		_ = json.Unmarshal(resp.Body, &out)
 		return out.ID, nil
+	})
+	if err != nil || id == "" {
+		return err // an answer without the entry's id leaves nothing to tag
+	}
+	_, err = integrations.Step(ctx, "tags", func() (string, error) {
+		body := EntryTags{ID: id, InvestigationID: IncidentID(d), Tags: []string{"iocane"}, Version: -1}
+		_, err := integrations.Call(ctx, s.client, Name, integrations.Request{Method: http.MethodPost, URL: s.base + "/entry/tags", Header: h, JSON: body}, s.key)
+		return "", err
 	})
 	return err
 }

@@ -3,6 +3,7 @@ package xsoar
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestWarRoomEntry(t *testing.T) {
 				t.Fatal(err)
 			}
 			es := f.Entries()
-			if len(es) != 1 || es[0]["investigationId"] != "42" || es[0]["markdown"] != true ||
+			if len(es) != 1 || es[0]["investigationId"] != "42" || es[0]["markdown"] != true || fmt.Sprint(es[0]["tags"]) != "[iocane]" ||
 				!strings.Contains(es[0]["data"].(string), "| malicious | 90 | domain | `evil-login.com` | urlhaus: 4 URLs |") {
 				t.Errorf("entries %v", es)
 			}
