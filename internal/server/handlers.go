@@ -236,6 +236,25 @@ func (s *Server) syncItems(w http.ResponseWriter, r *http.Request, sub submissio
 	return items, true
 }
 
+// holdsIOC reads the body until its first IOC, answering 400 itself for a
+// body that cannot be read and 422 for one that holds none (such as []),
+// as the synchronous endpoint does: a job that could only find nothing is
+// refused now.
+func (s *Server) holdsIOC(w http.ResponseWriter, r *http.Request, sub submission) bool {
+	errFound := errors.New("found")
+	in := &enrich.Intake{TLP: sub.tlp, Input: input.Options{Format: sub.format, MaxSize: s.o.MaxBody}}
+	err := in.Read(r.Context(), bytes.NewReader(sub.body), "body", func(enrich.Item) error { return errFound })
+	switch {
+	case errors.Is(err, errFound):
+		return true
+	case err != nil && !errors.Is(err, input.ErrTruncated):
+		writeProblem(w, r, http.StatusBadRequest, probBadRequest, "the body could not be read as "+string(sub.format)+": "+err.Error())
+		return false
+	}
+	writeProblem(w, r, http.StatusUnprocessableEntity, probUnprocessable, "no IOCs found in the body: send IP addresses, domains, URLs, hashes, e-mail addresses or CVEs")
+	return false
+}
+
 func wantsNDJSON(r *http.Request) bool {
 	a := r.Header.Get("Accept")
 	return strings.Contains(a, "application/x-ndjson") || strings.Contains(a, "application/jsonl")
@@ -257,7 +276,7 @@ func viewOf(j jobs.Job, existing bool) jobView {
 // handleSubmitJob stores a job and answers 202 with its id.
 func (s *Server) handleSubmitJob(w http.ResponseWriter, r *http.Request) {
 	sub, ok := s.parseSubmission(w, r)
-	if !ok {
+	if !ok || (sub.iocs == nil && !s.holdsIOC(w, r, sub)) {
 		return
 	}
 	spec := jobs.Spec{

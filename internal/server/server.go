@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -185,7 +186,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(problemListener{ln}) }()
 	select {
 	case err := <-errc:
 		return err
@@ -278,7 +279,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 				writeProblem(sw, r, http.StatusInternalServerError, probInternal, "the server failed on this request; quote the request id when reporting it")
 			}
 		}
-		route := r.Pattern
+		// The route label is the path pattern alone: the method has its
+		// own label, and a 405 on a path is the same route as its 200s.
+		_, route, found := strings.Cut(r.Pattern, " ")
+		if !found {
+			route = r.Pattern
+		}
 		if route == "" {
 			route = "unmatched"
 		}

@@ -216,7 +216,10 @@ func TestJobs(t *testing.T) {
 		t.Fatalf("%d %v %s", w.Code, w.Header(), w.Body)
 	}
 	// A STIX body is stored as received.
-	w = h.do(req{method: "POST", path: "/v1/jobs", token: ingestSecret, ctype: "application/stix+json", body: `{"type": "bundle", "objects": []}`})
+	bundle := `{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [{"type": "indicator", "spec_version": "2.1",
+		"id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "created": "2026-11-26T16:00:00Z", "modified": "2026-11-26T16:00:00Z",
+		"pattern": "[ipv4-addr:value = '185.220.101.47']", "pattern_type": "stix", "valid_from": "2026-11-26T16:00:00Z"}]}`
+	w = h.do(req{method: "POST", path: "/v1/jobs", token: ingestSecret, ctype: "application/stix+json", body: bundle})
 	if w.Code != 202 || h.q.spec("job-2").InputFormat != "stix" {
 		t.Fatalf("%d %s %+v", w.Code, w.Body, h.q.spec("job-2"))
 	}
@@ -443,7 +446,7 @@ func TestHealthRequestIDAndMetrics(t *testing.T) {
 		`iocane_alerts_received_total{kind="generic"} 1`,
 		`iocane_queue_jobs{state="queued"} 1`,
 		`iocane_job_duration_seconds_count{source="splunk",state="completed"} 1`,
-		`iocane_http_requests_total{code="200",method="GET",route="GET /healthz"} 2`,
+		`iocane_http_requests_total{code="200",method="GET",route="/healthz"} 2`,
 		`iocane_provider_request_duration_seconds_bucket{provider="virustotal",le="0.25"} 1`,
 	} {
 		if !strings.Contains(w.Body.String(), want) {
