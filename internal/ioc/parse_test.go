@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -241,6 +242,27 @@ func TestExtractOffsetsAndRaw(t *testing.T) {
 		}
 		if w := want[i]; w.Raw != "" && in[w.Offset:int(w.Offset)+len(w.Raw)] != w.Raw {
 			t.Errorf("offset %d does not point at %q", w.Offset, w.Raw)
+		}
+	}
+}
+
+func TestRelated(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://login.evil.example:8443/x?y=1": "domain:login.evil.example",
+		"http://185.220.101.47/payload":         "ipv4:185.220.101.47",
+		"payroll@evil-corp.xyz":                 "domain:evil-corp.xyz",
+		"185.220.101.47":                        "",
+	} {
+		i, err := Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range Related(i) {
+			got = append(got, r.String())
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("Related(%s) = %v, want %s", in, got, want)
 		}
 	}
 }

@@ -11,7 +11,9 @@
 // its summary, level from its own signals). TheHive shows them as
 // "iocane:Score=98" mini-reports. An analyzer reports on one observable, so
 // one result is written as one report object; several, as a JSON array of
-// reports in input order (an empty run writes []).
+// reports in input order (an empty run writes []). Cortex reads only the
+// first shape: to run as an analyzer, use `iocane cortex JOBDIR`
+// (internal/cortexjob), which always writes one report.
 package cortex
 
 import (
