@@ -88,3 +88,7 @@ func unittest(t *testing.T, base, dir string) {
 func TestPythonClient(t *testing.T) {
 	unittest(t, serve(t), "python/tests")
 }
+
+func TestXSOARIntegration(t *testing.T) {
+	unittest(t, serve(t), "../contrib/xsoar/tests")
+}
