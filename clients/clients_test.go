@@ -92,3 +92,7 @@ func TestPythonClient(t *testing.T) {
 func TestXSOARIntegration(t *testing.T) {
 	unittest(t, serve(t), "../contrib/xsoar/tests")
 }
+
+func TestSplunkSOARApp(t *testing.T) {
+	unittest(t, serve(t), "../contrib/splunksoar/tests")
+}
