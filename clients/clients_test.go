@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,4 +96,25 @@ func TestXSOARIntegration(t *testing.T) {
 
 func TestSplunkSOARApp(t *testing.T) {
 	unittest(t, serve(t), "../contrib/splunksoar/tests")
+}
+
+// pip installs the client offline: no index, nothing to fetch (the build
+// backend is in the tree and needs only the standard library).
+func TestPythonClientInstallsOffline(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 is needed: %v", err)
+	}
+	target := t.TempDir()
+	cmd := exec.Command(py, "-m", "pip", "install", "--no-index", "--no-cache-dir", "--disable-pip-version-check", "--target", target, "./python")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pip install --no-index ./clients/python: %v\n%s", err, out)
+	}
+	check := exec.Command(py, "-c", "import iocane_client, sys; print(iocane_client.__version__, iocane_client.__file__)")
+	check.Env = append(os.Environ(), "PYTHONPATH="+target)
+	check.Dir = t.TempDir() // not the source tree
+	out, err := check.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), target) {
+		t.Fatalf("import after install: %v %s", err, out)
+	}
 }
