@@ -8,6 +8,11 @@
 // unreported address, Safe Browsing's {} when clean, ThreatFox's no_result
 // with a string in data, GreyNoise's 404 with a JSON body, and so on).
 //
+// Each provider is one entry of the apis table (its base path, its
+// responder, its 429 and 404 in its own shape), in the file named for its
+// API: virustotal.go, abuseipdb.go, ... and abusech.go for what the three
+// abuse.ch APIs share.
+//
 // What each IOC is comes from a scenario (Options.Verdicts): malicious,
 // suspicious or benign IOCs get realistic answers from every provider that
 // would know them, anything else gets each provider's not-found signal.
@@ -22,8 +27,8 @@ package fakeintel
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -39,12 +44,6 @@ import (
 
 	"github.com/iocane/iocane/internal/ioc"
 )
-
-// Providers lists the providers the fake serves, by their contract names.
-var Providers = []string{
-	"virustotal", "abuseipdb", "shodan", "misp", "passivetotal", "urlscan",
-	"safebrowsing", "malwarebazaar", "urlhaus", "threatfox", "otx", "greynoise",
-}
 
 // Class is what the scenario says an IOC is.
 type Class int
@@ -188,28 +187,11 @@ func (s *Server) Close() {
 	}
 }
 
-// bases are the paths of each provider's API base under its prefix,
-// mirroring the real base URLs.
-var bases = map[string]string{
-	"virustotal":    "/api/v3",
-	"abuseipdb":     "/api/v2",
-	"shodan":        "",
-	"misp":          "",
-	"passivetotal":  "/beta",
-	"urlscan":       "/api/v1",
-	"safebrowsing":  "/v4",
-	"malwarebazaar": "/api/v1",
-	"urlhaus":       "/v1",
-	"threatfox":     "/api/v1",
-	"otx":           "/api/v1",
-	"greynoise":     "",
-}
-
 // URL returns provider p's base URL (what IOCANE_<P>_BASE_URL gets).
 func (s *Server) URL(p string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.roots[p] + "/" + p + bases[p]
+	return s.roots[p] + "/" + p + apis[p].base
 }
 
 // TokenURL is the passivetotal OAuth2 token endpoint (IOCANE_PASSIVETOTAL_TOKEN_URL).
@@ -341,25 +323,36 @@ func (s *Server) Reset() {
 // provider prefix and its base path.
 type responder func(s *Server, w http.ResponseWriter, r *http.Request, rest string, body []byte)
 
-var responders = map[string]responder{
-	"virustotal":    serveVirusTotal,
-	"abuseipdb":     serveAbuseIPDB,
-	"shodan":        serveShodan,
-	"greynoise":     serveGreyNoise,
-	"otx":           serveOTX,
-	"malwarebazaar": serveMalwareBazaar,
-	"urlhaus":       serveURLhaus,
-	"threatfox":     serveThreatFox,
-	"misp":          serveMISP,
-	"passivetotal":  servePassiveTotal,
-	"urlscan":       serveURLscan,
-	"safebrowsing":  serveSafeBrowsing,
+// api is one provider's fake: where its API's base lies under the
+// provider's prefix, and how it answers. Each lives in the file named for
+// the provider.
+type api struct {
+	// base mirrors the path of the real base URL, e.g. "/api/v3".
+	base string
+	// serve answers a request under the base.
+	serve responder
+	// tooMany answers 429 in the provider's own shape.
+	tooMany func(w http.ResponseWriter, retryAfter int)
+	// notFound answers a path the provider does not serve; nil means the
+	// HTML 404 of the web server in front of most APIs.
+	notFound func(w http.ResponseWriter)
 }
+
+// apis is every provider the fake serves, by contract name.
+var apis = map[string]api{
+	"virustotal": virusTotal, "abuseipdb": abuseIPDB, "shodan": shodan, "misp": misp,
+	"passivetotal": passiveTotal, "urlscan": urlscan, "safebrowsing": safeBrowsing,
+	"malwarebazaar": malwareBazaar, "urlhaus": urlhaus, "threatfox": threatFox,
+	"otx": otx, "greynoise": greyNoise,
+}
+
+// Providers lists the providers the fake serves, by contract name, sorted.
+var Providers = slices.Sorted(maps.Keys(apis))
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	p, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	rest = "/" + rest
-	h, ok := responders[p]
+	a, ok := apis[p]
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -404,19 +397,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.tooMany[p]++
 		s.mu.Unlock()
-		tooMany(w, p, int(math.Ceil(wait.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+		a.tooMany(w, max(1, int(math.Ceil(wait.Seconds()))))
 		return
 	}
 	if !token {
-		if b := bases[p]; b != "" {
+		if b := a.base; b != "" {
 			if !strings.HasPrefix(rest, b+"/") && rest != b {
-				notFoundPath(w, p)
+				if a.notFound != nil {
+					a.notFound(w)
+				} else {
+					htmlNotFound(w)
+				}
 				return
 			}
 			rest = strings.TrimPrefix(rest, b)
 		}
 	}
-	h(s, w, r, rest, body)
+	a.serve(s, w, r, rest, body)
 }
 
 // statusWriter remembers the status code written.
@@ -506,66 +504,15 @@ type obj = map[string]any
 // list is a JSON array literal.
 type list = []any
 
-// tooMany answers a 429 in provider p's own shape.
-func tooMany(w http.ResponseWriter, p string, retryAfter int) {
-	retryAfter = max(1, retryAfter)
-	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-	switch p {
-	case "virustotal":
-		writeJSON(w, 429, obj{"error": obj{"code": "TooManyRequestsError", "message": "Too many requests"}})
-	case "abuseipdb":
-		w.Header().Set("X-RateLimit-Remaining", "0")
-		writeJSON(w, 429, obj{"errors": list{obj{"detail": "Too Many Attempts.", "status": 429}}})
-	case "shodan":
-		writeJSON(w, 429, obj{"error": "Request rate limit reached (1 request/ second). Please wait a second before trying again and slow down your API calls."})
-	case "greynoise":
-		writeJSON(w, 429, obj{"plan": "community", "rate-limit": "too many lookups", "plan_url": "https://greynoise.io/pricing",
-			"message": "You have hit your rate limit. Please slow down."})
-	case "otx":
-		writeJSON(w, 429, obj{"detail": fmt.Sprintf("Request was throttled. Expected available in %d seconds.", retryAfter)})
-	case "misp":
-		writeJSON(w, 429, obj{"name": "Too Many Requests", "message": "Rate limit exceeded.", "url": "/attributes/restSearch"})
-	case "passivetotal":
-		writeJSON(w, 429, graphError("TooManyRequests", "Too many requests. Please retry after the time specified in the Retry-After header."))
-	case "urlscan":
-		w.Header().Set("X-Rate-Limit-Remaining", "0")
-		w.Header().Set("X-Rate-Limit-Reset-After", strconv.Itoa(retryAfter))
-		writeJSON(w, 429, obj{"message": "Rate limit for search exceeded, please wait a minute before trying again.",
-			"description": "You have exceeded the rate limit for search requests.", "status": 429})
-	case "safebrowsing":
-		writeJSON(w, 429, googleError(429, "Quota exceeded for quota metric 'Default requests'.", "RESOURCE_EXHAUSTED"))
-	default: // abuse.ch: the front end's plain 429 (no documented body)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(429)
-		_, _ = io.WriteString(w, "429 Too Many Requests\n")
-	}
-}
-
-// notFoundPath answers a path the provider does not serve.
-func notFoundPath(w http.ResponseWriter, p string) {
-	switch p {
-	case "virustotal":
-		writeJSON(w, 404, obj{"error": obj{"code": "NotFoundError", "message": "Resource not found."}})
-	case "passivetotal":
-		writeJSON(w, 404, graphError("UnknownError", "Resource not found for the segment."))
-	default:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(404)
-		_, _ = io.WriteString(w, "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n")
-	}
-}
-
 // methodNotAllowed answers a request with the wrong method.
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
 	writeJSON(w, 405, obj{"message": "Method Not Allowed"})
 }
 
-func graphError(code, msg string) obj {
-	return obj{"error": obj{"code": code, "message": msg,
-		"innerError": obj{"date": "2026-11-26T16:00:00", "request-id": "00000000-0000-4000-8000-000000000000"}}}
-}
-
-func googleError(code int, msg, status string) obj {
-	return obj{"error": obj{"code": code, "message": msg, "status": status}}
+// htmlNotFound is the 404 of the web server in front of most APIs.
+func htmlNotFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(404)
+	_, _ = io.WriteString(w, "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n")
 }
