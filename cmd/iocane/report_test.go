@@ -17,6 +17,7 @@ import (
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/report"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/store"
 )
 
 // runIocane runs iocane in-process with env and returns stdout, stderr and
@@ -100,7 +101,7 @@ func TestReportAfterEnrich(t *testing.T) {
 		t.Errorf("hit ratio %v, want 0.5", c.Cache.HitRatio)
 	}
 	if c.Deliveries.Recorded {
-		t.Error("deliveries recorded without an integrations table")
+		t.Error("deliveries recorded though no server delivered from this store")
 	}
 	t.Logf("%d calls, %d cached, %d HTTP requests, %d providers", calls, cached, requests, len(c.Providers))
 }
@@ -268,10 +269,15 @@ func TestReportDeliveries(t *testing.T) {
 		t.Errorf("deliveries recorded before any dispatcher ran:\n%.2000s", stdout)
 	}
 
-	st, err := integrations.OpenStore(ctx, db)
+	sdb, err := store.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
+	w, err := sdb.OpenWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := integrations.NewStore(w)
 	received := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	d, err := integrations.New(integrations.Options{
 		Queue: outcomeQueue{}, Store: st,
@@ -288,7 +294,8 @@ func TestReportDeliveries(t *testing.T) {
 	if err := d.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
+	w.Close()
+	sdb.Close()
 	if len(outs) != 2 {
 		t.Fatalf("outcomes: %+v", outs)
 	}

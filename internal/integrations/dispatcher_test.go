@@ -12,6 +12,7 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/store"
 )
 
 // fakeQueue serves jobs and results from memory.
@@ -174,11 +175,7 @@ func TestFailedAndCanceledJobsAreNotDelivered(t *testing.T) {
 func TestStoreRecordsOnceAndResumes(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "iocane.db")
-	st, err := OpenStore(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := testStore(t, path)
 	q := newFakeQueue()
 	j := q.add(testJob("j3"), testResult(result.Malicious))
 	s := &fakeSink{name: "thehive", failures: 2, err: errors.New("http 503"), applies: true}
@@ -253,4 +250,20 @@ func TestPermanent(t *testing.T) {
 	if Permanent(nil) != nil {
 		t.Error("Permanent(nil) != nil")
 	}
+}
+
+// testStore opens the store at path (which creates the write-back tables)
+// and the outcome record on its writer, closed when the test ends.
+func testStore(t *testing.T, path string) *Store {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := db.OpenWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(); db.Close() })
+	return NewStore(w)
 }

@@ -9,7 +9,7 @@ import (
 
 // ReadOutcomes reads the outcomes finished in [from, to) from the store
 // file at path (--db) for `iocane report`, without creating anything:
-// recorded is false when the file holds no outcomes table (no server ever
+// recorded is false when the file holds no outcome at all (no server ever
 // delivered from it). Each Outcome carries the alert's receipt time
 // (Received), so "alert received → alert updated" is Finished - Received.
 func ReadOutcomes(ctx context.Context, path string, from, to time.Time) (outs []Outcome, recorded bool, err error) {

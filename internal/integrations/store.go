@@ -5,88 +5,22 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// schema is created with CREATE TABLE IF NOT EXISTS in the store's file
-// (--db), beside the cache, jobs and results: the integrations own these
-// two tables and need no migration in internal/store.
-const schema = `
-CREATE TABLE IF NOT EXISTS integration_outcomes (
-	job_id       TEXT NOT NULL,
-	sink         TEXT NOT NULL,
-	kind         TEXT NOT NULL,
-	alert_system TEXT NOT NULL DEFAULT '',
-	alert_id     TEXT NOT NULL DEFAULT '',
-	state        TEXT NOT NULL,
-	attempts     INTEGER NOT NULL DEFAULT 0,
-	error        TEXT NOT NULL DEFAULT '',
-	received_at  INTEGER NOT NULL DEFAULT 0,
-	started_at   INTEGER NOT NULL,
-	finished_at  INTEGER,
-	PRIMARY KEY (job_id, sink)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS integration_outcomes_finished ON integration_outcomes (finished_at);
-CREATE INDEX IF NOT EXISTS integration_outcomes_state ON integration_outcomes (state);
-CREATE TABLE IF NOT EXISTS integration_steps (
-	job_id  TEXT NOT NULL,
-	sink    TEXT NOT NULL,
-	step    TEXT NOT NULL,
-	value   TEXT NOT NULL DEFAULT '',
-	done_at INTEGER NOT NULL,
-	PRIMARY KEY (job_id, sink, step)
-) WITHOUT ROWID;`
-
 // Store keeps delivery outcomes and per-step progress in SQLite. It is
 // safe for concurrent use.
 type Store struct {
 	db  *sql.DB
-	own bool
 	now func() time.Time
 }
 
-// OpenStore opens (creating the tables if needed) the store at path, the
-// same file as --db.
-func OpenStore(ctx context.Context, path string) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("integrations: %w", err)
-		}
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("integrations: open %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	s, err := NewStore(ctx, db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	s.own = true
-	return s, nil
-}
-
-// NewStore uses db (a modernc SQLite pool) and creates the tables if
-// needed.
-func NewStore(ctx context.Context, db *sql.DB) (*Store, error) {
-	if _, err := db.ExecContext(ctx, schema); err != nil {
-		return nil, fmt.Errorf("integrations: create tables: %w", err)
-	}
-	return &Store{db: db, now: time.Now}, nil
-}
-
-// Close closes the database when OpenStore opened it.
-func (s *Store) Close() error {
-	if s.own {
-		return s.db.Close()
-	}
-	return nil
-}
+// NewStore keeps outcomes in db, a one-connection pool on the store's file
+// (store.DB.OpenWriter), whose tables the store created. The caller closes
+// db.
+func NewStore(db *sql.DB) *Store { return &Store{db: db, now: time.Now} }
 
 func ms(t time.Time) int64 {
 	if t.IsZero() {
@@ -215,12 +149,16 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]Outcome, er
 	return out, nil
 }
 
-// HasOutcomes reports whether the file at db holds the outcomes table, so
-// a report on a store that never ran the server says "not recorded"
-// rather than zero.
+// HasOutcomes reports whether the file at db has recorded any delivery:
+// the store creates the outcomes table in every file, so an empty one means
+// no server ever delivered from it.
 func HasOutcomes(ctx context.Context, db *sql.DB) (bool, error) {
 	var n int
 	err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'integration_outcomes'`).Scan(&n)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	err = db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM integration_outcomes)`).Scan(&n)
 	return n > 0, err
 }
 

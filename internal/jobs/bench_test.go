@@ -18,7 +18,7 @@ const splunkAlert = `{"sid":"scheduler__admin__search__RMD5b3b1_at_1700000000_%d
 // 202 requires. No workers run, so the figure is the store's intake
 // ceiling.
 func BenchmarkSubmit(b *testing.B) {
-	h := newHarness(b, nil, Options{})
+	h := newHarness(b, nil, "", Options{})
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(8) // 8×GOMAXPROCS concurrent submitters, like many webhook senders

@@ -82,7 +82,9 @@ func TestCrashChild(t *testing.T) {
 	e.Start(ctx)
 	defer e.Close()
 	done := make(chan Job, 1)
-	q, err := Open(ctx, Options{Path: path, Engine: e, Results: st, OnComplete: func(j Job) { done <- j }})
+	o := pools(t, path)
+	o.Engine, o.Results, o.OnComplete = e, st, func(j Job) { done <- j }
+	q, err := Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +165,7 @@ func TestCrashResume(t *testing.T) {
 	for n := 0; n < len(all); n += 10 {
 		text += all[n].Value + "\n" // duplicates are enriched once
 	}
-	q, err := Open(ctx, Options{Path: path})
+	q, err := Open(ctx, pools(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
+	"github.com/iocane/iocane/internal/store"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -118,14 +119,15 @@ func (r *recorder) JobFinished(Job, time.Duration) {
 	r.finished++
 }
 
-func newHarness(t testing.TB, e *enrich.Engine, o Options) *harness {
+func newHarness(t testing.TB, e *enrich.Engine, path string, o Options) *harness {
 	t.Helper()
-	h := &harness{done: make(chan Job, 16), path: o.Path, obs: &recorder{}}
+	h := &harness{done: make(chan Job, 16), path: path, obs: &recorder{}}
 	o.Observer = h.obs
 	if h.path == "" {
 		h.path = filepath.Join(t.TempDir(), "iocane.db")
 	}
-	o.Path, o.Engine = h.path, e
+	po := pools(t, h.path)
+	o.DB, o.Reader, o.Engine = po.DB, po.Reader, e
 	o.OnComplete = func(j Job) { h.done <- j }
 	o.FetchPollInterval = 50 * time.Millisecond
 	q, err := Open(context.Background(), o)
@@ -165,4 +167,21 @@ func ips(n int) (string, []ioc.IOC) {
 		out = append(out, ioc.IOC{Type: ioc.IPv4, Value: v})
 	}
 	return b.String(), out
+}
+
+// pools opens the store at path, which creates the queue's tables, and the
+// queue's pools on it, closed when the test ends (after the queue, whose
+// cleanup is registered later).
+func pools(t testing.TB, path string) Options {
+	t.Helper()
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, r, err := db.QueuePools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close(); db.Close() })
+	return Options{DB: w, Reader: r}
 }

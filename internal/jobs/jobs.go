@@ -5,14 +5,15 @@
 //
 // # Design
 //
-// SQLiteQueue runs jobs with River (riverqueue/river, SQLite driver, its
-// schema applied with rivermigrate) in the store's own SQLite file (--db):
-// one file holds the cache, quotas, results and jobs, as design.md asks, so
-// one backup or one --db move takes everything. The queue opens its own
-// pools on that file: a writer limited to one connection (River's SQLite
-// driver needs it) with BEGIN IMMEDIATE and synchronous=FULL, and a small
-// read-only pool for Get, Results and Depth, so a slow client streaming
-// results never holds the writer.
+// SQLiteQueue runs jobs with River (riverqueue/river, SQLite driver) in the
+// store's own SQLite file (--db): one file holds the cache, quotas, results
+// and jobs, so one backup or one --db move takes everything. The store
+// creates every table of that file (River's, through rivermigrate, and the
+// ones below) and hands the queue its pools (store.DB.QueuePools): a writer
+// limited to one connection (River's SQLite driver needs it) with BEGIN
+// IMMEDIATE and synchronous=FULL, and a small read-only pool for Get,
+// Results and Depth, so a slow client streaming results never holds the
+// writer.
 //
 // iocane's own rows sit beside River's: jobs (spec, input, alert reference,
 // state, counts, attempts, error, times; UNIQUE idempotency key) and
@@ -22,9 +23,8 @@
 // Submit hands the job to one committer goroutine that stores every job
 // waiting at that moment (the jobs row and the River job) in a single
 // transaction: a return without error means the job is on disk (group
-// commit; BenchmarkSubmit gives 2,500-7,000 durable submits/s on the 2-core
-// test machine under a load average of 12-16 from other work, against
-// 190-2,300/s for one transaction per Submit).
+// commit: one fsync per group, not per job; BENCHMARKS.md has the figures
+// of BenchmarkSubmit).
 //
 // A worker reads the input (internal/input), deduplicates it, skips the IOCs
 // that already have a result (a re-run after a crash resumes), and runs the

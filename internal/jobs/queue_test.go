@@ -31,7 +31,7 @@ func collect(t *testing.T, q *SQLiteQueue, id string) []result.Result {
 func TestSubmitRunsToCompletion(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	h := newHarness(t, newEngine(t, f, 4, nil), Options{})
+	h := newHarness(t, newEngine(t, f, 4, nil), "", Options{})
 	j, existing, err := h.q.Submit(ctx, Spec{Source: "splunk", InputFormat: "text", Input: []byte(alertText),
 		Alert: &AlertRef{System: "splunk", ID: "scheduler__admin__search__RMD5_at_1700000000_42"}})
 	if err != nil || existing {
@@ -98,7 +98,7 @@ func TestSubmitRunsToCompletion(t *testing.T) {
 func TestIdempotencyKeyEnrichesOnce(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	h := newHarness(t, newEngine(t, f, 4, nil), Options{})
+	h := newHarness(t, newEngine(t, f, 4, nil), "", Options{})
 	spec := Spec{IdempotencyKey: "thehive:~41234", Source: "thehive", InputFormat: "text", Input: []byte(alertText)}
 
 	var wg sync.WaitGroup
@@ -146,7 +146,7 @@ func TestIdempotencyKeyEnrichesOnce(t *testing.T) {
 }
 
 func TestSubmitRejectsBadSpecs(t *testing.T) {
-	h := newHarness(t, nil, Options{})
+	h := newHarness(t, nil, "", Options{})
 	for name, s := range map[string]Spec{
 		"empty input": {InputFormat: "text"},
 		"format":      {InputFormat: "docx", Input: []byte("x")},
@@ -174,7 +174,7 @@ func TestDeadlineEndsJobWithHangingProvider(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
 	f.hang = true
-	h := newHarness(t, newEngine(t, f, 2, nil), Options{})
+	h := newHarness(t, newEngine(t, f, 2, nil), "", Options{})
 	text, all := ips(40)
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text), Timeout: 300 * time.Millisecond})
 	if err != nil {
@@ -213,7 +213,7 @@ func TestCancelRunningJob(t *testing.T) {
 	f.hang = true
 	f.entered = make(chan ioc.IOC, 64)
 	const workers = 2
-	h := newHarness(t, newEngine(t, f, workers, nil), Options{})
+	h := newHarness(t, newEngine(t, f, workers, nil), "", Options{})
 	text, _ := ips(30)
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text)})
 	if err != nil {
@@ -248,7 +248,7 @@ func TestCancelQueuedJob(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
 	path := t.TempDir() + "/q.db"
-	idle := newHarness(t, nil, Options{Path: path}) // accepts, runs nothing
+	idle := newHarness(t, nil, path, Options{}) // accepts, runs nothing
 	j, _, err := idle.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(alertText)})
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestCancelQueuedJob(t *testing.T) {
 	}
 	idle.q.Close()
 
-	h := newHarness(t, newEngine(t, f, 2, nil), Options{Path: path})
+	h := newHarness(t, newEngine(t, f, 2, nil), path, Options{})
 	j2, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-marker.xyz")})
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +284,7 @@ func TestCancelQueuedJob(t *testing.T) {
 // error visible, and is not retried.
 func TestBadInputFailsVisibly(t *testing.T) {
 	ctx := context.Background()
-	h := newHarness(t, newEngine(t, newFake(), 2, nil), Options{})
+	h := newHarness(t, newEngine(t, newFake(), 2, nil), "", Options{})
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "json", Input: []byte(`{"alert": "185.220.101.47`)})
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +305,7 @@ func TestStopRequeuesRunningJob(t *testing.T) {
 	hang := newFake()
 	hang.hang = true
 	hang.entered = make(chan ioc.IOC, 64)
-	h := newHarness(t, newEngine(t, hang, 2, nil), Options{})
+	h := newHarness(t, newEngine(t, hang, 2, nil), "", Options{})
 	text, all := ips(10)
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text)})
 	if err != nil {
@@ -328,7 +328,7 @@ func TestStopRequeuesRunningJob(t *testing.T) {
 	h.q.Close()
 
 	f := newFake()
-	h2 := newHarness(t, newEngine(t, f, 2, nil), Options{Path: h.path})
+	h2 := newHarness(t, newEngine(t, f, 2, nil), h.path, Options{})
 	fin := h2.wait(t)
 	if fin.ID != j.ID || fin.State != Completed || fin.Counts.Done != len(all) {
 		t.Fatalf("after restart: %+v", fin)
@@ -342,7 +342,7 @@ func TestStopRequeuesRunningJob(t *testing.T) {
 func TestPruneFinishedJobs(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	h := newHarness(t, newEngine(t, f, 2, nil), Options{})
+	h := newHarness(t, newEngine(t, f, 2, nil), "", Options{})
 	old, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-old.xyz"), IdempotencyKey: "k-old"})
 	if err != nil {
 		t.Fatal(err)
@@ -359,7 +359,7 @@ func TestPruneFinishedJobs(t *testing.T) {
 	// The queue with workers stops first, or it would pick up the job
 	// meant to stay queued.
 	h.q.Close()
-	idle := newHarness(t, nil, Options{Path: h.path}) // accepts, runs nothing
+	idle := newHarness(t, nil, h.path, Options{}) // accepts, runs nothing
 	queued, _, err := idle.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-queued.xyz")})
 	if err != nil {
 		t.Fatal(err)
@@ -393,7 +393,7 @@ func TestPruneFinishedJobs(t *testing.T) {
 	// A queue with a retention prunes on its own, at start and then every
 	// interval: here everything finished is older than a nanosecond.
 	idle.q.Close()
-	h2 := newHarness(t, newEngine(t, f, 2, nil), Options{Path: h.path, Retention: time.Nanosecond, PruneInterval: 20 * time.Millisecond})
+	h2 := newHarness(t, newEngine(t, f, 2, nil), h.path, Options{Retention: time.Nanosecond, PruneInterval: 20 * time.Millisecond})
 	h2.wait(t) // the queued job runs
 	deadline := time.Now().Add(30 * time.Second)
 	for {

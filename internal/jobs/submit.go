@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/iocane/iocane/internal/input"
+	"github.com/iocane/iocane/internal/tlp"
 	"github.com/riverqueue/river"
 )
 
@@ -178,4 +181,58 @@ func (q *SQLiteQueue) commitGroup(group []*submitReq) ([]submitResp, error) {
 		}
 	}
 	return resps, nil
+}
+
+// validate fills defaults and rejects a Spec that cannot run.
+func validate(s *Spec) error {
+	if s.Source == "" {
+		s.Source = "api"
+	}
+	if len(s.Input) == 0 {
+		return fmt.Errorf("%w: empty input", ErrInvalid)
+	}
+	f, err := input.ParseFormat(s.InputFormat)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	s.InputFormat = string(f)
+	if s.TLP != "" {
+		if _, err := tlp.MustParse(s.TLP); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	if s.Timeout < 0 {
+		return fmt.Errorf("%w: negative timeout", ErrInvalid)
+	}
+	return nil
+}
+
+// newID returns a time-ordered job id (UUIDv7), which keeps inserts at
+// the end of the jobs index.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+func (q *SQLiteQueue) observeSubmit(source string, existing bool) {
+	if q.opts.Observer != nil {
+		q.opts.Observer.JobSubmitted(source, existing)
+	}
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }

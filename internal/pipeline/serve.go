@@ -71,8 +71,14 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 
 	recorder := &jobRecorder{db: p.Store, log: log.With("component", "report")}
 	var disp *integrations.Dispatcher // set before the workers start
+	qw, qr, err := p.Store.QueuePools()
+	if err != nil {
+		return err
+	}
+	defer qr.Close()
+	defer qw.Close() // after the queue: defers run last first
 	q, err := jobs.Open(ctx, jobs.Options{
-		Path: p.Store.Path(), Engine: p.Engine, Results: p.Store, Observer: metrics, Logger: log.With("component", "jobs"),
+		DB: qw, Reader: qr, Engine: p.Engine, Results: p.Store, Observer: metrics, Logger: log.With("component", "jobs"),
 		Workers: firstPositive(o.Workers, sc.Workers), DefaultTimeout: o.JobTimeout, Retention: sc.JobRetention,
 		OnComplete: func(j jobs.Job) {
 			recorder.record(j)
@@ -100,11 +106,12 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		return configErr(err)
 	}
 	sinks = append(sinks, notifiers.Sinks()...)
-	outcomes, err := integrations.OpenStore(ctx, p.Store.Path())
+	ow, err := p.Store.OpenWriter()
 	if err != nil {
 		return err
 	}
-	defer outcomes.Close()
+	defer ow.Close()
+	outcomes := integrations.NewStore(ow)
 	disp, err = integrations.New(s.Integrations.Options(integrations.Options{
 		Sinks: sinks, Queue: q, Store: outcomes, Observer: metrics, Logger: wlog,
 		Link: func(id string) string { return base + "/v1/jobs/" + id + "/results" },

@@ -114,11 +114,26 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(1)
 	db := &DB{sql: sdb, path: path, now: time.Now}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrateAll(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// migrateAll applies the store's own schema, the job queue's and the
+// write-back record's.
+func (db *DB) migrateAll(ctx context.Context) error {
+	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	if err := migrateJobs(ctx, db.sql); err != nil {
+		return err
+	}
+	if _, err := db.sql.ExecContext(ctx, integrationsSchema); err != nil {
+		return fmt.Errorf("write-back tables: %w", err)
+	}
+	return nil
 }
 
 // Path returns the file the store lives in.

@@ -120,3 +120,31 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 		t.Fatal("opened a store with a newer schema")
 	}
 }
+
+// Open creates every table of the file: the store's own, the job queue's
+// (River's and iocane's) and the write-back record; a second Open of the
+// same file changes nothing.
+func TestOpenOwnsEverySchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "iocane.db")
+	for range 2 {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"cache", "quota", "runs", "results", "river_job", "river_migration", "jobs", "job_results",
+			"jobs_schema", "integration_outcomes", "integration_steps"} {
+			var n int
+			if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&n); err != nil || n != 1 {
+				t.Errorf("table %s: %d, %v", table, n, err)
+			}
+		}
+		w, r, err := db.QueuePools()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		w.Close()
+		db.Close()
+	}
+}

@@ -89,7 +89,12 @@ func startServer(token, secret, dbPath string) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	q, err := jobs.Open(ctx, jobs.Options{Path: dbPath})
+	w, r, err := db.QueuePools()
+	if err != nil {
+		db.Close()
+		return "", nil, err
+	}
+	q, err := jobs.Open(ctx, jobs.Options{DB: w, Reader: r})
 	if err != nil {
 		db.Close()
 		return "", nil, err
@@ -110,7 +115,7 @@ func startServer(token, secret, dbPath string) (string, func(), error) {
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { srv.Serve(sctx, ln); close(done) }()
-	return "http://" + ln.Addr().String(), func() { cancel(); <-done; q.Close(); db.Close() }, nil
+	return "http://" + ln.Addr().String(), func() { cancel(); <-done; q.Close(); r.Close(); w.Close(); db.Close() }, nil
 }
 
 func alertBody(n int64) []byte {

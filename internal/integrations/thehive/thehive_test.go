@@ -16,6 +16,7 @@ import (
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/store"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -119,11 +120,16 @@ func TestExistingObservableIsNotDuplicated(t *testing.T) {
 
 func dispatcher(t *testing.T, s integrations.Sink, d integrations.Delivery) (*integrations.Dispatcher, *integrations.Store) {
 	t.Helper()
-	st, err := integrations.OpenStore(context.Background(), filepath.Join(t.TempDir(), "iocane.db"))
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "iocane.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	w, err := db.OpenWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(); db.Close() })
+	st := integrations.NewStore(w)
 	q := &queue{job: d.Job, results: d.Results}
 	disp, err := integrations.New(integrations.Options{Sinks: []integrations.Sink{s}, Queue: q, Store: st,
 		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond, Link: func(string) string { return d.Link }})
