@@ -115,7 +115,14 @@ func startServer(token, secret, dbPath string) (string, func(), error) {
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { srv.Serve(sctx, ln); close(done) }()
-	return "http://" + ln.Addr().String(), func() { cancel(); <-done; q.Close(); r.Close(); w.Close(); db.Close() }, nil
+	return "http://" + ln.Addr().String(), func() {
+		cancel()
+		<-done
+		q.Close()
+		r.Close()
+		w.Close()
+		db.Close()
+	}, nil
 }
 
 func alertBody(n int64) []byte {
