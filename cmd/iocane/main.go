@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit statuses (design.md): 0 done, even when some sources failed;
+// Exit statuses (docs/design.md): 0 done, even when some sources failed;
 // 1 a run-level failure; 2 bad usage.
 const (
 	exitOK      = 0

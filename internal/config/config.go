@@ -1,5 +1,5 @@
 // Package config loads iocane's configuration: a YAML file, overridden by
-// IOCANE_* environment variables, overridden by flags (design.md). It
+// IOCANE_* environment variables, overridden by flags (docs/design.md). It
 // validates everything at start-up, so a typo in a provider name, a rate or a
 // TLP marking is a clear error before any look-up is made.
 //

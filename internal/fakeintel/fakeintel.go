@@ -2,7 +2,7 @@
 // iocane talks to, for end-to-end tests, benchmarks and demos without keys or
 // network. Each provider is served under its own path prefix ("/virustotal",
 // "/abuseipdb", ...) and answers the way the real API does
-// (../shared/providers.md): the same paths and methods, the key in the same
+// (each provider's README in internal/provider): the same paths and methods, the key in the same
 // place and checked, the same content types, the same not-found signals and
 // quirks (VirusTotal's 404 NotFoundError, AbuseIPDB's 200 with score 0 for an
 // unreported address, Safe Browsing's {} when clean, ThreatFox's no_result

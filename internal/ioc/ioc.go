@@ -1,6 +1,6 @@
 package ioc
 
-// Type is the kind of an indicator. The names are a contract (design.md):
+// Type is the kind of an indicator. The names are a contract (docs/design.md):
 // they appear in JSON output, in the CLI and in provider routing tables.
 type Type string
 

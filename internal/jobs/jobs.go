@@ -60,8 +60,8 @@
 //     kills the process cannot loop. River's rescuer, after DefaultTimeout
 //     plus 10 minutes, is the backstop.
 //
-// Spec.Providers is not applied yet: the engine is shared and restricts
-// providers only per engine; the worker logs a warning.
+// Spec.Providers restricts each IOC of the job to those providers (on top
+// of the engine's own restriction), through enrich.Item.Providers.
 package jobs
 
 import (

@@ -1,6 +1,6 @@
 // Package output writes enrichment results in the formats SOC tools read:
 // an aligned table for people, JSON and JSONL (the result contract of
-// design.md), CSV, a STIX 2.1 bundle, a MISP event, Cortex analyzer reports
+// docs/design.md), CSV, a STIX 2.1 bundle, a MISP event, Cortex analyzer reports
 // and XSOAR context.
 //
 // Each format lives in its own package under internal/output/ and registers

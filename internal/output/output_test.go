@@ -11,7 +11,7 @@ import (
 	"github.com/iocane/iocane/internal/output/outputtest"
 )
 
-// The design.md --format list.
+// The docs/design.md --format list.
 var want = []string{"cortex", "csv", "dbot", "json", "jsonl", "misp", "stix", "table"}
 
 func TestFormats(t *testing.T) {

@@ -204,7 +204,7 @@ func TestEndToEndTLPRed(t *testing.T) {
 	r := res[fakeintel.MaliciousIP]
 	for _, p := range fakeintel.Providers {
 		if p == "misp" {
-			continue // your own instance: TLP:RED is allowed there (design.md)
+			continue // your own instance: TLP:RED is allowed there (docs/design.md)
 		}
 		if n := len(f.Requests(p)); n > 0 {
 			t.Errorf("TLP:RED reached %s: %+v", p, f.Requests(p))
@@ -232,7 +232,7 @@ func TestEndToEndTLPRed(t *testing.T) {
 	checkContract(t, r)
 }
 
-// checkContract checks r's JSON against the design.md result contract.
+// checkContract checks r's JSON against the docs/design.md result contract.
 func checkContract(t *testing.T, r result.Result) {
 	t.Helper()
 	b, err := json.Marshal(r)

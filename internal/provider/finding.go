@@ -6,7 +6,7 @@ import (
 )
 
 // Status is the outcome of one provider look-up. The values are a contract
-// (design.md): not_found is evidence of nothing, never "clean"; error is never
+// (docs/design.md): not_found is evidence of nothing, never "clean"; error is never
 // read as clean either; rate_limited means the quota is spent and the look-up
 // was deferred, not failed.
 type Status string

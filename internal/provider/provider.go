@@ -68,7 +68,7 @@ func (r Reliability) Weight() float64 {
 // Spec describes a provider and how to build it. Each provider package
 // registers one in init().
 type Spec struct {
-	// Name is the provider's contract name (design.md), e.g. "virustotal".
+	// Name is the provider's contract name (docs/design.md), e.g. "virustotal".
 	Name string
 	// Types lists the IOC types the provider can look up.
 	Types []ioc.Type

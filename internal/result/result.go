@@ -1,5 +1,5 @@
 // Package result defines the enrichment result for one IOC: the JSON object
-// of the design.md contract, which every output format is written from.
+// of the docs/design.md contract, which every output format is written from.
 package result
 
 import (
@@ -54,7 +54,7 @@ func Worst(rs []Result) Verdict {
 	return v
 }
 
-// Result is the enrichment of one IOC (design.md "Result of enriching one IOC").
+// Result is the enrichment of one IOC (docs/design.md "Result of enriching one IOC").
 type Result struct {
 	IOC        ioc.IOC   `json:"ioc"`
 	Verdict    Verdict   `json:"verdict"`

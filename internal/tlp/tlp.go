@@ -21,7 +21,7 @@ const (
 	Red
 )
 
-// Default is the level of untagged input (design.md policy).
+// Default is the level of untagged input (docs/design.md, policy).
 const Default = Amber
 
 var names = [...]string{"clear", "green", "amber", "amber+strict", "red"}

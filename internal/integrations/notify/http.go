@@ -21,9 +21,8 @@ import (
 )
 
 // ErrPermanent marks a failure a retry cannot fix (a 4xx: a revoked
-// webhook, a malformed card). See permanent. The integrations contract
-// names an integrations.ErrPermanent that does not exist yet; when the
-// Dispatcher defines it, permanent should wrap that sentinel too.
+// webhook, a malformed card). permanent wraps it together with
+// integrations.ErrPermanent, which tells the Dispatcher not to retry.
 var ErrPermanent = errors.New("notify: permanent failure")
 
 // permanent marks err as not worth retrying.

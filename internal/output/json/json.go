@@ -1,4 +1,4 @@
-// Package json writes results as the JSON result contract of design.md:
+// Package json writes results as the JSON result contract of docs/design.md:
 // "json" is one array of result objects, "jsonl" one object per line. Both
 // stream: each result is written as it arrives, and the array is closed on
 // Close, so memory stays flat on any input size.

@@ -37,7 +37,7 @@ func TestArrayRoundTrips(t *testing.T) {
 	}
 }
 
-// TestContractFields checks the fixed field names of design.md on one line.
+// TestContractFields checks the fixed field names of docs/design.md on one line.
 func TestContractFields(t *testing.T) {
 	got := outputtest.Render(t, "jsonl", outputtest.Options(), outputtest.Results()[:1])
 	var m map[string]any

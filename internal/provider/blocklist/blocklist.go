@@ -1,5 +1,5 @@
 // Package blocklist is the local block-list source: your own lists of known
-// bad IOCs, and the local copies of feeds (design.md's "feeds": a downloaded
+// bad IOCs, and the local copies of feeds (docs/design.md's "feeds": a downloaded
 // feed file is a block-list, so there is no separate feeds provider). A hit is
 // strong malicious evidence; nothing leaves the machine. The matching lives in
 // package lists (lists.ListProvider).
