@@ -2,45 +2,16 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/iocane/iocane/internal/fakeintel"
 	"github.com/iocane/iocane/internal/server"
 )
-
-// chatHook records the bodies a Slack or Teams webhook receives.
-type chatHook struct {
-	*httptest.Server
-	mu     sync.Mutex
-	bodies []string
-}
-
-func newChatHook(t *testing.T) *chatHook {
-	h := &chatHook{}
-	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		h.mu.Lock()
-		h.bodies = append(h.bodies, string(b))
-		h.mu.Unlock()
-	}))
-	t.Cleanup(h.Close)
-	return h
-}
-
-func (h *chatHook) all() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.bodies...)
-}
 
 // TestServeTLPRedStaysIn is issue 17's acceptance 3: a generic webhook
 // marked TLP:RED in any spelling SIEMs send reaches no third-party provider
@@ -54,7 +25,7 @@ func TestServeTLPRedStaysIn(t *testing.T) {
 	fake := fakeintel.New(fakeintel.Options{})
 	fake.Start()
 	defer fake.Close()
-	slack, teams := newChatHook(t), newChatHook(t)
+	slack, teams := newRecorder(t), newRecorder(t)
 	block := filepath.Join(t.TempDir(), "block.txt")
 	ip := fakeintel.MaliciousIP.Value
 	if err := os.WriteFile(block, []byte(ip+"\n"), 0o600); err != nil {
@@ -102,8 +73,8 @@ func TestServeTLPRedStaysIn(t *testing.T) {
 			t.Errorf("third-party provider %s was asked about a TLP:RED or AMBER+STRICT alert: %s %s %s", p, r.Method, r.Path, r.Body)
 		}
 	}
-	for name, h := range map[string]*chatHook{"slack": slack, "teams": teams} {
-		bodies := h.all()
+	for name, h := range map[string]*recorder{"slack": slack, "teams": teams} {
+		bodies := h.bodies()
 		if len(bodies) == 0 {
 			t.Errorf("%s: no message at all; want one saying the indicator was withheld", name)
 		}

@@ -34,3 +34,13 @@ func form(body []byte) url.Values {
 	v, _ := url.ParseQuery(string(body))
 	return v
 }
+
+// abusechRoot is abusechAuth for the APIs served at their base path alone
+// (MalwareBazaar, ThreatFox): any other path is the front end's 404.
+func abusechRoot(w http.ResponseWriter, r *http.Request, rest, p string) bool {
+	if rest != "/" && rest != "" {
+		htmlNotFound(w)
+		return false
+	}
+	return abusechAuth(w, r, p)
+}

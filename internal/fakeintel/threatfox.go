@@ -13,11 +13,7 @@ import (
 var threatFox = api{base: "/api/v1", serve: serveThreatFox, tooMany: abusechTooMany}
 
 func serveThreatFox(s *Server, w http.ResponseWriter, r *http.Request, rest string, body []byte) {
-	if rest != "/" && rest != "" {
-		htmlNotFound(w)
-		return
-	}
-	if !abusechAuth(w, r, "threatfox") {
+	if !abusechRoot(w, r, rest, "threatfox") {
 		return
 	}
 	var q struct {
