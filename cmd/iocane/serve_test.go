@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -278,5 +279,21 @@ func TestServeRefusesWithoutToken(t *testing.T) {
 	}
 	if code := run([]string{"serve", "--db", db, "--listen", "0.0.0.0:0", "--insecure-no-auth"}); code != exitUsage {
 		t.Errorf("insecure on all interfaces: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// A second serve on the same SQLite store refuses to start, exit status 2,
+// naming the first's pid; enrich beside the server still works.
+func TestSecondServeOnOneStoreRefused(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "iocane.db")
+	env := []string{"IOCANE_ADMIN_TOKEN=" + e2eAdmin}
+	startServe(t, env, "--db", db)
+	err := execute(t, "--db", db, "serve", "--listen", "127.0.0.1:0")
+	want := fmt.Sprintf("another iocane serve holds this store (pid %d); use PostgreSQL to run replicas", os.Getpid())
+	if err == nil || !isUsage(err) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("second serve: %v; want a usage error (exit 2) saying %q", err, want)
+	}
+	if err := execute(t, "--db", db, "enrich", "--offline", "--format", "jsonl", "8.8.8.8"); err != nil {
+		t.Errorf("enrich beside serve: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/server"
+	"github.com/iocane/iocane/internal/store"
 )
 
 // ServeOptions are `iocane serve`'s flags; a zero field takes the server
@@ -68,6 +69,18 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		log = slog.New(slog.DiscardHandler)
 	}
 	sc := s.Server
+
+	// One server per SQLite store: a second would re-queue the first's live
+	// jobs and enrich them twice. A usage error (exit 2), not a failure.
+	release, err := p.Store.LockServe()
+	if err != nil {
+		var held *store.ServeHeldError
+		if errors.As(err, &held) {
+			return configErr(err)
+		}
+		return err
+	}
+	defer release()
 
 	recorder := &jobRecorder{db: p.Store, log: log.With("component", "report")}
 	var disp *integrations.Dispatcher // set before the workers start

@@ -122,8 +122,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // migrateAll applies the store's own schema, the job queue's and the
-// write-back record's.
+// write-back record's, holding an exclusive lock beside the file: two
+// processes opening a fresh store at once take turns, and the second finds
+// every migration applied.
 func (db *DB) migrateAll(ctx context.Context) error {
+	lock, err := lockFile(db.path+".migrate.lock", true)
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer lock.Close()
 	if err := db.migrate(ctx); err != nil {
 		return err
 	}
