@@ -297,3 +297,26 @@ func TestSecondServeOnOneStoreRefused(t *testing.T) {
 		t.Errorf("enrich beside serve: %v", err)
 	}
 }
+
+// A signed webhook replayed after a restart is refused: the signatures the
+// first server accepted are in the store, not only in its memory.
+func TestWebhookReplayAfterRestartRefused(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "iocane.db")
+	env := []string{"IOCANE_ADMIN_TOKEN=" + e2eAdmin, "IOCANE_WEBHOOK_SECRET=" + e2eSecret}
+	body := []byte(`{"id": "replay-1", "note": "beacon to 185.220.101.47"}`)
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	hdr := map[string]string{"Content-Type": "application/json", server.HeaderTimestamp: ts,
+		server.HeaderSignature: server.Sign([]byte(e2eSecret), ts, body)}
+	base, _, stop := startServe(t, env, "--db", db)
+	if resp, got := call(t, "POST", base+"/v1/webhooks/generic", e2eAdmin, body, hdr); resp.StatusCode != 202 {
+		t.Fatalf("first delivery: %d %s", resp.StatusCode, got)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ = startServe(t, env, "--db", db)
+	resp, got := call(t, "POST", base+"/v1/webhooks/generic", e2eAdmin, body, hdr)
+	if resp.StatusCode != 401 || !strings.Contains(got, "already used") {
+		t.Fatalf("replay after restart: %d %s; want 401, signature already used", resp.StatusCode, got)
+	}
+}

@@ -151,7 +151,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	for _, spec := range provider.All() {
 		names = append(names, spec.Name)
 	}
-	srv, err := server.New(server.Options{
+	srv, err := server.New(server.Options{Replays: p.Store,
 		Engine: p.Engine, Queue: q, Store: p.Store,
 		Providers: p.Providers, ProviderNames: names,
 		Tokens: sc.Tokens, InsecureNoAuth: o.InsecureNoAuth, WebhookSecret: sc.WebhookSecret,

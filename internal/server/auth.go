@@ -129,23 +129,24 @@ func newVerifier(secret []byte, skew time.Duration) *verifier {
 	return &verifier{secret: secret, skew: skew, cur: map[string]struct{}{}, prev: map[string]struct{}{}}
 }
 
-// verify checks the headers against body at time now.
-func (v *verifier) verify(ts, sig string, body []byte, now time.Time) error {
+// verify checks the headers against body at time now. It returns the
+// signature and until when it could be replayed, for a durable check.
+func (v *verifier) verify(ts, sig string, body []byte, now time.Time) (string, time.Time, error) {
 	if ts == "" || sig == "" {
-		return errNoSignature
+		return "", time.Time{}, errNoSignature
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return errBadTimestamp
+		return "", time.Time{}, errBadTimestamp
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > v.skew || d < -v.skew {
-		return errStale
+		return "", time.Time{}, errStale
 	}
 	want := Sign(v.secret, ts, body)
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(strings.TrimSpace(sig)))) {
-		return errBadSignature
+		return "", time.Time{}, errBadSignature
 	}
-	return v.remember(want, now)
+	return want, time.Unix(sec, 0).Add(v.skew), v.remember(want, now)
 }
 
 // remember records sig; a signature seen in the last two generations is a

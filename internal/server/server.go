@@ -72,8 +72,18 @@ type Store interface {
 	PurgeCache(ctx context.Context, provider string, olderThan time.Duration) (int64, error)
 }
 
+// ReplayStore records accepted webhook signatures durably (*store.DB).
+type ReplayStore interface {
+	// Replayed records sig as used until expires and reports whether it
+	// already was.
+	Replayed(ctx context.Context, sig string, expires time.Time) (bool, error)
+}
+
 // Options configures a Server. Engine, Queue and Store are required.
 type Options struct {
+	// Replays, when set, keeps the webhook replay check across restarts;
+	// without it the check is in memory only.
+	Replays ReplayStore
 	Engine Enricher
 	Queue  jobs.Queue
 	Store  Store

@@ -74,7 +74,19 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.verifier != nil {
-		err := s.verifier.verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), raw, s.o.Now())
+		sig, until, err := s.verifier.verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), raw, s.o.Now())
+		if err == nil && s.o.Replays != nil {
+			// The signatures seen before a restart are in the store.
+			seen, rerr := s.o.Replays.Replayed(r.Context(), sig, until)
+			if rerr != nil {
+				s.o.Logger.Error("webhook signature not recorded", "request_id", requestID(r.Context()), "error", rerr)
+				writeProblem(w, r, http.StatusServiceUnavailable, probUnavailable, "the delivery could not be checked against replays: retry later")
+				return
+			}
+			if seen {
+				err = errReplayed
+			}
+		}
 		if err != nil {
 			slug := probBadSignature
 			if errors.Is(err, errReplayed) {

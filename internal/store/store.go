@@ -98,6 +98,12 @@ var migrations = []string{
 		retries  INTEGER NOT NULL,
 		PRIMARY KEY (run_id, provider)
 	) WITHOUT ROWID;`,
+	// 3: webhook signatures accepted, until they expire, so that a request
+	// replayed after a restart is still refused.
+	`CREATE TABLE webhook_signatures (
+		sig        TEXT PRIMARY KEY,
+		expires_at INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the store at path and applies migrations.

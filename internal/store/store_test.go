@@ -211,3 +211,33 @@ func TestLockServe(t *testing.T) {
 	}
 	release2()
 }
+
+// A signature is replayed until it expires, across handles (a restart),
+// and may be used again after.
+func TestReplayed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "iocane.db")
+	now := time.Unix(1_800_000_000, 0)
+	a, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.now = func() time.Time { return now }
+	if seen, err := a.Replayed(ctx, "sha256=aa", now.Add(5*time.Minute)); err != nil || seen {
+		t.Fatalf("first use: %v %v", seen, err)
+	}
+	a.Close()
+	b, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.now = func() time.Time { return now.Add(time.Minute) }
+	if seen, err := b.Replayed(ctx, "sha256=aa", now.Add(5*time.Minute)); err != nil || !seen {
+		t.Fatalf("replay after reopening: %v %v, want seen", seen, err)
+	}
+	b.now = func() time.Time { return now.Add(6 * time.Minute) }
+	if seen, err := b.Replayed(ctx, "sha256=aa", now.Add(11*time.Minute)); err != nil || seen {
+		t.Fatalf("after expiry: %v %v, want a fresh use", seen, err)
+	}
+}
