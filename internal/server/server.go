@@ -84,9 +84,9 @@ type Options struct {
 	// Replays, when set, keeps the webhook replay check across restarts;
 	// without it the check is in memory only.
 	Replays ReplayStore
-	Engine Enricher
-	Queue  jobs.Queue
-	Store  Store
+	Engine  Enricher
+	Queue   jobs.Queue
+	Store   Store
 	// Providers returns the rows of `iocane providers --format json`.
 	Providers func(ctx context.Context) ([]provider.State, error)
 	// ProviderNames lists valid names for a job's providers restriction;
