@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iocane/iocane/internal/fakeintel"
 	"github.com/iocane/iocane/internal/pipeline"
@@ -268,4 +269,33 @@ func TestAnalyzerDefinition(t *testing.T) {
 			t.Errorf("no configuration item %s", w)
 		}
 	}
+}
+
+// FuzzInput: whatever input.json holds, Run writes an output.json that is
+// JSON with a success member, and fails only through its error, never a
+// panic. Nothing leaves the machine: a local run has no keys (an empty
+// environment) and a remote one a closed port.
+func FuzzInput(f *testing.F) {
+	f.Add(`{"dataType": "ip", "data": "185.220.101.47", "tlp": 2, "config": {"url": "http://127.0.0.1:1"}}`)
+	f.Add(`{"dataType": "mail", "data": "a@b.example", "tlp": 9, "config": {"url": "http://127.0.0.1:1", "token": 5}}`)
+	f.Add(`{"dataType": "hash", "data": "` + strings.Repeat("a", 64) + `", "config": {"url": "http://127.0.0.1:1", "api_key": "x"}}`)
+	f.Add(`[]`)
+	f.Add(`{"dataType": 3}`)
+	f.Fuzz(func(t *testing.T, input string) {
+		dir := job(t, input)
+		o := Options{HTTP: &http.Client{Timeout: time.Second},
+			Pipeline: pipeline.Options{DBPath: filepath.Join(t.TempDir(), "iocane.db"), Environ: []string{}}}
+		_ = Run(context.Background(), dir, o)
+		b, err := os.ReadFile(filepath.Join(dir, "output", "output.json"))
+		if err != nil {
+			t.Fatalf("no output.json for %q: %v", input, err)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("output.json is not JSON: %v", err)
+		}
+		if _, ok := out["success"].(bool); !ok {
+			t.Fatalf("output.json has no success: %s", b)
+		}
+	})
 }
