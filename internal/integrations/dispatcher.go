@@ -248,6 +248,7 @@ func (d *Dispatcher) deliver(ctx context.Context, s Sink, del Delivery) (Outcome
 	}
 	slot := d.slots[s.Name()]
 	first := o.Attempts
+	held := false
 	op := func() (struct{}, error) {
 		select {
 		case slot <- struct{}{}:
@@ -259,6 +260,9 @@ func (d *Dispatcher) deliver(ctx context.Context, s Sink, del Delivery) (Outcome
 		cancel()
 		<-slot
 		o.Attempts++
+		if errors.Is(err, ErrHeld) {
+			held, err = true, nil
+		}
 		if err != nil {
 			o.Error = err.Error()
 			if d.o.Store != nil {
@@ -280,9 +284,12 @@ func (d *Dispatcher) deliver(ctx context.Context, s Sink, del Delivery) (Outcome
 		backoff.WithMaxTries(uint(max(1, d.o.MaxAttempts-first))), backoff.WithMaxElapsedTime(d.o.MaxElapsed))
 	o.Finished = d.o.Now()
 	o.Retries = max(0, o.Attempts-1)
-	if err == nil {
+	switch {
+	case err == nil && held:
+		o.State, o.OK = StateHeld, true
+	case err == nil:
 		o.State, o.OK = StateOK, true
-	} else {
+	default:
 		o.State, o.Error = StateFailed, err.Error()
 	}
 	if ctx.Err() != nil && !o.OK {

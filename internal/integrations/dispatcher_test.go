@@ -3,6 +3,7 @@ package integrations
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -266,4 +267,21 @@ func testStore(t *testing.T, path string) *Store {
 	}
 	t.Cleanup(func() { w.Close(); db.Close() })
 	return NewStore(w)
+}
+
+// A sink that accepts a delivery for later (a notification held for a
+// digest) is recorded as held, not ok, and is not retried.
+func TestHeldDeliveryRecordedAsHeld(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t, filepath.Join(t.TempDir(), "iocane.db"))
+	q := newFakeQueue()
+	j := q.add(testJob("j9"), testResult(result.Malicious))
+	s := &fakeSink{name: "slack", failures: 1, err: fmt.Errorf("slack: %w", ErrHeld), applies: true}
+	d, _ := New(Options{Sinks: []Sink{s}, Queue: q, Store: st, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
+	d.OnComplete(j)
+	d.Close(ctx)
+	o, err := st.Outcome(ctx, "j9", "slack")
+	if err != nil || o.State != StateHeld || !o.OK || o.Attempts != 1 || o.Error != "" {
+		t.Fatalf("outcome %+v, %v; want held after one attempt", o, err)
+	}
 }

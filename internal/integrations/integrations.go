@@ -138,7 +138,9 @@ type Outcome struct {
 	// AlertSystem and AlertID name the alert (empty for an API job).
 	AlertSystem string
 	AlertID     string
-	// State is "pending" while attempts go on, then "ok" or "failed".
+	// State is "pending" while attempts go on, then "ok", "held" (accepted
+	// by the sink for a later digest) or "failed". OK is true for ok and
+	// held.
 	State string
 	OK    bool
 	// Attempts counts the attempts made, the first included; Retries is
@@ -160,7 +162,16 @@ const (
 	StatePending = "pending"
 	StateOK      = "ok"
 	StateFailed  = "failed"
+	// StateHeld is a delivery the sink accepted for later: a notification
+	// held for the next digest by the channel's rate limit. It is kept
+	// durably by the sink, not yet sent.
+	StateHeld = "held"
 )
+
+// ErrHeld is what a sink's Deliver returns (wrapped) when it accepted the
+// delivery for later rather than sending it now; the Dispatcher records
+// the outcome as StateHeld and does not retry.
+var ErrHeld = errors.New("held for later delivery")
 
 // Progress records the steps of one delivery (job and sink) that have
 // landed, so a retry resumes instead of repeating them. The Dispatcher puts

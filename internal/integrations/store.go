@@ -87,7 +87,7 @@ func scanOutcome(row interface{ Scan(...any) error }) (Outcome, error) {
 		&received, &started, &finished); err != nil {
 		return Outcome{}, err
 	}
-	o.OK = o.State == StateOK
+	o.OK = o.State == StateOK || o.State == StateHeld
 	o.Retries = max(0, o.Attempts-1)
 	o.Received, o.StartedAt = fromMS(received), fromMS(started)
 	if finished.Valid {

@@ -106,9 +106,12 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	defer q.Close()
 	recorder.q = q
 
-	notifiers, err := notify.New(s.Notify, notify.Options{Logger: log.With("component", "notify")})
+	notifiers, err := notify.New(s.Notify, notify.Options{Logger: log.With("component", "notify"), Held: p.Store})
 	if err != nil {
 		return configErr(err)
+	}
+	if err := notifiers.Restore(ctx); err != nil { // what a previous process held for digests
+		log.Warn("notify: held alerts not restored", "error", err)
 	}
 	go notifiers.Run(ctx) // sends held-back digests when the rate limit allows
 

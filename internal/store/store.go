@@ -104,6 +104,14 @@ var migrations = []string{
 		sig        TEXT PRIMARY KEY,
 		expires_at INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// 4: alerts a notification channel holds for its next digest, so that
+	// a restart, or a kill, loses none.
+	`CREATE TABLE notify_held (
+		channel TEXT NOT NULL,
+		key     TEXT NOT NULL,
+		entry   BLOB NOT NULL,
+		UNIQUE (channel, key)
+	);`,
 }
 
 // Open opens (creating if needed) the store at path and applies migrations.

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,7 @@ type Notifier struct {
 	now        func() time.Time
 	log        *slog.Logger
 	secrets    []provider.Secret
+	store      HeldStore // nil: held alerts live in memory only
 
 	mu       sync.Mutex
 	seen     *seen
@@ -45,12 +47,24 @@ type Notifier struct {
 
 var _ integrations.Sink = (*Notifier)(nil)
 
+// HeldStore keeps the alerts each channel holds for its next digest, so
+// that a restart, or a kill, loses none (*store.DB implements it). Entries
+// are opaque JSON, keyed by the alert.
+type HeldStore interface {
+	// Hold keeps entry for channel under key.
+	Hold(ctx context.Context, channel, key string, entry []byte) error
+	// Release forgets the entries sent.
+	Release(ctx context.Context, channel string, keys []string) error
+	// Held returns the entries kept for channel, oldest first.
+	Held(ctx context.Context, channel string) ([][]byte, error)
+}
+
 // RetryDelay is how long Run waits before trying a failed digest again.
 var RetryDelay = 30 * time.Second
 
 func newNotifier(name, channel string, c Config, rate ratelimit.Rate, maxTLP tlp.Level, t transport, o Options, secrets ...provider.Secret) *Notifier {
 	n := &Notifier{name: name, channel: channel, maxIOCs: c.MaxIOCs, maxTLP: maxTLP, digestSize: c.DigestSize, t: t,
-		now: o.Now, log: o.Logger.With("sink", name), secrets: secrets,
+		now: o.Now, log: o.Logger.With("sink", name), secrets: secrets, store: o.Held,
 		seen: newSeen(c.DedupeSize, c.DedupeTTL), win: window{n: rate.N, per: rate.Per}, wake: make(chan struct{}, 1)}
 	for _, r := range c.Rules {
 		if r.Channel == channel {
@@ -92,15 +106,17 @@ func (n *Notifier) Deliver(ctx context.Context, d integrations.Delivery) error {
 	}
 	n.seen.add(key, now)
 	if len(n.held) > 0 || n.flushing || !n.win.take(now) {
-		n.held = append(n.held, entryOf(m, now))
+		e := entryOf(m, now)
+		n.held = append(n.held, e)
 		held := len(n.held)
 		n.mu.Unlock()
+		n.keep(ctx, e)
 		n.log.Info("notify: rate limit reached, alert held for the digest", "alert", key, "job", m.Alert.JobID, "held", held)
 		n.poke()
 		if err := n.Flush(ctx); err != nil {
 			n.log.Warn("notify: digest not sent yet", "error", err)
 		}
-		return nil
+		return fmt.Errorf("%s: %w", n.name, integrations.ErrHeld)
 	}
 	n.mu.Unlock()
 	if err := n.t.send(ctx, m); err != nil {
@@ -180,6 +196,7 @@ func (n *Notifier) flush(ctx context.Context, force bool) error {
 				return fmt.Errorf("%s: digest: %w", n.name, scrubErr(err, n.secrets...))
 			}
 			n.log.Info("notify: digest sent", "alerts", hi-lo, "part", i+1, "parts", parts)
+			n.release(ctx, batch[lo:hi])
 		}
 		n.mu.Lock()
 	}
@@ -224,4 +241,63 @@ func (n *Notifier) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// keep stores a held entry; a store that fails leaves it in memory only.
+func (n *Notifier) keep(ctx context.Context, e Entry) {
+	if n.store == nil {
+		return
+	}
+	b, err := json.Marshal(e)
+	if err == nil {
+		err = n.store.Hold(context.WithoutCancel(ctx), n.name, e.Alert.Key, b)
+	}
+	if err != nil {
+		n.log.Warn("notify: held alert not stored; a restart would lose it", "alert", e.Alert.Key, "error", err)
+	}
+}
+
+// release forgets the stored entries of a digest part that was sent.
+func (n *Notifier) release(ctx context.Context, sent []Entry) {
+	if n.store == nil {
+		return
+	}
+	keys := make([]string, len(sent))
+	for i, e := range sent {
+		keys[i] = e.Alert.Key
+	}
+	if err := n.store.Release(context.WithoutCancel(ctx), n.name, keys); err != nil {
+		n.log.Warn("notify: sent alerts not released from the store; a restart would send them again", "error", err)
+	}
+}
+
+// restore loads the alerts a previous process held and did not send.
+func (n *Notifier) restore(ctx context.Context) error {
+	if n.store == nil {
+		return nil
+	}
+	raw, err := n.store.Held(ctx, n.name)
+	if err != nil {
+		return fmt.Errorf("%s: held alerts: %w", n.name, err)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := n.now()
+	for _, b := range raw {
+		var e Entry
+		if err := json.Unmarshal(b, &e); err != nil {
+			n.log.Warn("notify: a stored held alert does not read; dropped", "error", err)
+			continue
+		}
+		if n.seen.has(e.Alert.Key, now) {
+			continue
+		}
+		n.seen.add(e.Alert.Key, now)
+		n.held = append(n.held, e)
+	}
+	if len(n.held) > 0 {
+		n.log.Info("notify: held alerts restored", "held", len(n.held))
+		n.poke()
+	}
+	return nil
 }

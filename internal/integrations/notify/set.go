@@ -26,6 +26,9 @@ type Options struct {
 	// a relay with a private CA). Default: system roots, the configured
 	// host as server name, TLS 1.2 or later.
 	SMTPTLS *tls.Config
+	// Held keeps the alerts held for digests across restarts; nil keeps
+	// them in memory only.
+	Held HeldStore
 }
 
 // Set is every configured notification channel.
@@ -103,6 +106,16 @@ func (s *Set) Close(ctx context.Context) error {
 	var errs []error
 	for _, n := range s.notifiers {
 		errs = append(errs, n.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Restore loads the alerts a previous process held for digests and did not
+// send, into each channel (Options.Held); Run sends them.
+func (s *Set) Restore(ctx context.Context) error {
+	var errs []error
+	for _, n := range s.notifiers {
+		errs = append(errs, n.restore(ctx))
 	}
 	return errors.Join(errs...)
 }

@@ -3,14 +3,18 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/iocane/iocane/internal/integrations"
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/result"
+	"github.com/iocane/iocane/internal/store"
 )
 
 // TestStorm is issue 6 acceptance 3: 500 malicious alerts within one
@@ -29,7 +33,7 @@ func TestStorm(t *testing.T) {
 	for i := range alerts {
 		d := alertDelivery("splunk", fmt.Sprintf("storm-%03d", i))
 		for _, sink := range s.Sinks() {
-			if err := sink.Deliver(ctx, d); err != nil {
+			if err := sink.Deliver(ctx, d); err != nil && !errors.Is(err, integrations.ErrHeld) {
 				t.Fatalf("%s: alert %d: %v", sink.Name(), i, err)
 			}
 		}
@@ -128,7 +132,7 @@ func TestCloseSendsHeld(t *testing.T) {
 	n := newNotifier("slack", Slack, c, ratelimit.Rate{N: 2, Per: time.Minute}, DefaultMaxTLP, mt, Options{Now: clock.Now, Logger: discard()})
 	ctx := context.Background()
 	for i := range 12 {
-		if err := n.Deliver(ctx, alertDelivery("elastic", fmt.Sprint("a", i))); err != nil {
+		if err := n.Deliver(ctx, alertDelivery("elastic", fmt.Sprint("a", i))); err != nil && !errors.Is(err, integrations.ErrHeld) {
 			t.Fatal(err)
 		}
 	}
@@ -188,4 +192,64 @@ func TestRunSendsDigestWhenWindowOpens(t *testing.T) {
 		cancel()
 		<-done
 	})
+}
+
+// Alerts held for a digest survive the process: they are kept in the store
+// as they are held, a new process restores them (and still knows them, so
+// a redelivery is not held twice), sends them, and the store is then empty.
+// Deliver reports them held, not sent.
+func TestHeldAlertsSurviveARestart(t *testing.T) {
+	clock := newClock()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "iocane.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := Config{Rules: []Rule{{Channel: Slack, MinVerdict: result.Malicious}}, DigestSize: 4, MaxIOCs: 20, DedupeSize: 100, DedupeTTL: time.Hour}
+	ctx := context.Background()
+	first := newNotifier("slack", Slack, c, ratelimit.Rate{N: 2, Per: time.Minute}, DefaultMaxTLP, &memTransport{},
+		Options{Now: clock.Now, Logger: discard(), Held: db})
+	var held int
+	for i := range 10 {
+		err := first.Deliver(ctx, alertDelivery("elastic", fmt.Sprint("k", i)))
+		switch {
+		case errors.Is(err, integrations.ErrHeld):
+			held++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	if held != 8 {
+		t.Fatalf("Deliver reported %d alerts held, want 8 (2 sent at once)", held)
+	}
+	if rows, _ := db.Held(ctx, "slack"); len(rows) != 8 {
+		t.Fatalf("%d held alerts in the store, want 8", len(rows))
+	}
+	// The process dies here (no Close). A new one restores them.
+	mt := &memTransport{}
+	second := newNotifier("slack", Slack, c, ratelimit.Rate{N: 2, Per: time.Minute}, DefaultMaxTLP, mt,
+		Options{Now: clock.Now, Logger: discard(), Held: db})
+	if err := second.restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if second.Held() != 8 {
+		t.Fatalf("%d alerts restored, want 8", second.Held())
+	}
+	if err := second.Deliver(ctx, alertDelivery("elastic", "k3")); err != nil {
+		t.Errorf("a redelivery of a restored alert: %v, want nothing sent and nil", err)
+	}
+	if err := second.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, digests := mt.counts()
+	var sent int
+	for _, d := range mt.digests {
+		sent += len(d.Entries)
+	}
+	if digests == 0 || sent != 8 {
+		t.Errorf("%d digests with %d alerts, want the 8 held ones", digests, sent)
+	}
+	if rows, _ := db.Held(ctx, "slack"); len(rows) != 0 {
+		t.Errorf("%d held alerts left in the store after they were sent", len(rows))
+	}
 }
