@@ -108,6 +108,20 @@ func matchDefang(src []byte, p int) (repl string, n int, spaced bool) {
 		lim := min(len(src), p+6)
 		k := bytes.IndexByte(src[p+1:lim], closer)
 		if k < 0 {
+			// A mixed pair ("[.)", "(.]"): a dot or an at sign between
+			// any opening and any closing bracket.
+			if m := bytes.IndexAny(src[p+1:lim], "])}"); m >= 0 {
+				if inner := src[p+1 : p+1+m]; len(inner) == 1 && (inner[0] == '.' || inner[0] == '@') || foldEq(inner, "dot") || foldEq(inner, "at") {
+					k = m
+				}
+			}
+		}
+		if k < 0 {
+			// A half defang: "evil[.com", "185.220.101[.47": an opening
+			// bracket and a dot between two label characters.
+			if c == '[' && p > 0 && p+2 < len(src) && src[p+1] == '.' && isLabelByte(src[p-1]) && isLabelByte(src[p+2]) {
+				return ".", 2, false
+			}
 			return "", 0, false
 		}
 		inner := src[p+1 : p+1+k]
@@ -225,6 +239,10 @@ func schemeBefore(b []byte, colon int) (start int, scheme string) {
 }
 
 func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+
+// isLabelByte reports whether c is an ASCII letter or digit, as the bytes
+// on both sides of a half-defanged dot are.
+func isLabelByte(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' }
 
 // Refang undoes defanging in s: "[.]", "(.)", "{.}", "[dot]", "(dot)",
 // "{dot}" and "\." become "."; spaced forms such as " [.] " lose their

@@ -74,7 +74,7 @@ func (s *scanner) token(i, j, flags int) {
 			return
 		}
 		if flags&fNonDigit == 0 {
-			if _, ok := parseIPv4(view(b[i:j])); ok { // only checked
+			if _, ok := parseIPv4(view(b[i:j])); ok && !afterVersionWord(b, i) { // only checked
 				s.put(IPv4, string(b[i:j]), i, j)
 			}
 			return
@@ -398,4 +398,32 @@ func plausibleAuthority(a []byte) bool {
 		}
 	}
 	return dot
+}
+
+// versionWords are the words after which a dotted quad is a version number
+// ("version 1.2.3.4", "Version: 10.0.19041.1", "build 4.2.1.7"), not an
+// address.
+var versionWords = []string{"version", "ver", "v", "build", "release", "firmware"}
+
+// afterVersionWord reports whether the token at b[i:] follows one of
+// versionWords, separated by at most a few spaces, a colon, a dot or an
+// equals sign.
+func afterVersionWord(b []byte, i int) bool {
+	k := i
+	for n := 0; k > 0 && n < 3 && (b[k-1] == ' ' || b[k-1] == ':' || b[k-1] == '.' || b[k-1] == '=' || b[k-1] == '\t'); n++ {
+		k--
+	}
+	end := k
+	for k > 0 && end-k < 8 && isAlpha(b[k-1]) {
+		k--
+	}
+	if k == end || k > 0 && (isAlpha(b[k-1]) || b[k-1] >= '0' && b[k-1] <= '9') {
+		return false
+	}
+	for _, v := range versionWords {
+		if foldEq(b[k:end], v) {
+			return true
+		}
+	}
+	return false
 }
