@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"bytes"
+	"net/url"
 	"unicode"
 	"unicode/utf8"
 )
@@ -60,7 +61,9 @@ type Match struct {
 	Offset int64
 }
 
-// Extract scans text and calls emit for every indicator, in input order.
+// Extract scans text and calls emit for every indicator, in input order,
+// except that the indicators of a URL carried percent-encoded
+// (?u=https%3A%2F%2Fevil.com%2F...) come after the rest, decoded.
 // After a URL or an e-mail address it also emits the host as a domain, ipv4
 // or ipv6. It does not deduplicate (see Seen). Extract runs in time linear in
 // len(text) and never panics, whatever the bytes.
@@ -79,6 +82,7 @@ type scanner struct {
 	emit  func(Match)
 	hint  int    // index into edits of the last mapped position
 	low   []byte // scratch for lower-casing
+	depth int    // how many percent-decodings deep this scan is
 }
 
 func (s *scanner) extract(src []byte, base int64, emit func(Match)) {
@@ -90,8 +94,79 @@ func (s *scanner) extract(src []byte, base int64, emit func(Match)) {
 	s.edits = s.rf.edits
 	s.hint = 0
 	s.scan()
+	s.encoded()
 	s.src, s.b, s.emit = nil, nil, nil
 }
+
+// encodedScheme is "://" percent-encoded, as a redirector's query carries a
+// URL: ?u=https%3A%2F%2Fevil.com%2Fpayload.
+var encodedScheme = []byte("%3a%2f%2f")
+
+// encoded finds the URLs the input carries percent-encoded and extracts
+// from their decoded text, after the rest of the input: the inner URL and
+// its host, never a "2fevil.com" made of the escape's digits. Raw is the
+// encoded text; two levels of encoding are undone at most.
+func (s *scanner) encoded() {
+	if s.depth >= 2 || !containsFold(s.src, encodedScheme) {
+		return
+	}
+	src := s.src
+	for i := 0; i+len(encodedScheme) <= len(src); {
+		k := indexFold(src[i:], encodedScheme)
+		if k < 0 {
+			return
+		}
+		k += i
+		start := k
+		for start > 0 && isAlpha(src[start-1]) && k-start < 8 {
+			start--
+		}
+		end := k + len(encodedScheme)
+		for end < len(src) && !isURLStop(src[end]) {
+			end++
+		}
+		i = end
+		if start == k {
+			continue // no scheme before it
+		}
+		dec, err := url.QueryUnescape(string(src[start:end]))
+		if err != nil {
+			continue
+		}
+		raw, off := string(src[start:end]), s.base+int64(start)
+		emit := s.emit
+		inner := scanner{depth: s.depth + 1}
+		inner.extract([]byte(dec), off, func(m Match) {
+			m.Raw, m.Offset = raw, off
+			emit(m)
+		})
+	}
+}
+
+// isURLStop ends an encoded URL: white space, quotes, angle brackets and
+// the query separators around it.
+func isURLStop(c byte) bool {
+	return c <= ' ' || c == '&' || c == '"' || c == '\'' || c == '<' || c == '>' || c == ';' || c == ','
+}
+
+// indexFold is bytes.Index for a lower-case ASCII needle, ignoring case.
+// The needle starts with '%', which IndexByte finds fast.
+func indexFold(b, needle []byte) int {
+	for i := 0; i+len(needle) <= len(b); i++ {
+		k := bytes.IndexByte(b[i:len(b)-len(needle)+1], '%')
+		if k < 0 {
+			return -1
+		}
+		i += k
+		if foldEq(b[i:i+len(needle)], string(needle)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// containsFold reports whether b holds needle, ignoring ASCII case.
+func containsFold(b, needle []byte) bool { return indexFold(b, needle) >= 0 }
 
 // raw returns the input bytes behind b[start:end].
 func (s *scanner) raw(start, end int) (int, []byte) {

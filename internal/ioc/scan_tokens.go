@@ -47,6 +47,9 @@ func (s *scanner) token(i, j, flags int) {
 	}
 	b := s.b
 	i0, j0 := i, j
+	if i > 0 && b[i-1] == '%' && j-i > 2 && class[b[i]]&cHex != 0 && class[b[i+1]]&cHex != 0 {
+		i += 2 // "%2Fevil.com": the escape's digits are not part of the name
+	}
 	for i < j && (b[i] == '.' || b[i] == '-') {
 		i++
 	}
