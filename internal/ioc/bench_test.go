@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +54,16 @@ func TestMixedSample(t *testing.T) {
 func reportCPU(b *testing.B, c0 time.Duration, ops, size int) {
 	if d := cpuTime() - c0; d > 0 && ops > 0 {
 		b.ReportMetric(float64(ops*size)/1e6/d.Seconds(), "MB/cpu-s")
+	}
+}
+
+// BenchmarkExtractSpacedDots runs Extract over 1.2 MB of "1 . 1 . ...",
+// the worst input for the spaced-address pass: every dot is spaced, and
+// an unbounded look around each would make the pass quadratic.
+func BenchmarkExtractSpacedDots(b *testing.B) {
+	in := []byte(strings.Repeat("1 . ", 300_000))
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		Extract(in, func(Match) {})
 	}
 }

@@ -3,6 +3,7 @@ package ioc
 import (
 	"bytes"
 	"net/url"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -83,6 +84,9 @@ type scanner struct {
 	hint  int    // index into edits of the last mapped position
 	low   []byte // scratch for lower-casing
 	depth int    // how many percent-decodings deep this scan is
+	// spacedDot is set when the scan met digits followed by " .", so that
+	// spaced runs only on input that may hold a spaced address.
+	spacedDot bool
 }
 
 func (s *scanner) extract(src []byte, base int64, emit func(Match)) {
@@ -92,10 +96,85 @@ func (s *scanner) extract(src []byte, base int64, emit func(Match)) {
 	}
 	s.b = s.rf.run(src)
 	s.edits = s.rf.edits
-	s.hint = 0
+	s.hint, s.spacedDot = 0, false
 	s.scan()
 	s.encoded()
+	if s.spacedDot {
+		s.spaced()
+	}
 	s.src, s.b, s.emit = nil, nil, nil
+}
+
+// spaced finds IPv4 addresses written with spaces around their dots
+// ("185.220.101 . 47", "185 . 220 . 101 . 47", "185.220.101 .47"; a space
+// after a dot alone is not read), as analysts paste them to
+// keep a chat from linking them, and emits them after the rest. Only four
+// octets make an address, and one of them must have two digits or more, so
+// that a numbered list ("1. 2. 3. 4") is not one. Each look around a
+// spaced dot is bounded (an address is at most 27 bytes so written), which
+// keeps the pass linear.
+func (s *scanner) spaced() {
+	src := s.src
+	last := 0
+	for i := 0; i < len(src); {
+		// Only a space before a dot is looked at: a dot followed by a
+		// space ends most sentences, and looking at each would cost the
+		// scan a tenth of its speed.
+		k := bytes.Index(src[i:], []byte(" ."))
+		if k < 0 {
+			return
+		}
+		p := i + k
+		i = p + 2
+		if p < last {
+			continue
+		}
+		// A digit on each side first.
+		l, r := p-1, p+2
+		if r < len(src) && src[r] == ' ' {
+			r++
+		}
+		if l < 0 || r >= len(src) || !isDigit(src[l]) || !isDigit(src[r]) {
+			continue
+		}
+		start, end := p, p
+		for start > 0 && p-start < 28 && (isDigit(src[start-1]) || src[start-1] == '.' || src[start-1] == ' ' && start-1 > 0 && (src[start-2] == '.' || src[start] == '.')) {
+			start--
+		}
+		for end < len(src) && end-p < 28 && (isDigit(src[end]) || src[end] == '.' || src[end] == ' ' && end+1 < len(src) && (src[end+1] == '.' || end > 0 && src[end-1] == '.')) {
+			end++
+		}
+		for start < end && !isDigit(src[start]) {
+			start++
+		}
+		for end > start && !isDigit(src[end-1]) {
+			end--
+		}
+		if end-start < 8 || end-start > 27 || bytes.IndexByte(src[start:end], ' ') < 0 ||
+			start > 0 && (isAlpha(src[start-1]) || src[start-1] == '.') || end < len(src) && isAlpha(src[end]) {
+			continue // too short or long, no space (the scan found it), or part of a word
+		}
+		v := strings.ReplaceAll(string(src[start:end]), " ", "")
+		a, ok := parseIPv4(v)
+		if !ok || strings.Count(v, ".") != 3 || !twoDigitOctet(v) || afterVersionWord(src, start) {
+			continue
+		}
+		last = end
+		s.emit(Match{IOC: IOC{IPv4, a}, Raw: string(src[start:end]), Offset: s.base + int64(start)})
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// twoDigitOctet reports whether a dotted quad has an octet of two digits
+// or more.
+func twoDigitOctet(v string) bool {
+	for _, o := range strings.Split(v, ".") {
+		if len(o) >= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 // encodedScheme is "://" percent-encoded, as a redirector's query carries a
@@ -320,6 +399,9 @@ func (s *scanner) scan() {
 		// special successor, too short for a hash or a BTC address, not
 		// "AS...".
 		if flags&(fDot|fSep|fNonASCII) == 0 && j-i < 26 && b[i] != 'A' && (j >= n || plainAfter(b, j)) {
+			if flags&fNonDigit == 0 && j+1 < n && b[j] == ' ' && b[j+1] == '.' {
+				s.spacedDot = true // "185 . 220 . 101 . 47": see spaced
+			}
 			i = j
 			continue
 		}
@@ -369,6 +451,9 @@ func (s *scanner) handleRun(i, j, flags int) int {
 				}
 			}
 		case ' ':
+			if j+1 < n && b[j+1] == '.' && flags&fNonDigit == 0 {
+				s.spacedDot = true // "185.220.101 . 47": see spaced
+			}
 			if j+4 < n && (b[j+1]|0x20) == 'a' && (b[j+2]|0x20) == 't' && b[j+3] == ' ' {
 				if v, ds, end, ok := s.spacedEmail(i, j); ok {
 					s.putEmail(v, i, ds, end)
