@@ -144,5 +144,6 @@ func run(t *testing.T, c benchCase) result.Result {
 }
 
 // builtinLocal reports whether spec is a local source that works without
-// configuration (bundled data), which every case runs with.
-func builtinLocal(spec provider.Spec) bool { return false }
+// configuration, on data bundled into the binary (known infrastructure),
+// which every case runs with as a default install would.
+func builtinLocal(spec provider.Spec) bool { return spec.Local && spec.Context }
