@@ -35,7 +35,7 @@ var Lists = []List{
 	{Name: "public-dns-v6", What: "public DNS resolver", Discount: 0.8, Keep: wellKnownResolvers},
 	{Name: "sinkholes", What: "sinkhole", Discount: 0.8},
 	{Name: "url-shortener", What: "URL shortener", Discount: 0.7, Exact: true},
-	{Name: "lots-project", What: "file or code hosting (LOTS)", Discount: 0.7, Exact: true},
+	{Name: "lots-project", What: "file or code hosting (LOTS)", Discount: 0.8, Exact: true},
 }
 
 // wellKnownResolvers are the anycast networks of the big public resolver

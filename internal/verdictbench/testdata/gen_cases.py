@@ -544,6 +544,41 @@ for n, ip in enumerate(["17.253.144.10", "13.107.42.14", "140.82.112.3", "157.24
             "big-company service address: GreyNoise RIOT, AbuseIPDB whitelisted, no engine",
             vtm=0, ab=abuse(ip, 0, 0, wl=True), g=gn(ip, riot=True, cls="benign", name="Corporate service"))
 
+# acceptance scenarios of issue 18 (acceptance_test.go; not in the matrix) -----------------
+ip = "104.16.132.229"
+for n, (m, su) in enumerate([(1, 0), (2, 0), (1, 2), (2, 1)]):
+    case("acceptance", "cdn-edge-%dmal-%dsusp-riot" % (m, su), ip, "benign",
+         "Cloudflare edge: %d malicious and %d suspicious engines of 94, AbuseIPDB 12 from 41 reports, GreyNoise RIOT" % (m, su),
+         virustotal=vt_ip(ip, m, su, owner="CLOUDFLARENET", asn=13335),
+         abuseipdb=abuse(ip, 12, 41, usage="Content Delivery Network", isp="Cloudflare, Inc.", domain="cloudflare.com"),
+         greynoise=gn(ip, riot=True, cls="benign", name="Cloudflare"), shodan=shodan_nf(), otx=otx(ip), misp=misp_none(),
+         threatfox=tf_none())
+ip = "167.94.138.35"
+case("acceptance", "benign-scanner-abuse100", ip, "benign",
+     "Censys scanner: GreyNoise benign, AbuseIPDB 100 from 2,841 reports",
+     virustotal=vt_ip(ip, 1, owner="CENSYS-ARIN-01"), abuseipdb=abuse(ip, 100, 2841, users=612, isp="Censys, Inc.", domain="censys.io"),
+     greynoise=gn(ip, noise=True, cls="benign", name="Censys"), shodan=shodan_nf(), otx=otx(ip), misp=misp_none(), threatfox=tf_none())
+u = "https://raw.githubusercontent.com/evil-user/tools/main/loader.ps1"
+case("acceptance", "malware-url-on-code-hosting", u, "malicious",
+     "PowerShell loader on raw.githubusercontent.com: URLhaus online, 7 engines",
+     virustotal=vt_url(u, 7), urlhaus=uh_url(u, dbl="abused_legit_malware"), safebrowsing=sb_none(), otx=otx(u, "URL"),
+     threatfox=tf_none(), misp=misp_none())
+d = "raw.githubusercontent.com"
+case("acceptance", "code-hosting-domain", d, "unknown",
+     "the code-hosting domain itself: URLhaus holds malware URLs on it, 3 engines, OTX pulses",
+     virustotal=vt_dom(d, 3, rep=20), urlhaus=uh_host(d, online=3, offline=12, dbl="abused_legit_malware"),
+     safebrowsing=sb_none(), otx=otx(d, "hostname", pulses=[("Abused hosting", "a"), ("Malware URLs", "b"), ("Loader", "c")]),
+     threatfox=tf_none(), misp=misp_none())
+d = "secure-docusign-review.com"
+case("acceptance", "phishing-domain-sb-only", d, "malicious",
+     "new phishing domain: Safe Browsing SOCIAL_ENGINEERING, unknown to VirusTotal",
+     virustotal=vt_nf(), safebrowsing=sb("http://%s/" % d), urlhaus=uh_none(), otx=otx(d, "domain"), threatfox=tf_none(),
+     misp=misp_none())
+ACCEPT = FILES.pop("acceptance")
+with open("acceptance.json", "w") as fh:
+    json.dump(ACCEPT, fh, indent=1)
+    fh.write("\n")
+
 os.makedirs("cases", exist_ok=True)
 total = 0
 for f, cs in sorted(FILES.items()):
