@@ -170,12 +170,18 @@ func CortexLevel(v result.Verdict) string { return result.CortexLevel(v) }
 type item struct {
 	Evidence
 	w, d, m, b float64
+	// lowered is set on a context item whose discount lowered another
+	// source's malicious signal.
+	lowered bool
 }
 
 // contribution is how far the item moved the score: its discounted
 // signal, or for a context source the share it took off the others.
 func (it item) contribution() float64 {
 	if it.Context {
+		if !it.lowered {
+			return 0
+		}
 		return it.discount()
 	}
 	return it.d * math.Max(it.m, it.b)
@@ -273,16 +279,19 @@ func Score(p Policy, ev []Evidence) Outcome {
 // signal of every third-party source: known infrastructure explains
 // address- and host-level reports, and the user's own lists stand.
 func lowerByContext(items []item) {
-	share := 0.0
-	for _, it := range items {
-		share = math.Max(share, it.discount())
+	share, by := 0.0, -1
+	for i, it := range items {
+		if d := it.discount(); d > share {
+			share, by = d, i
+		}
 	}
-	if share == 0 {
+	if by < 0 {
 		return
 	}
 	for i := range items {
-		if !items[i].Local && !items[i].Context {
+		if !items[i].Local && !items[i].Context && items[i].m > 0 {
 			items[i].m *= 1 - share
+			items[by].lowered = true
 		}
 	}
 }
@@ -298,6 +307,9 @@ func noisyOR(items []item, f func(item) float64) float64 {
 func confidence(items []item, mal, ben float64) int {
 	rest := 1.0
 	for _, it := range items {
+		if it.Context {
+			continue // context is not evidence, and says nothing of how much there is
+		}
 		q := 0.1
 		if it.Status == provider.StatusOK {
 			q = 0.2 + 0.8*math.Max(it.m, it.b)
