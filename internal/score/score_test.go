@@ -184,7 +184,9 @@ func checkEvidenceOnly(t *testing.T, p Policy, ev []Evidence, reasons []string) 
 		moved := e.Status == provider.StatusOK && (clamp01(e.Malicious) > 0 || clamp01(e.Benign) > 0)
 		if e.Context {
 			moved = e.Status == provider.StatusOK && e.Discount > 0 && p.Mode != ModeSeed &&
-				slices.ContainsFunc(ev, func(o Evidence) bool { return !o.Context && !o.Local && o.Status == provider.StatusOK && o.Malicious > 0 })
+				slices.ContainsFunc(ev, func(o Evidence) bool {
+					return !o.Context && !o.Local && o.Status == provider.StatusOK && o.Malicious > 0
+				})
 		}
 		switch {
 		case !e.Status.Answered():
