@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/iocane/iocane/internal/fakeintel"
+	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
 )
 
@@ -194,7 +195,7 @@ func TestEnrichOfflineReachesNoProvider(t *testing.T) {
 	}
 	for _, r := range rs {
 		for _, s := range r.Sources {
-			if s.Status != "skipped" && s.Provider != "allowlist" && s.Provider != "blocklist" && s.Provider != "geoip" {
+			if spec, _ := provider.Get(s.Provider); s.Status != "skipped" && !spec.Local {
 				t.Errorf("%s: %s is %s in an offline run", r.IOC.Value, s.Provider, s.Status)
 			}
 		}

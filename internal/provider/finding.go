@@ -24,6 +24,11 @@ const (
 // record" (not_found), as opposed to failing or not being asked.
 func (s Status) Answered() bool { return s == StatusOK || s == StatusNotFound }
 
+// DataDiscount is the Finding.Data key in which a context source
+// (Spec.Context) states the share, in [0,1), by which its answer lowers the
+// other third-party sources' malicious signals.
+const DataDiscount = "discount"
+
 // Finding is one provider's normalised answer about one IOC.
 //
 // The two signals share one scale, so that scoring can weigh every source

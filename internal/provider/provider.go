@@ -100,6 +100,11 @@ type Spec struct {
 	Discloses bool
 	// Local is true for sources that need no network (allow-lists, GeoIP).
 	Local bool
+	// Context is true for sources whose answer is context, not evidence:
+	// an ok Finding carries no signal, and its Data[DataDiscount] is the
+	// share by which scoring lowers the other third-party sources'
+	// malicious signals (known infrastructure, see package knowninfra).
+	Context bool
 	// Reliability is the XSOAR source reliability grade.
 	Reliability Reliability
 	// Settings declares the provider's own settings, beyond those every

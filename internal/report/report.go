@@ -39,6 +39,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/runstats"
@@ -187,7 +188,7 @@ type Quota struct {
 
 // Cache is what the answer cache did.
 type Cache struct {
-	Lookups  int64   `json:"lookups"` // cached + calls
+	Lookups  int64   `json:"lookups"` // cached + calls, local sources left out
 	Hits     int64   `json:"hits"`
 	HitRatio float64 `json:"hit_ratio"`
 	// QuotaSaved is cached answers at providers that have a quota.
@@ -379,6 +380,9 @@ func figures(ctx context.Context, src Source, o Options, w Window) (Figures, err
 			p.Quota = []Quota{}
 		}
 		f.Providers = append(f.Providers, p)
+		if spec, ok := provider.Get(p.Name); ok && spec.Local {
+			continue // local sources are never cached: not cache lookups
+		}
 		f.Cache.Hits += p.Cached
 		f.Cache.Lookups += p.Cached + p.Calls
 		if len(o.Quotas[p.Name]) > 0 {

@@ -104,6 +104,16 @@ type Evidence struct {
 	Summary string
 	// Data holds the source's key fields; the seed mode reads counts from it.
 	Data map[string]any
+	// Local marks the user's own sources (provider.Spec.Local): their lists
+	// are the user's decision, which context never lowers.
+	Local bool
+	// Discount is set for a context source (provider.Spec.Context): the
+	// share in [0,1) by which its ok answer lowers the malicious signals of
+	// the other, third-party sources (known infrastructure: a CDN edge, a
+	// public resolver). A context source is never evidence itself.
+	Discount float64
+	// Context marks a context source (provider.Spec.Context).
+	Context bool
 }
 
 // Outcome is the scored verdict for one IOC.
@@ -131,6 +141,12 @@ func FromSources(sources []result.Source, reliability func(name string) provider
 		if reliability != nil {
 			e.Reliability = reliability(s.Provider)
 		}
+		if spec, ok := provider.Get(s.Provider); ok {
+			e.Local, e.Context = spec.Local, spec.Context
+			if spec.Context {
+				e.Discount = number(s.Data[provider.DataDiscount])
+			}
+		}
 		ev = append(ev, e)
 	}
 	return ev
@@ -154,9 +170,34 @@ func CortexLevel(v result.Verdict) string { return result.CortexLevel(v) }
 type item struct {
 	Evidence
 	w, d, m, b float64
+	// lowered is set on a context item whose discount lowered another
+	// source's malicious signal.
+	lowered bool
 }
 
-func (it item) contribution() float64 { return it.d * math.Max(it.m, it.b) }
+// contribution is how far the item moved the score: its discounted
+// signal, or for a context source the share it took off the others.
+func (it item) contribution() float64 {
+	if it.Context {
+		if !it.lowered {
+			return 0
+		}
+		return it.discount()
+	}
+	return it.d * math.Max(it.m, it.b)
+}
+
+// maxDiscount keeps some of the evidence even on the most shared
+// infrastructure.
+const maxDiscount = 0.9
+
+// discount is a context item's share, 0 unless it answered ok.
+func (it item) discount() float64 {
+	if !it.Context || it.Status != provider.StatusOK {
+		return 0
+	}
+	return math.Min(clamp01(it.Discount), maxDiscount)
+}
 
 // Score scores the evidence under policy p.
 func Score(p Policy, ev []Evidence) Outcome {
@@ -171,13 +212,20 @@ func Score(p Policy, ev []Evidence) Outcome {
 		}
 		it := item{Evidence: e, w: e.Reliability.Weight()}
 		it.d = 0.4 + 0.6*it.w
-		if e.Status == provider.StatusOK {
+		if e.Status == provider.StatusOK && !e.Context {
 			it.m, it.b = clamp01(e.Malicious), clamp01(e.Benign)
 		}
 		answered = append(answered, it)
 	}
 	if len(answered) == 0 {
 		return Outcome{Verdict: result.Unknown, Reasons: reasons(answered, ev, "iocane: no source answered, nothing to judge")}
+	}
+	if p.Mode == ModeSeed {
+		for i := range answered {
+			answered[i].Discount = 0 // the seed formula knows no context
+		}
+	} else {
+		lowerByContext(answered)
 	}
 
 	mal, ben := noisyOR(answered, func(it item) float64 { return it.d * it.m }),
@@ -227,6 +275,27 @@ func Score(p Policy, ev []Evidence) Outcome {
 	return Outcome{Score: score, Confidence: conf, Verdict: v, Reasons: reasons(answered, ev, note)}
 }
 
+// lowerByContext applies the strongest context discount to the malicious
+// signal of every third-party source: known infrastructure explains
+// address- and host-level reports, and the user's own lists stand.
+func lowerByContext(items []item) {
+	share, by := 0.0, -1
+	for i, it := range items {
+		if d := it.discount(); d > share {
+			share, by = d, i
+		}
+	}
+	if by < 0 {
+		return
+	}
+	for i := range items {
+		if !items[i].Local && !items[i].Context && items[i].m > 0 {
+			items[i].m *= 1 - share
+			items[by].lowered = true
+		}
+	}
+}
+
 func noisyOR(items []item, f func(item) float64) float64 {
 	rest := 1.0
 	for _, it := range items {
@@ -238,6 +307,9 @@ func noisyOR(items []item, f func(item) float64) float64 {
 func confidence(items []item, mal, ben float64) int {
 	rest := 1.0
 	for _, it := range items {
+		if it.Context {
+			continue // context is not evidence, and says nothing of how much there is
+		}
 		q := 0.1
 		if it.Status == provider.StatusOK {
 			q = 0.2 + 0.8*math.Max(it.m, it.b)
@@ -247,16 +319,24 @@ func confidence(items []item, mal, ben float64) int {
 	return pct((1 - rest) * (1 - 0.5*math.Min(mal, ben)))
 }
 
-// reasons lists the answering sources by contribution (largest first), then
-// the sources that failed or were rate limited, after an optional leading
-// note. Skipped sources are left to the result's sources list.
+// reasons lists, after an optional leading note, what moved the score,
+// strongest first: each source whose signal counted, and each context
+// source that lowered the others. A source that answered with no signal
+// (not_found, or ok with nothing either way) moved nothing; it stays in the
+// result's sources. Last comes one line naming the sources that were not
+// counted: failed, deferred (rate limited) or skipped.
 func reasons(answered []item, ev []Evidence, note string) []string {
-	out := make([]string, 0, len(ev)+1)
+	out := make([]string, 0, len(answered)+2)
 	if note != "" {
 		out = append(out, note)
 	}
-	sorted := slices.Clone(answered)
-	slices.SortStableFunc(sorted, func(a, b item) int {
+	var moved []item
+	for _, it := range answered {
+		if it.contribution() > 0 {
+			moved = append(moved, it)
+		}
+	}
+	slices.SortStableFunc(moved, func(a, b item) int {
 		ca, cb := a.contribution(), b.contribution()
 		switch {
 		case ca > cb:
@@ -266,26 +346,63 @@ func reasons(answered []item, ev []Evidence, note string) []string {
 		}
 		return strings.Compare(a.Provider, b.Provider)
 	})
-	for _, it := range sorted {
-		out = append(out, it.Provider+": "+fact(it.Evidence))
+	for _, it := range moved {
+		line := it.Provider + ": " + fact(it.Evidence)
+		if it.Context {
+			line += fmt.Sprintf(" (lowers the other sources' malicious signals by %.0f%%)", 100*it.discount())
+		}
+		out = append(out, line)
 	}
-	for _, e := range ev {
-		// A skipped source was never asked (no key, policy, offline): its
-		// reason is in the result's sources; repeating it in every IOC's
-		// reasons would bury the facts. Failures are worth a line.
-		if e.Status.Answered() || e.Status == provider.StatusSkipped {
-			continue
-		}
-		why := string(e.Status)
-		if e.Status == "" {
-			why = "no answer"
-		}
-		if e.Reason != "" {
-			why += " (" + e.Reason + ")"
-		}
-		out = append(out, e.Provider+": "+why+" — not counted")
+	if line := notCounted(ev); line != "" {
+		out = append(out, line)
 	}
 	return out
+}
+
+// notCounted is the one line naming the sources that did not answer,
+// grouped by what happened and why, in the order they first appear:
+// "not counted: shodan failed (timeout); misp, otx skipped (no API key)".
+func notCounted(ev []Evidence) string {
+	type group struct {
+		what  string
+		names []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, e := range ev {
+		if e.Status.Answered() {
+			continue
+		}
+		what := "no answer"
+		switch e.Status {
+		case provider.StatusError:
+			what = "failed"
+		case provider.StatusRateLimited:
+			what = "deferred"
+		case provider.StatusSkipped:
+			what = "skipped"
+		}
+		if e.Reason != "" {
+			what += " (" + e.Reason + ")"
+		}
+		g := byKey[what]
+		if g == nil {
+			g = &group{what: what}
+			byKey[what] = g
+			groups = append(groups, g)
+		}
+		if !slices.Contains(g.names, e.Provider) {
+			g.names = append(g.names, e.Provider)
+		}
+	}
+	if len(groups) == 0 {
+		return ""
+	}
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		parts[i] = strings.Join(g.names, ", ") + " " + g.what
+	}
+	return "not counted: " + strings.Join(parts, "; ")
 }
 
 // fact is the evidence's fact in words.
@@ -293,16 +410,10 @@ func fact(e Evidence) string {
 	if e.Summary != "" {
 		return e.Summary
 	}
-	if e.Status == provider.StatusNotFound {
-		return "not found"
-	}
-	switch {
-	case e.Malicious > 0 && e.Malicious >= e.Benign:
+	if e.Malicious >= e.Benign {
 		return fmt.Sprintf("malicious signal %.2f", e.Malicious)
-	case e.Benign > 0:
-		return fmt.Sprintf("benign signal %.2f", e.Benign)
 	}
-	return "no signal either way"
+	return fmt.Sprintf("benign signal %.2f", e.Benign)
 }
 
 func pct(x float64) int { return clampInt(int(math.Round(100*x)), 0, 100) }

@@ -1,6 +1,7 @@
 package score
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -72,7 +73,14 @@ var (
 	vtRL       = failed("virustotal", provider.StatusRateLimited, "quota spent")
 	weakD      = ok("feeds", gD, 1.0, 0, "listed in community feed")
 	weakE      = ok("feeds", gE, 1.0, 0, "listed in unvetted feed")
+	cdnEdge    = context(0.7, "known infrastructure: Cloudflare edge, MISP warninglist")
+	viaHost    = context(0, "host is known infrastructure: code hosting, MISP warninglist")
+	blockHit   = Evidence{Provider: "blocklist", Status: provider.StatusOK, Malicious: 1, Reliability: gA, Local: true, Summary: "on block-list corp"}
 )
+
+func context(discount float64, summary string) Evidence {
+	return Evidence{Provider: "knowninfra", Status: provider.StatusOK, Reliability: gA, Context: true, Discount: discount, Summary: summary}
+}
 
 type scoreCase struct {
 	name     string
@@ -121,6 +129,13 @@ func cases() []scoreCase {
 		{name: "signals are clamped", ev: []Evidence{ok("x", gA, 7, -3, "odd")}, verdict: result.Malicious, lo: 100, hi: 100},
 		{name: "not_found signals are ignored", ev: []Evidence{{Provider: "x", Status: provider.StatusNotFound, Malicious: 1, Reliability: gA}}, verdict: result.Unknown, lo: 0, hi: 0},
 
+		{name: "known infrastructure lowers third-party signals", ev: []Evidence{vt3of90, abuse25, cdnEdge}, verdict: result.Unknown, lo: 15, hi: 25},
+		{name: "known infrastructure is not benign evidence", ev: []Evidence{cdnEdge, vtNF}, verdict: result.Unknown, lo: 0, hi: 0},
+		{name: "known infrastructure keeps strong corroborated evidence", ev: []Evidence{vt12of94, abuse100, tfHigh, context(0.3, "AWS")}, verdict: result.Malicious, lo: 85, hi: 95},
+		{name: "known infrastructure never lowers the user's block-list", ev: []Evidence{blockHit, cdnEdge}, verdict: result.Malicious, lo: 100, hi: 100, firstHas: "blocklist"},
+		{name: "a host-level hit on a URL lowers nothing", ev: []Evidence{urlhausHit, viaHost}, verdict: result.Malicious, lo: 84, hi: 84, firstHas: "urlhaus"},
+		{name: "seed ignores context", policy: seed, ev: []Evidence{vtCounts(47, 0, 40, 7), abuse(100), cdnEdge}, verdict: result.Malicious, lo: 70, hi: 70},
+
 		// Seed mode reproduces VT ratio × 60 + AbuseIPDB × 40 exactly.
 		{name: "seed: VT 12/94 and AbuseIPDB 100", policy: seed, ev: []Evidence{vtCounts(12, 2, 60, 20), abuse(100)}, verdict: result.Suspicious, lo: 48, hi: 48},
 		{name: "seed: VT 47/94 and AbuseIPDB 100", policy: seed, ev: []Evidence{vtCounts(47, 0, 40, 7), abuse(100)}, verdict: result.Malicious, lo: 70, hi: 70},
@@ -146,20 +161,7 @@ func TestScore(t *testing.T) {
 			if tc.firstHas != "" && (len(o.Reasons) == 0 || !strings.Contains(o.Reasons[0], tc.firstHas)) {
 				t.Errorf("first reason %q, want it to mention %q", o.Reasons, tc.firstHas)
 			}
-			// Every source that was asked appears in the reasons, under its
-			// own name; skipped ones are left to the result's sources.
-			for _, e := range tc.ev {
-				named := slices.ContainsFunc(o.Reasons, func(r string) bool { return strings.HasPrefix(r, e.Provider+": ") })
-				if e.Status == provider.StatusSkipped {
-					if named {
-						t.Errorf("skipped source %s named in reasons: %q", e.Provider, o.Reasons)
-					}
-					continue
-				}
-				if !slices.ContainsFunc(o.Reasons, func(r string) bool { return strings.HasPrefix(r, e.Provider+": ") }) {
-					t.Errorf("no reason names %s: %q", e.Provider, o.Reasons)
-				}
-			}
+			checkEvidenceOnly(t, tc.policy, tc.ev, o.Reasons)
 		})
 	}
 	if n := len(cases()); n < 30 {
@@ -167,13 +169,45 @@ func TestScore(t *testing.T) {
 	}
 }
 
+// checkEvidenceOnly holds reasons to the rule: a source whose signal
+// counted is named by its fact; a source that answered with no signal is
+// not named; a source that did not answer is named in the one "not
+// counted" line, which comes last.
+func checkEvidenceOnly(t *testing.T, p Policy, ev []Evidence, reasons []string) {
+	t.Helper()
+	last := ""
+	if n := len(reasons); n > 0 && strings.HasPrefix(reasons[n-1], "not counted: ") {
+		last = reasons[n-1]
+	}
+	for _, e := range ev {
+		named := slices.ContainsFunc(reasons, func(r string) bool { return strings.HasPrefix(r, e.Provider+": ") })
+		moved := e.Status == provider.StatusOK && (clamp01(e.Malicious) > 0 || clamp01(e.Benign) > 0)
+		if e.Context {
+			moved = e.Status == provider.StatusOK && e.Discount > 0 && p.Mode != ModeSeed &&
+				slices.ContainsFunc(ev, func(o Evidence) bool {
+					return !o.Context && !o.Local && o.Status == provider.StatusOK && o.Malicious > 0
+				})
+		}
+		switch {
+		case !e.Status.Answered():
+			if named || !strings.Contains(last, e.Provider) {
+				t.Errorf("%s (%s) should be named in the last line only: %q", e.Provider, e.Status, reasons)
+			}
+		case moved && p.Mode != ModeSeed && !named:
+			t.Errorf("no reason names %s: %q", e.Provider, reasons)
+		case !moved && named:
+			t.Errorf("%s moved nothing but is named: %q", e.Provider, reasons)
+		}
+	}
+}
+
 func TestReasons(t *testing.T) {
-	o := Score(Policy{}, []Evidence{shodanErr, abuse100, vt12of94, shodanNF, urlscanSk})
+	o := Score(Policy{}, []Evidence{shodanErr, abuse100, vt12of94, shodanNF, urlscanSk, abuse0, vtRL,
+		failed("misp", provider.StatusSkipped, "no API key"), failed("otx", provider.StatusSkipped, "no API key")})
 	want := []string{
 		"abuseipdb: confidence 100 from 3319 reports",
 		"virustotal: 12/94 engines flag it malicious",
-		"shodan: not found",
-		"shodan: error (timeout) — not counted",
+		"not counted: shodan failed (timeout); urlscan, misp, otx skipped (no API key); virustotal deferred (quota spent)",
 	}
 	if !slices.Equal(o.Reasons, want) {
 		t.Errorf("reasons\n got %q\nwant %q", o.Reasons, want)
@@ -226,12 +260,10 @@ func TestFailedSourcesNeverCount(t *testing.T) {
 		if before.Score != after.Score || before.Verdict != after.Verdict || before.Confidence != after.Confidence {
 			t.Fatalf("adding %s changed %+v into %+v (evidence %+v)", extra.Status, before, after, ev)
 		}
-		want := len(before.Reasons) + 1
-		if extra.Status == provider.StatusSkipped {
-			want-- // skipped sources are not reasons
-		}
-		if len(after.Reasons) != want {
-			t.Fatalf("%s source: %d reasons, want %d: %q", extra.Status, len(after.Reasons), want, after.Reasons)
+		// The source is named in one last "not counted" line, nowhere else.
+		if len(after.Reasons) != len(before.Reasons)+1 || !slices.Equal(after.Reasons[:len(before.Reasons)], before.Reasons) ||
+			!strings.HasPrefix(after.Reasons[len(before.Reasons)], "not counted: z ") {
+			t.Fatalf("%s source: reasons %q, before %q", extra.Status, after.Reasons, before.Reasons)
 		}
 	}
 }
@@ -266,5 +298,60 @@ func TestApplyAndMappings(t *testing.T) {
 		func(string) provider.Reliability { return gB })
 	if len(ev) != 1 || ev[0].Status != provider.StatusOK || ev[0].Reliability != gB || ev[0].Malicious != 0.5 {
 		t.Errorf("FromSources: %+v", ev)
+	}
+}
+
+// TestSeedFormulaPinned pins the seed mode to the original script's formula,
+// score = round(VT ratio × 60 + AbuseIPDB confidence/100 × 40), with a
+// missing source as 0, whatever else the evidence holds (context, other
+// providers, failures): teams migrating from the script get its numbers.
+func TestSeedFormulaPinned(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 3000 {
+		var ev []Evidence
+		var ratio, conf float64
+		vtOK, abuseOK := false, false
+		if r.IntN(4) > 0 {
+			mal, sus, harm, und := r.IntN(95), r.IntN(10), r.IntN(80), r.IntN(40)
+			ev = append(ev, vtCounts(mal, sus, harm, und))
+			if total := mal + sus + harm + und; total > 0 {
+				ratio = float64(mal) / float64(total)
+			}
+			vtOK = true
+		}
+		if r.IntN(4) > 0 {
+			c := r.IntN(101)
+			ev = append(ev, abuse(c))
+			conf, abuseOK = float64(c)/100, true
+		}
+		if r.IntN(2) == 0 {
+			ev = append(ev, cdnEdge, otxPulses, shodanErr)
+		}
+		want := int(math.Round(ratio*60 + conf*40))
+		wantV := result.Unknown
+		switch {
+		case want >= 70:
+			wantV = result.Malicious
+		case want >= 30:
+			wantV = result.Suspicious
+		case vtOK || abuseOK:
+			wantV = result.Benign
+		}
+		o := Score(Policy{Mode: ModeSeed}, ev)
+		if o.Score != want || o.Verdict != wantV {
+			t.Fatalf("seed: got %s %d, want %s %d for %+v", o.Verdict, o.Score, wantV, want, ev)
+		}
+	}
+}
+
+func TestContextReason(t *testing.T) {
+	o := Score(Policy{}, []Evidence{riot, vt1of90, cdnEdge, shodanNF})
+	want := []string{
+		"greynoise: RIOT: Google Public DNS",
+		"knowninfra: known infrastructure: Cloudflare edge, MISP warninglist (lowers the other sources' malicious signals by 70%)",
+		"virustotal: 1/90 engines flag it malicious",
+	}
+	if o.Verdict != result.Benign || !slices.Equal(o.Reasons, want) {
+		t.Errorf("got %s %q\nwant benign %q", o.Verdict, o.Reasons, want)
 	}
 }

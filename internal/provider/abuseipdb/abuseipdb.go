@@ -140,9 +140,51 @@ func describe(err error, resp *provider.Response) error {
 	return err
 }
 
+// Calibration of the malicious signal; the README gives the reason for each.
+const (
+	// maxSignal caps the signal below the conclusive 0.9: crowd reports
+	// alone never settle a verdict.
+	maxSignal = 0.85
+	// fewReports is the report (and reporter) count below which the score
+	// rests on too few voices.
+	fewReports = 3
+	// fewFactor discounts a score resting on fewer than fewReports
+	// reports or reporters.
+	fewFactor = 0.6
+	// torFactor discounts a Tor exit: abuse through the relay is reported
+	// against it, but the relay is shared by every Tor user.
+	torFactor = 0.5
+)
+
+// usageFactors discount the score by AbuseIPDB's usageType where the
+// address is shared by many unrelated parties, so that its reports are about
+// whoever sits behind it.
+var usageFactors = map[string]float64{
+	"Content Delivery Network": 0.3,
+	"Search Engine Spider":     0.3,
+}
+
+// maliciousSignal maps an abuseConfidenceScore s > 0 to the malicious
+// signal: s/100, capped at maxSignal, discounted by usage type, by a report
+// pattern of fewer than three reports or reporters, and for a Tor exit.
+func maliciousSignal(score, reports, users int, usage string, tor bool) float64 {
+	m := min(maxSignal, float64(score)/100)
+	if f, ok := usageFactors[usage]; ok {
+		m *= f
+	}
+	if reports < fewReports || users < fewReports-1 {
+		m *= fewFactor
+	}
+	if tor {
+		m *= torFactor
+	}
+	return m
+}
+
 // finding maps a /check answer. Signals:
 //   - isWhitelisted true: benign 1.0 (AbuseIPDB vouches for the address);
-//   - abuseConfidenceScore s > 0: malicious s/100 (so ≥ 90 gives ≥ 0.9);
+//   - abuseConfidenceScore s > 0: malicious per maliciousSignal (at most
+//     0.85: AbuseIPDB alone never settles a verdict);
 //   - s = 0, with or without reports: both 0 (an unreported IP is not clean).
 func finding(i ioc.IOC, ch check, maxAge int) (provider.Finding, error) {
 	d := ch.Data
@@ -158,7 +200,7 @@ func finding(i ioc.IOC, ch check, maxAge int) (provider.Finding, error) {
 		},
 	}
 	if d.AbuseConfidenceScore > 0 {
-		f.Malicious = min(1, float64(d.AbuseConfidenceScore)/100)
+		f.Malicious = maliciousSignal(d.AbuseConfidenceScore, d.TotalReports, d.NumDistinctUsers, d.UsageType, d.IsTor)
 	}
 	whitelisted := d.IsWhitelisted != nil && *d.IsWhitelisted
 	if d.IsWhitelisted != nil {

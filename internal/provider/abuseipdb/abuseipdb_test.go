@@ -3,6 +3,7 @@ package abuseipdb
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -114,11 +115,11 @@ var wants = map[string]want{
 		"country_code": "HK", "usage_type": "Data Center/Web Hosting/Transit", "isp": "Law's Cloud Infrastructure Limited",
 		"domain": "cloudie.hk", "is_whitelisted": false, "is_tor": false,
 		"last_reported_at": time.Date(2026, 9, 16, 18, 57, 24, 0, time.UTC)},
-		"confidence 100 from 3319 reports", 1.0, 0, ""},
+		"confidence 100 from 3319 reports", 0.85, 0, ""}, // capped: crowd reports never settle it alone
 	"2a01:4f8:c2c:1234::1": {map[string]any{"abuse_confidence_score": 25, "total_reports": 4,
 		"last_reported_at": time.Date(2026, 11, 20, 6, 12, 1, 0, time.UTC)}, // +01:00 normalised to UTC
 		"confidence 25 from 4 reports", 0.25, 0, ""},
-	"185.220.101.47": {map[string]any{"is_tor": true}, "confidence 100 from 1201 reports, Tor exit node", 1.0, 0, "tor"},
+	"185.220.101.47": {map[string]any{"is_tor": true}, "confidence 100 from 1201 reports, Tor exit node", 0.425, 0, "tor"}, // a shared relay: halved
 	"8.8.8.8":        {map[string]any{"is_whitelisted": true, "abuse_confidence_score": 0}, "confidence 0 from 52 reports, whitelisted", 0, 1.0, "whitelisted"},
 	// Score 0 despite reports: no signal either way; isWhitelisted null is left out.
 	"93.184.216.34": {map[string]any{"abuse_confidence_score": 0, "total_reports": 2, "is_whitelisted": nil}, "confidence 0 from 2 reports", 0, 0, ""},
@@ -229,6 +230,29 @@ func TestNew(t *testing.T) {
 	} {
 		if _, err := New(tc.cfg); (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v", tc.name, err)
+		}
+	}
+}
+
+func TestMaliciousSignal(t *testing.T) {
+	cases := []struct {
+		score, reports, users int
+		usage                 string
+		tor                   bool
+		want                  float64
+	}{
+		{100, 2841, 612, "Data Center/Web Hosting/Transit", false, 0.85}, // capped
+		{60, 140, 35, "Data Center/Web Hosting/Transit", false, 0.6},
+		{12, 41, 10, "Content Delivery Network", false, 0.036}, // a CDN edge: reports are about its customers
+		{100, 900, 200, "Search Engine Spider", false, 0.255},
+		{30, 2, 2, "Fixed Line ISP", false, 0.18}, // two reports
+		{40, 9, 1, "Fixed Line ISP", false, 0.24}, // one reporter
+		{100, 3319, 800, "Fixed Line ISP", true, 0.425},
+	}
+	for _, c := range cases {
+		got := maliciousSignal(c.score, c.reports, c.users, c.usage, c.tor)
+		if math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("maliciousSignal(%d, %d, %d, %q, %v) = %v, want %v", c.score, c.reports, c.users, c.usage, c.tor, got, c.want)
 		}
 	}
 }

@@ -122,12 +122,12 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 	return f, nil
 }
 
-// Signal levels; see the README.
+// Signal levels; the README gives the reason for each.
 const (
-	riotBenign      = 0.9  // RIOT: a known benign business service (strong)
-	benignScanner   = 0.6  // classification benign: a known, benign scanner
-	maliciousSignal = 0.75 // classification malicious
-	unknownNoise    = 0.2  // scanning the internet with unknown intent (weak)
+	riotBenign      = 0.95 // RIOT: a curated benign business service (conclusive)
+	benignScanner   = 0.8  // classification benign: an actor GreyNoise has identified as benign
+	maliciousSignal = 0.6  // classification malicious: opportunistic attacks seen by its sensors
+	unknownNoise    = 0.1  // scanning the internet with unknown intent: background noise
 )
 
 // finding maps a 200 answer.

@@ -101,14 +101,14 @@ type want struct {
 }
 
 var wants = map[string]want{
-	"1.2.3.4": {"known business service (RIOT), benign: Cloudflare", 0, 0.9, "https://viz.greynoise.io/riot/1.2.3.4", "riot,benign",
+	"1.2.3.4": {"known business service (RIOT), benign: Cloudflare", 0, 0.95, "https://viz.greynoise.io/riot/1.2.3.4", "riot,benign",
 		map[string]any{"riot": true, "noise": false, "classification": "benign", "name": "Cloudflare",
 			"last_seen": time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}},
-	"185.220.101.47": {"internet scanner, malicious", 0.75, 0, "https://viz.greynoise.io/ip/185.220.101.47", "noise,malicious",
+	"185.220.101.47": {"internet scanner, malicious", 0.6, 0, "https://viz.greynoise.io/ip/185.220.101.47", "noise,malicious",
 		map[string]any{"noise": true, "riot": false, "classification": "malicious"}},
-	"71.6.135.131": {"internet scanner, benign: Shodan.io", 0, 0.6, "https://viz.greynoise.io/ip/71.6.135.131", "noise,benign",
+	"71.6.135.131": {"internet scanner, benign: Shodan.io", 0, 0.8, "https://viz.greynoise.io/ip/71.6.135.131", "noise,benign",
 		map[string]any{"name": "Shodan.io"}},
-	"45.83.64.1": {"internet scanner, intent unknown", 0.2, 0, "https://viz.greynoise.io/ip/45.83.64.1", "noise,unknown",
+	"45.83.64.1": {"internet scanner, intent unknown", 0.1, 0, "https://viz.greynoise.io/ip/45.83.64.1", "noise,unknown",
 		map[string]any{"classification": "unknown", "last_seen": time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}},
 }
 
@@ -184,7 +184,7 @@ func TestStatuses(t *testing.T) {
 			p, _ := newClient(t, providertest.Fixture{Code: tc.code, ContentType: tc.ctype, Body: []byte(tc.body)}, testKey)
 			f, err := providertest.Lookup(p, Name, riotIP)
 			providertest.CheckOutcome(t, f, err, tc.status, tc.is, tc.text)
-			if tc.name == "riot without link" && (f.Link != "https://viz.greynoise.io/ip/1.2.3.4" || f.Benign != 0.9) {
+			if tc.name == "riot without link" && (f.Link != "https://viz.greynoise.io/ip/1.2.3.4" || f.Benign != 0.95) {
 				t.Errorf("riot without link: %q %v", f.Link, f.Benign)
 			}
 		})

@@ -33,6 +33,7 @@ package lists
 
 import (
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -120,6 +121,9 @@ type Source struct {
 	// Kind is how entries match; a warninglist's own "type" wins over it.
 	// Default auto.
 	Kind Kind
+	// FS, when set, is where Path is read from (lists bundled into the
+	// binary); nil means the local file system.
+	FS fs.FS
 }
 
 // ParseSources reads a "paths" setting: comma-separated items, each a file

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -67,7 +68,11 @@ func (l *loader) entry(line int, raw, comment string) {
 }
 
 func (m *Matcher) loadFile(s Source, logger *slog.Logger) error {
-	data, err := os.ReadFile(s.Path)
+	read := os.ReadFile
+	if s.FS != nil {
+		read = func(name string) ([]byte, error) { return fs.ReadFile(s.FS, name) }
+	}
+	data, err := read(s.Path)
 	if err != nil {
 		return fmt.Errorf("lists: read list %s: %w", s.Path, err)
 	}

@@ -77,7 +77,7 @@ func parse(i ioc.IOC, body []byte) (provider.Finding, error) {
 	verdicts := mal + sus + harmless + undetected
 
 	f := provider.Finding{Provider: Name, Status: provider.StatusOK}
-	f.Malicious, f.Benign = signals(mal, sus, verdicts, a.Reputation)
+	f.Malicious, f.Benign = signals(curveFor(i.Type), mal, sus, verdicts, a.Reputation)
 	switch {
 	case total == 0:
 		f.Summary = "no engine results yet"
@@ -137,31 +137,68 @@ func parse(i ioc.IOC, body []byte) (provider.Finding, error) {
 	return f, nil
 }
 
-// signals maps engine counts to the shared signal scale (provider.Finding).
-// Suspicious verdicts count half a malicious one:
-//
-//	0 → malicious 0; benign 0.2 when ≥ 20 engines gave a verdict and the
-//	    community reputation is not negative, else 0 (never malicious)
-//	0.5 (one suspicious) → 0.15
-//	1–1.5 → 0.3
-//	2–4.5 → 0.5 … 0.875 (0.15 per engine above 2)
-//	≥ 5 → 0.9, +0.01 per engine above 5, capped at 1.0
-func signals(mal, sus, verdicts, reputation int) (malicious, benign float64) {
-	m := float64(mal) + float64(sus)/2
+// curve is a malicious signal per effective engine count: at[k] is the
+// signal for k+1 engines (k = 0 is one engine); between two counts the
+// signal is interpolated (half counts come from suspicious verdicts), and
+// above the last count it grows by 0.01 an engine up to 1.0. The README
+// gives the reason for each step.
+type curve struct {
+	at []float64
+}
+
+// Curves per kind of object. One or two engines of ninety are noise for an
+// address or a domain (shared hosting, CDN edges, sandboxes resolving
+// through public resolvers); URL engines are mostly curated blocklists, so a
+// few of them weigh more; file engines are scanners, where one or two
+// heuristic hits on a rare binary are a known false positive. Each curve
+// reaches 0.8 (malicious on VirusTotal's own, at grade B) and then 0.9
+// (conclusive) at the counts the README gives.
+var (
+	networkCurve = curve{at: []float64{0.1, 0.2, 0.35, 0.45, 0.6, 0.68, 0.74, 0.8, 0.85, 0.9}}
+	urlCurve     = curve{at: []float64{0.15, 0.35, 0.5, 0.6, 0.7, 0.76, 0.8, 0.85, 0.88, 0.9}}
+	fileCurve    = curve{at: []float64{0.15, 0.3, 0.45, 0.55, 0.65, 0.72, 0.76, 0.8, 0.85, 0.9}}
+)
+
+// curveFor returns the curve for an IOC type.
+func curveFor(t ioc.Type) curve {
+	switch t {
+	case ioc.URL:
+		return urlCurve
+	case ioc.MD5, ioc.SHA1, ioc.SHA256:
+		return fileCurve
+	}
+	return networkCurve
+}
+
+// signal is the curve's value at m effective engines (m > 0).
+func (c curve) signal(m float64) float64 {
+	n := float64(len(c.at))
 	switch {
-	case m <= 0:
+	case m <= 1:
+		return c.at[0] * m
+	case m >= n:
+		return min(1.0, c.at[len(c.at)-1]+(m-n)*0.01)
+	}
+	lo := int(m) // m in [lo, lo+1): at[lo-1] .. at[lo]
+	frac := m - float64(lo)
+	return c.at[lo-1] + frac*(c.at[lo]-c.at[lo-1])
+}
+
+// signals maps engine counts to the shared signal scale (provider.Finding).
+// Suspicious verdicts count half a malicious one (m = malicious +
+// suspicious/2); c gives the malicious signal for m > 0. No detection is
+// benign 0.2 when at least 20 engines gave a verdict and the community
+// reputation is not negative (harmless is weak benign evidence), else 0;
+// it is never malicious.
+func signals(c curve, mal, sus, verdicts, reputation int) (malicious, benign float64) {
+	m := float64(mal) + float64(sus)/2
+	if m <= 0 {
 		if verdicts >= minEnginesForBenign && reputation >= 0 {
 			return 0, 0.2
 		}
 		return 0, 0
-	case m < 1:
-		return 0.15, 0
-	case m < 2:
-		return 0.3, 0
-	case m < 5:
-		return 0.5 + (m-2)*0.15, 0
 	}
-	return min(1.0, 0.9+(m-5)*0.01), 0
+	return c.signal(m), 0
 }
 
 func unix(s int64) time.Time {
