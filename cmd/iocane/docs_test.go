@@ -69,3 +69,24 @@ func TestDesignDocCoversTheContract(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDocsNameFilesThatExist keeps the README's and docs/design.md's
+// pointers into the repository true: every path they quote in backticks
+// under one of the repository's top-level folders exists.
+func TestDocsNameFilesThatExist(t *testing.T) {
+	quoted := regexp.MustCompile("`((?:bench|clients|cmd|contrib|docs|examples|internal)/[A-Za-z0-9_./-]*[A-Za-z0-9_])/?`")
+	for _, doc := range []string{"README.md", "docs/design.md"} {
+		b, err := os.ReadFile(filepath.Join("../..", doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range quoted.FindAllStringSubmatch(string(b), -1) {
+			if strings.ContainsAny(m[1], "*<>") {
+				continue // a pattern, not a path
+			}
+			if _, err := os.Stat(filepath.Join("../..", m[1])); err != nil {
+				t.Errorf("%s names %s, which does not exist", doc, m[1])
+			}
+		}
+	}
+}
