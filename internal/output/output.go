@@ -49,6 +49,11 @@ type Options struct {
 	// marked at least this strictly, even with no results. The zero value
 	// is TLP:CLEAR.
 	TLP tlp.Level
+	// Width is the terminal's width in columns: the table format fits each
+	// line to it by cutting the reasons (and, when even that is not enough,
+	// the middle of a long value) so that no line wraps. The other formats
+	// ignore it; the full text is always in --format json. 0: no limit.
+	Width int
 }
 
 // Time returns Options.Now(), or time.Now when unset, in UTC.

@@ -34,6 +34,13 @@ type RunOptions struct {
 	// Progress, when set, receives a status line, redrawn four times a
 	// second (a terminal's stderr).
 	Progress io.Writer
+	// SharedTerminal says that Write and Progress reach one terminal: the
+	// status line is cleared before each result is written and drawn again
+	// after it.
+	SharedTerminal bool
+	// Width is the terminal's width in columns; the status line is cut to
+	// fit it, since a wrapped line could not be cleared. 0: no limit.
+	Width int
 }
 
 // RunSummary is what a run did.
@@ -66,10 +73,14 @@ func (p *Pipeline) Run(ctx context.Context, o RunOptions) (RunSummary, error) {
 		feedErr <- in.Feed(ctx, o.Values, o.Files, o.Stdin, items)
 	}()
 	var prog *progress
+	write := o.Write
 	if o.Progress != nil {
-		prog = startProgress(o.Progress, p, in)
+		prog = startProgress(o.Progress, o.Width, p, in)
+		if o.SharedTerminal {
+			write = func(r result.Result) error { return prog.row(func() error { return o.Write(r) }) }
+		}
 	}
-	runErr := p.Engine.Run(ctx, items, o.Write, enrich.RunOptions{Ordered: o.Ordered})
+	runErr := p.Engine.Run(ctx, items, write, enrich.RunOptions{Ordered: o.Ordered})
 	prog.stop()
 	inErr := <-feedErr
 

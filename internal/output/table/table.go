@@ -6,7 +6,11 @@
 //
 // Lines are written as each result arrives. Columns have fixed widths so
 // that streaming needs no look-ahead; a value longer than its column
-// (a long URL) pushes that line's reasons to the right rather than being cut.
+// (a long URL) pushes that line's reasons to the right. With
+// Options.Width (a terminal's width) each line is fitted to it so that
+// none wraps: the reasons are cut first, ending in "…", and a value too
+// long to leave room for a few characters of reason is cut in its middle.
+// The full text is in the other formats.
 // Control characters from provider text are replaced, so a hostile summary
 // cannot drive the terminal.
 package table
@@ -18,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/iocane/iocane/internal/output"
 	"github.com/iocane/iocane/internal/result"
@@ -44,6 +49,7 @@ const reset = "\x1b[0m"
 type Writer struct {
 	w      *bufio.Writer
 	color  bool
+	width  int
 	n      int
 	counts map[result.Verdict]int
 	// groups collects non-answering providers by status, then reason.
@@ -59,7 +65,7 @@ var _ output.Writer = (*Writer)(nil)
 
 // New returns a table Writer over w.
 func New(w io.Writer, opt output.Options) *Writer {
-	return &Writer{w: bufio.NewWriter(w), color: opt.Color, counts: map[result.Verdict]int{}, groups: map[string]*group{}}
+	return &Writer{w: bufio.NewWriter(w), color: opt.Color, width: opt.Width, counts: map[result.Verdict]int{}, groups: map[string]*group{}}
 }
 
 func (w *Writer) paint(code, s string) string {
@@ -79,14 +85,60 @@ func (w *Writer) Write(r result.Result) error {
 	w.counts[r.Verdict]++
 	top := r.Reasons[:min(2, len(r.Reasons))]
 	verdict := fmt.Sprintf("%-10s", clean(string(r.Verdict)))
+	value, reasons := w.fit(clean(r.IOC.Value), clean(strings.Join(top, "; ")))
 	fmt.Fprintf(w.w, "%s %5d %4d  %-6s  %-*s  %s\n", w.paint(colours[r.Verdict], verdict), r.Score, r.Confidence,
-		clean(string(r.IOC.Type)), valueWidth, clean(r.IOC.Value), clean(strings.Join(top, "; ")))
+		clean(string(r.IOC.Type)), valueWidth, value, reasons)
 	for _, s := range r.Sources {
 		if s.Status == "skipped" || s.Status == "rate_limited" || s.Status == "error" {
 			w.note(s.Status, s.Reason, s.Provider)
 		}
 	}
 	return w.w.Flush()
+}
+
+// fixedWidth is the width of a line before its VALUE column: verdict,
+// score, confidence, type and their gaps.
+const fixedWidth = 10 + 1 + 5 + 1 + 4 + 2 + 6 + 2
+
+// minReasons is how many columns of reasons a long value must leave.
+const minReasons = 24
+
+// fit cuts value and reasons so that a line fits w.width columns (one
+// fewer, since a terminal may wrap a line that fills its last column).
+func (w *Writer) fit(value, reasons string) (string, string) {
+	if w.width <= 0 {
+		return value, reasons
+	}
+	room := w.width - 1 - fixedWidth
+	if v := utf8.RuneCountInString(value); v > valueWidth && v+2+minReasons > room {
+		value = cutMiddle(value, max(valueWidth, room-2-minReasons))
+	}
+	room -= max(valueWidth, utf8.RuneCountInString(value)) + 2
+	return value, cutEnd(reasons, room)
+}
+
+// cutEnd keeps the first n-1 runes of s and "…" when s is longer than n.
+func cutEnd(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// cutMiddle keeps both ends of s around "…" in n runes, since the end of a
+// URL (its path) tells as much as its host.
+func cutMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	head := (n - 1) / 2
+	tail := n - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }
 
 func (w *Writer) note(status, reason, name string) {

@@ -1,8 +1,10 @@
 package table_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/output"
@@ -52,5 +54,35 @@ func TestControlCharactersReplaced(t *testing.T) {
 func TestEmpty(t *testing.T) {
 	if got := outputtest.Render(t, "table", output.Options{}, nil); string(got) != "no IOCs\n" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestLinesFitTheTerminal: with Options.Width no result line is wider than
+// the terminal minus one column (so none wraps), the reasons are cut with
+// "…" and a long URL keeps both ends; without it nothing is cut.
+func TestLinesFitTheTerminal(t *testing.T) {
+	long := "http://sskymedia.com/VMYB-ht_JAQo-gi/INV/" + strings.Repeat("a", 120) + "/invoice.doc"
+	rs := append(outputtest.Results(), result.Result{IOC: ioc.IOC{Type: ioc.URL, Value: long}, Verdict: result.Malicious,
+		Reasons: []string{"urlhaus: malware_download URL, online, listed by URLhaus " + strings.Repeat("x", 200), "virustotal: 7/97"}})
+	ansi := regexp.MustCompile("\x1b\\[[0-9;]*m")
+	for _, width := range []int{100, 160} {
+		opt := outputtest.Options()
+		opt.Color, opt.Width = true, width
+		got := string(outputtest.Render(t, "table", opt, rs))
+		lines := strings.Split(got, "\n")
+		rows := lines[1 : len(rs)+1]
+		for _, l := range rows {
+			if n := utf8.RuneCountInString(ansi.ReplaceAllString(l, "")); n > width-1 {
+				t.Errorf("width %d: a %d-column line: %q", width, n, l)
+			}
+		}
+		last := rows[len(rows)-1]
+		if !strings.Contains(last, "http://sskymedia.com") || !strings.Contains(last, "/invoice.doc") || !strings.HasSuffix(last, "…") {
+			t.Errorf("width %d: long URL line %q", width, last)
+		}
+	}
+	full := string(outputtest.Render(t, "table", outputtest.Options(), rs))
+	if !strings.Contains(full, long) || !strings.Contains(full, strings.Repeat("x", 200)) {
+		t.Error("without a width the table cut something")
 	}
 }
