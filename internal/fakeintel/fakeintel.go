@@ -240,7 +240,7 @@ func rateString(r float64) string {
 	case r == math.Trunc(r):
 		return strconv.Itoa(int(r)) + "/s"
 	}
-	return strconv.FormatInt(int64(math.Round(1000/r)), 10) + "/1000ms"
+	return "1/" + strconv.FormatInt(int64(math.Round(1000/r)), 10) + "ms"
 }
 
 // Calls returns how many requests reached provider p, refused ones included.
