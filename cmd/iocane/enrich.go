@@ -76,7 +76,7 @@ spends no quota.`,
 	fl.BoolVar(&f.noCache, "no-cache", false, "ask providers again even when a cached answer is fresh")
 	fl.BoolVar(&f.offline, "offline", false, "local sources only (allow/block-lists, GeoIP); nothing leaves the machine")
 	fl.BoolVar(&f.ordered, "ordered", false, "write results in input order (default: as each completes)")
-	fl.DurationVar(&f.timeout, "timeout", 0, "deadline per IOC, e.g. 30s; sources still missing get status error \"deadline\" (default none)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "deadline for each provider's answer about an IOC, e.g. 30s; waiting for a rate-limit turn or a Retry-After does not count (--run-timeout bounds that); a provider that takes longer gets status error \"deadline\" (default none)")
 	fl.DurationVar(&f.runTimeout, "run-timeout", 0, "deadline for the whole run (default none)")
 	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (on a terminal, for -f)|always|never")
 	return c

@@ -82,7 +82,7 @@ stderr) names the token used, never the token itself.`,
 	fl.BoolVar(&f.insecureNoAuth, "insecure-no-auth", false, "accept requests without a token (loopback addresses only; for trying iocane out)")
 	fl.IntVar(&f.workers, "workers", 0, "jobs enriched at once (default server.workers or 4)")
 	fl.DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultTimeout, "deadline for one job attempt")
-	fl.DurationVar(&f.iocTimeout, "ioc-timeout", 30*time.Second, "deadline per IOC; sources still missing then get status error \"deadline\"")
+	fl.DurationVar(&f.iocTimeout, "ioc-timeout", 30*time.Second, "deadline for each provider's answer about an IOC; waiting for a rate-limit turn or a Retry-After does not count (--job-timeout bounds that); a provider that takes longer gets status error \"deadline\"")
 	fl.Int64Var(&f.maxBody, "max-body", 0, "largest request body in bytes (default server.max_body or 10 MiB)")
 	fl.Float64Var(&f.tokenRate, "token-rate", 0, "requests per second per token, negative for no limit (default server.token_rate or 100)")
 	return c

@@ -67,8 +67,11 @@ type Options struct {
 	Classifier ioc.Classifier
 	// Policy scores the findings.
 	Policy score.Policy
-	// IOCTimeout bounds one IOC's look-ups; 0 means none (the run's ctx
-	// still applies). Sources still missing then get error "deadline".
+	// IOCTimeout bounds each look-up of an IOC by the provider's answering
+	// time: the time a request waits for its turn (the rate limit, a
+	// Retry-After) does not count, so a look-up the budget postpones waits
+	// instead of failing, bounded by the run's ctx. A look-up that runs out
+	// of it gets error "deadline". 0 means no bound but the run's ctx.
 	IOCTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -81,6 +84,7 @@ func New(o Options) *Engine {
 	}
 	e := &Engine{opts: o, sources: map[string]*Source{}, skipped: map[string]string{}, stats: &runstats.Recorder{}}
 	for _, s := range o.Sources {
+		s.callTimeout = o.IOCTimeout
 		if s.Spec.Local {
 			e.local = append(e.local, s)
 		} else {
@@ -151,11 +155,6 @@ type planned struct {
 // Enrich returns the Result for one IOC. It never fails: every source's
 // trouble is in its own status.
 func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
-	if e.opts.IOCTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, e.opts.IOCTimeout)
-		defer cancel()
-	}
 	internal, why := e.opts.Classifier.Internal(it.IOC)
 	var plan []*planned
 

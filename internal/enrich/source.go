@@ -37,6 +37,8 @@ type Source struct {
 	// flight (one per worker), never an answer already given.
 	cache cache.Cache
 	now   func() time.Time
+	// callTimeout bounds each look-up's answering time (Options.IOCTimeout).
+	callTimeout time.Duration
 
 	queue  chan *task
 	mu     sync.Mutex
@@ -163,9 +165,17 @@ func (s *Source) call(ctx context.Context, i ioc.IOC) provider.Finding {
 	if err := ctx.Err(); err != nil {
 		return deadlineFinding(s.Spec.Name, err)
 	}
+	if s.callTimeout > 0 {
+		var release func()
+		ctx, release = withCallDeadline(ctx, s.callTimeout)
+		defer release()
+	}
 	start := time.Now()
 	f, err := s.Provider.Lookup(ctx, i)
-	if err != nil {
+	switch {
+	case context.Cause(ctx) == errCallDeadline && (err != nil || f.Status == provider.StatusError):
+		f = deadlineFinding(s.Spec.Name, errCallDeadline)
+	case err != nil:
 		f = provider.ErrorFinding(s.Spec.Name, err)
 	}
 	f.Provider = s.Spec.Name

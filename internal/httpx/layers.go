@@ -37,7 +37,10 @@ type limitTransport struct {
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.lim.Wait(req.Context()); err != nil {
+	done := waiting(req.Context())
+	err := t.lim.Wait(req.Context())
+	done()
+	if err != nil {
 		closeBody(req)
 		return nil, &notSentError{fmt.Errorf("%s: rate limit: %w", t.name, err)}
 	}

@@ -66,7 +66,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		discard(resp)
 		t.o.Observer.Retry(t.o.Name, reason)
-		if err := t.o.Sleep(ctx, wait); err != nil {
+		done := waiting(ctx)
+		err = t.o.Sleep(ctx, wait)
+		done()
+		if err != nil {
 			return nil, fmt.Errorf("%s: waiting to retry: %w", t.o.Name, err)
 		}
 	}
