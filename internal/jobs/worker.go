@@ -93,6 +93,7 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 	defer cancel()
 
 	items, inErr := readItems(jctx, spec, in)
+	in = nil // the items hold what the run needs; the input can go
 	if len(items) == 0 && inErr != nil && jctx.Err() == nil {
 		return q.fail(ctx, id, fmt.Errorf("input: %w", inErr))
 	}
@@ -103,7 +104,7 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 	if _, err := q.w.ExecContext(ctx, `UPDATE jobs SET iocs = ? WHERE id = ?`, len(items), id); err != nil {
 		return q.retry(ctx, id, attempt, maxAttempts, fmt.Errorf("jobs: %w", err))
 	}
-	todo := items[:0:0]
+	todo := items[:0] // filtered in place: a second array of items is as large as the first
 	for _, it := range items {
 		if !done[it.IOC] {
 			todo = append(todo, it)

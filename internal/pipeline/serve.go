@@ -158,7 +158,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		Engine: p.Engine, Queue: q, Store: p.Store,
 		Providers: p.Providers, ProviderNames: names,
 		Tokens: sc.Tokens, InsecureNoAuth: o.InsecureNoAuth, WebhookSecret: sc.WebhookSecret,
-		MaxBody: firstPositive64(o.MaxBody, sc.MaxBody), TokenRate: firstNonZero(o.TokenRate, sc.TokenRate), TokenBurst: sc.TokenBurst,
+		MaxBody: firstPositive64(o.MaxBody, sc.MaxBody), MaxIntake: sc.MaxIntake, TokenRate: firstNonZero(o.TokenRate, sc.TokenRate), TokenBurst: sc.TokenBurst,
 		DefaultTLP: s.Config.TLP, Metrics: metrics, Logger: log,
 	})
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 //	      scopes: [ingest]         # ingest | read | admin
 //	  webhook_secret: ...          # IOCANE_WEBHOOK_SECRET; makes webhooks require HMAC signatures
 //	  max_body: 10485760           # bytes; default 10 MiB
+//	  max_intake: 41943040         # bytes of bodies read and parsed at once; 503 above; default 4 × max_body
 //	  token_rate: 100              # requests/s per token; default 100, negative for none
 //	  token_burst: 200             # default 200
 //	  workers: 4                   # jobs running at once; default 4
@@ -35,6 +36,7 @@ type Config struct {
 	Tokens        []Token
 	WebhookSecret []byte
 	MaxBody       int64
+	MaxIntake     int64
 	TokenRate     float64
 	TokenBurst    int
 	Workers       int
@@ -60,6 +62,7 @@ type rawConfig struct {
 	Tokens        []tokenConfig `koanf:"tokens"`
 	WebhookSecret string        `koanf:"webhook_secret"`
 	MaxBody       int64         `koanf:"max_body"`
+	MaxIntake     int64         `koanf:"max_intake"`
 	TokenRate     float64       `koanf:"token_rate"`
 	TokenBurst    int           `koanf:"token_burst"`
 	Workers       int           `koanf:"workers"`
@@ -81,7 +84,7 @@ func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 	if err := settings.Decode(k, Section, &raw); err != nil {
 		return Config{}, settings.Wrap("config: ", err)
 	}
-	c := Config{Listen: raw.Listen, PublicURL: raw.PublicURL, MaxBody: raw.MaxBody, TokenRate: raw.TokenRate, TokenBurst: raw.TokenBurst, Workers: raw.Workers}
+	c := Config{Listen: raw.Listen, PublicURL: raw.PublicURL, MaxBody: raw.MaxBody, MaxIntake: raw.MaxIntake, TokenRate: raw.TokenRate, TokenBurst: raw.TokenBurst, Workers: raw.Workers}
 	var errs []error
 	names := map[string]bool{}
 	if admin := strings.TrimSpace(k.String("admin_token")); admin != "" {
@@ -144,6 +147,13 @@ func LoadConfig(k *koanf.Koanf, getenv func(string) string) (Config, error) {
 	}
 	if c.MaxBody < 0 {
 		errs = append(errs, errors.New("config: server.max_body must be positive (bytes)"))
+	}
+	body := c.MaxBody
+	if body == 0 {
+		body = DefaultMaxBody
+	}
+	if c.MaxIntake < 0 || (c.MaxIntake > 0 && c.MaxIntake < body) {
+		errs = append(errs, errors.New("config: server.max_intake must be at least server.max_body (bytes): one body of the largest size must fit"))
 	}
 	c.JobRetention = DefaultJobRetention
 	if r := strings.TrimSpace(raw.JobRetention); r != "" {

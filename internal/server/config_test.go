@@ -113,3 +113,29 @@ func TestLoadConfigJobRetention(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfigMaxIntake(t *testing.T) {
+	for _, tc := range []struct {
+		conf map[string]any
+		want int64
+		bad  bool
+	}{
+		{map[string]any{"server.max_intake": 64 << 20}, 64 << 20, false},
+		{map[string]any{"server.max_body": 2048, "server.max_intake": 4096}, 4096, false},
+		{map[string]any{"server.max_body": 2048, "server.max_intake": 1024}, 0, true},
+		{map[string]any{"server.max_intake": 1 << 20}, 0, true}, // under the default max_body
+		{map[string]any{"server.max_intake": -1}, 0, true},
+	} {
+		k := koanf.New(".")
+		if err := load(k, tc.conf); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(k, func(string) string { return "" })
+		if tc.bad != (err != nil) || !tc.bad && c.MaxIntake != tc.want {
+			t.Errorf("%v: MaxIntake %d, error %v", tc.conf, c.MaxIntake, err)
+		}
+		if tc.bad && err != nil && !strings.Contains(err.Error(), "server.max_intake") {
+			t.Errorf("%v: the error does not name the key: %v", tc.conf, err)
+		}
+	}
+}

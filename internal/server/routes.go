@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -23,6 +24,9 @@ type Route struct {
 	// queryToken allows ?token= for senders that cannot set headers
 	// (Splunk's webhook alert action).
 	queryToken bool
+	// body marks a route that reads and parses a request body, within
+	// the server's intake cap (Options.MaxIntake).
+	body bool
 }
 
 // Pattern is the ServeMux pattern of r.
@@ -33,12 +37,12 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 
 func (s *Server) routeTable() []Route {
 	return []Route{
-		{Method: "POST", Path: "/v1/enrich", Scope: ScopeIngest, handler: s.handleEnrich},
-		{Method: "POST", Path: "/v1/jobs", Scope: ScopeIngest, handler: s.handleSubmitJob},
+		{Method: "POST", Path: "/v1/enrich", Scope: ScopeIngest, handler: s.handleEnrich, body: true},
+		{Method: "POST", Path: "/v1/jobs", Scope: ScopeIngest, handler: s.handleSubmitJob, body: true},
 		{Method: "GET", Path: "/v1/jobs/{id}", Scope: ScopeRead, handler: s.handleGetJob},
 		{Method: "DELETE", Path: "/v1/jobs/{id}", Scope: ScopeIngest, handler: s.handleCancelJob},
 		{Method: "GET", Path: "/v1/jobs/{id}/results", Scope: ScopeRead, handler: s.handleJobResults},
-		{Method: "POST", Path: "/v1/webhooks/{kind}", Scope: ScopeIngest, handler: s.handleWebhook, queryToken: true},
+		{Method: "POST", Path: "/v1/webhooks/{kind}", Scope: ScopeIngest, handler: s.handleWebhook, queryToken: true, body: true},
 		{Method: "GET", Path: "/v1/iocs/{type}/{value...}", Scope: ScopeRead, handler: s.handleGetIOC},
 		{Method: "GET", Path: "/v1/providers", Scope: ScopeRead, handler: s.handleProviders},
 		{Method: "DELETE", Path: "/v1/cache", Scope: ScopeAdmin, handler: s.handlePurgeCache},
@@ -95,8 +99,37 @@ func (s *Server) guard(rt Route) http.Handler {
 		if !s.allow(w, r, name) {
 			return
 		}
+		if rt.body {
+			release, ok := s.admit(w, r)
+			if !ok {
+				return
+			}
+			defer release()
+		}
 		rt.handler(w, r)
 	})
+}
+
+// IntakeRetryAfter is the Retry-After of a body refused at the intake cap.
+const IntakeRetryAfter = 2 * time.Second
+
+// admit reserves the body's share of the intake cap, answering 503 with
+// Retry-After when the bodies being read and parsed already hold it. A
+// body's share is its Content-Length, or MaxBody when the length is not
+// known or the body is compressed (it is read up to MaxBody either way).
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (release func(), ok bool) {
+	n := s.o.MaxBody
+	if r.ContentLength >= 0 && r.Header.Get("Content-Encoding") == "" {
+		n = min(r.ContentLength, s.o.MaxBody)
+	}
+	n = max(n, 1)
+	if !s.intake.TryAcquire(n) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(IntakeRetryAfter.Seconds())))
+		writeProblem(w, r, http.StatusServiceUnavailable, probUnavailable,
+			fmt.Sprintf("the server is reading as many request bodies as it takes at once (%s, server.max_intake): retry in %d s", humanBytes(s.o.MaxIntake), int(IntakeRetryAfter.Seconds())))
+		return nil, false
+	}
+	return func() { s.intake.Release(n) }, true
 }
 
 // authenticate finds the request's token and checks its scope, answering

@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/iocane/iocane/internal/enrich"
@@ -101,6 +102,11 @@ type Options struct {
 	WebhookSecret []byte
 	// MaxBody caps a request body. Default 10 MiB.
 	MaxBody int64
+	// MaxIntake caps the bytes of request bodies read and parsed at once,
+	// over every request: memory for intake is bounded whatever the
+	// number of senders, and a body that would go over it is answered 503
+	// with Retry-After. Default 4 × MaxBody; never less than MaxBody.
+	MaxIntake int64
 	// TokenRate and TokenBurst bound each token's requests per second.
 	// Defaults 100/s, burst 200; a negative TokenRate means no limit.
 	TokenRate  float64
@@ -131,6 +137,8 @@ type Server struct {
 
 	limMu    sync.Mutex
 	limiters map[string]*rate.Limiter
+
+	intake *semaphore.Weighted // bytes of bodies being read and parsed (MaxIntake)
 }
 
 // New validates o and builds the server; it does no I/O.
@@ -144,6 +152,10 @@ func New(o Options) (*Server, error) {
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
 	}
+	if o.MaxIntake <= 0 {
+		o.MaxIntake = 4 * o.MaxBody
+	}
+	o.MaxIntake = max(o.MaxIntake, o.MaxBody)
 	if o.TokenRate == 0 {
 		o.TokenRate = DefaultTokenRate
 	}
@@ -165,7 +177,7 @@ func New(o Options) (*Server, error) {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics()
 	}
-	s := &Server{o: o, tokens: tokenSet(o.Tokens), metrics: o.Metrics, limiters: map[string]*rate.Limiter{}}
+	s := &Server{o: o, tokens: tokenSet(o.Tokens), metrics: o.Metrics, limiters: map[string]*rate.Limiter{}, intake: semaphore.NewWeighted(o.MaxIntake)}
 	if len(o.WebhookSecret) > 0 {
 		s.verifier = newVerifier(o.WebhookSecret, SignatureSkew)
 	}
