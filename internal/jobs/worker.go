@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -92,47 +95,75 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 	jctx, cancel := context.WithTimeoutCause(cctx, timeout, errDeadline)
 	defer cancel()
 
-	items, inErr := readItems(jctx, spec, in)
-	in = nil // the items hold what the run needs; the input can go
-	if len(items) == 0 && inErr != nil && jctx.Err() == nil {
+	// The input is read twice, and its items are never all held at once:
+	// a first pass counts the IOCs (the job shows done/total from the
+	// start), the second streams them to the engine as they are read.
+	total, inErr := countItems(cctx, spec, in)
+	if total == 0 && inErr != nil && jctx.Err() == nil {
 		return q.fail(ctx, id, fmt.Errorf("input: %w", inErr))
 	}
 	done, err := q.doneSet(ctx, id)
 	if err != nil {
 		return q.retry(ctx, id, attempt, maxAttempts, err)
 	}
-	if _, err := q.w.ExecContext(ctx, `UPDATE jobs SET iocs = ? WHERE id = ?`, len(items), id); err != nil {
+	if _, err := q.w.ExecContext(ctx, `UPDATE jobs SET iocs = ? WHERE id = ?`, total, id); err != nil {
 		return q.retry(ctx, id, attempt, maxAttempts, fmt.Errorf("jobs: %w", err))
-	}
-	todo := items[:0] // filtered in place: a second array of items is as large as the first
-	for _, it := range items {
-		if !done[it.IOC] {
-			todo = append(todo, it)
-		}
 	}
 
 	wr := q.newWriter(id)
 	defer wr.close()
+	// pending holds the items handed to the engine whose result is not
+	// written yet, late the items read after the deadline: both still get
+	// a result when the deadline cuts the run.
+	var (
+		mu      sync.Mutex
+		pending = map[ioc.IOC]enrich.Item{}
+		late    []enrich.Item
+	)
 	feed := make(chan enrich.Item)
+	readDone := make(chan struct{})
 	go func() {
+		defer close(readDone)
 		defer close(feed)
-		for _, it := range todo {
+		// Read under cctx, not jctx: after the deadline the rest of the
+		// input is still read, into late; a cancel or a shutdown stops it.
+		_ = readItems(cctx, spec, in, func(it enrich.Item) error {
+			if done[it.IOC] {
+				return nil // stored by an earlier attempt
+			}
+			if jctx.Err() != nil {
+				late = append(late, it)
+				return nil
+			}
+			mu.Lock()
+			pending[it.IOC] = it
+			mu.Unlock()
 			select {
 			case feed <- it:
 			case <-jctx.Done():
-				return
+				mu.Lock()
+				delete(pending, it.IOC)
+				mu.Unlock()
+				late = append(late, it)
 			}
-		}
+			return nil
+		})
 	}()
 	runErr := q.opts.Engine.Run(jctx, feed, func(r result.Result) error {
 		if c := context.Cause(jctx); c != nil && !errors.Is(c, errDeadline) {
 			return nil // canceled or shutting down: drop what was cut short
 		}
-		done[r.IOC] = true
+		mu.Lock()
+		delete(pending, r.IOC)
+		mu.Unlock()
 		return wr.add(r)
 	}, enrich.RunOptions{})
-
 	cause := context.Cause(jctx)
+	if runErr != nil && cause == nil {
+		stop(nil) // a write failed: stop the reader before waiting for it
+	}
+	<-readDone
+
 	switch {
 	case errors.Is(cause, errCanceled):
 		wr.close()
@@ -155,17 +186,13 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 		// Every IOC still gets a result: the engine, given the expired
 		// context, answers from local sources and the cache and marks
 		// every other source error "deadline", as for partial results.
-		late := 0
-		for _, it := range todo {
-			if done[it.IOC] {
-				continue
-			}
-			late++
+		cut := append(late, slices.Collect(maps.Values(pending))...)
+		for _, it := range cut {
 			if err := wr.add(q.opts.Engine.Enrich(jctx, it)); err != nil {
 				return q.retry(ctx, id, attempt, maxAttempts, err)
 			}
 		}
-		note = fmt.Sprintf("deadline %s reached: sources that had not answered are marked error \"deadline\" (%d IOCs never looked up)", timeout, late)
+		note = fmt.Sprintf("deadline %s reached: sources that had not answered are marked error \"deadline\" (%d IOCs never looked up)", timeout, len(cut))
 	}
 	if inErr != nil && jctx.Err() == nil {
 		note = joinNote(note, "input: "+inErr.Error())
@@ -183,10 +210,9 @@ func joinNote(a, b string) string {
 	return a + "; " + b
 }
 
-// readItems extracts the job's IOCs, deduplicated, each with its TLP: the
+// intakeOf returns the intake of the job's input: each IOC once, with the
 // job's marking (TLP:AMBER when none), or the item's own when stricter.
-// Items found before an input error are kept.
-func readItems(ctx context.Context, s Spec, body []byte) ([]enrich.Item, error) {
+func intakeOf(s Spec) (*enrich.Intake, error) {
 	level := tlp.Default
 	if s.TLP != "" {
 		l, err := tlp.MustParse(s.TLP)
@@ -195,13 +221,25 @@ func readItems(ctx context.Context, s Spec, body []byte) ([]enrich.Item, error) 
 		}
 		level = l
 	}
-	in := &enrich.Intake{TLP: level, Providers: s.Providers, Input: input.Options{Format: input.Format(s.InputFormat)}}
-	var items []enrich.Item
-	err := in.Read(ctx, bytes.NewReader(body), "job", func(it enrich.Item) error {
-		items = append(items, it)
-		return nil
-	})
-	return items, err
+	return &enrich.Intake{TLP: level, Providers: s.Providers, Input: input.Options{Format: input.Format(s.InputFormat)}}, nil
+}
+
+// readItems hands each of the job's IOCs to emit as it is read. Items
+// found before an input error are handed over; the error is returned.
+func readItems(ctx context.Context, s Spec, body []byte, emit func(enrich.Item) error) error {
+	in, err := intakeOf(s)
+	if err != nil {
+		return err
+	}
+	return in.Read(ctx, bytes.NewReader(body), "job", emit)
+}
+
+// countItems counts the job's IOCs, and returns the input's error after
+// the IOCs found before it.
+func countItems(ctx context.Context, s Spec, body []byte) (int, error) {
+	n := 0
+	err := readItems(ctx, s, body, func(enrich.Item) error { n++; return nil })
+	return n, err
 }
 
 // doneSet returns the IOCs of the job that already have a result.
