@@ -8,9 +8,11 @@
 // that streaming needs no look-ahead; a value longer than its column
 // (a long URL) pushes that line's reasons to the right. With
 // Options.Width (a terminal's width) each line is fitted to it so that
-// none wraps: the reasons are cut first, ending in "…", and a value too
-// long to leave room for a few characters of reason is cut in its middle.
-// The full text is in the other formats.
+// none wraps: the reasons are cut, ending in "…" (or left out when fewer
+// than a few characters would fit), and a value longer than a SHA-256 that
+// would leave no room for reasons is cut in its middle. A hash is never
+// cut, since an analyst copies it; on a terminal too narrow for one, that
+// line wraps. The full text is in the other formats.
 // Control characters from provider text are replaced, so a hostile summary
 // cannot drive the terminal.
 package table
@@ -86,8 +88,9 @@ func (w *Writer) Write(r result.Result) error {
 	top := r.Reasons[:min(2, len(r.Reasons))]
 	verdict := fmt.Sprintf("%-10s", clean(string(r.Verdict)))
 	value, reasons := w.fit(clean(r.IOC.Value), clean(strings.Join(top, "; ")))
-	fmt.Fprintf(w.w, "%s %5d %4d  %-6s  %-*s  %s\n", w.paint(colours[r.Verdict], verdict), r.Score, r.Confidence,
+	line := fmt.Sprintf("%s %5d %4d  %-6s  %-*s  %s", w.paint(colours[r.Verdict], verdict), r.Score, r.Confidence,
 		clean(string(r.IOC.Type)), valueWidth, value, reasons)
+	fmt.Fprintln(w.w, strings.TrimRight(line, " "))
 	for _, s := range r.Sources {
 		if s.Status == "skipped" || s.Status == "rate_limited" || s.Status == "error" {
 			w.note(s.Status, s.Reason, s.Provider)
@@ -100,8 +103,14 @@ func (w *Writer) Write(r result.Result) error {
 // score, confidence, type and their gaps.
 const fixedWidth = 10 + 1 + 5 + 1 + 4 + 2 + 6 + 2
 
-// minReasons is how many columns of reasons a long value must leave.
-const minReasons = 24
+// Fitting a line to the terminal: a value longer than keepWhole may be cut
+// to leave minReasons columns of reasons, and reasons are shown only when
+// at least fewReasons columns are left for them.
+const (
+	keepWhole  = 64 // a SHA-256
+	minReasons = 24
+	fewReasons = 8
+)
 
 // fit cuts value and reasons so that a line fits w.width columns (one
 // fewer, since a terminal may wrap a line that fills its last column).
@@ -110,10 +119,13 @@ func (w *Writer) fit(value, reasons string) (string, string) {
 		return value, reasons
 	}
 	room := w.width - 1 - fixedWidth
-	if v := utf8.RuneCountInString(value); v > valueWidth && v+2+minReasons > room {
-		value = cutMiddle(value, max(valueWidth, room-2-minReasons))
+	if v := utf8.RuneCountInString(value); v > keepWhole && v+2+minReasons > room {
+		value = cutMiddle(value, max(keepWhole, room-2-minReasons))
 	}
 	room -= max(valueWidth, utf8.RuneCountInString(value)) + 2
+	if room < fewReasons {
+		return value, ""
+	}
 	return value, cutEnd(reasons, room)
 }
 

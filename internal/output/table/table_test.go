@@ -77,8 +77,16 @@ func TestLinesFitTheTerminal(t *testing.T) {
 			}
 		}
 		last := rows[len(rows)-1]
-		if !strings.Contains(last, "http://sskymedia.com") || !strings.Contains(last, "/invoice.doc") || !strings.HasSuffix(last, "…") {
+		if !strings.Contains(last, "http://sskymedia.com") || !strings.Contains(last, "/invoice.doc") || !strings.Contains(last, "…") {
 			t.Errorf("width %d: long URL line %q", width, last)
+		}
+		if reasons := strings.Contains(last, "urlhaus"); reasons != (width == 160) || reasons && !strings.HasSuffix(last, "…") {
+			t.Errorf("width %d: the reasons of the long URL line (cut at 160, left out at 100): %q", width, last)
+		}
+		for _, r := range rs {
+			if len(r.IOC.Value) <= 64 && !strings.Contains(got, r.IOC.Value) {
+				t.Errorf("width %d: %s was cut", width, r.IOC.Value)
+			}
 		}
 	}
 	full := string(outputtest.Render(t, "table", outputtest.Options(), rs))
