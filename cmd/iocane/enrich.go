@@ -144,8 +144,8 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 	if level != nil {
 		marking = *level
 	}
-	width := terminalWidth(stdout)
-	w, err := output.New(format, stdout, output.Options{Color: format == "table" && width > 0, TLP: marking, Width: width})
+	onTerminal := isTerminal(stdout)
+	w, err := output.New(format, stdout, output.Options{Color: format == "table" && onTerminal, TLP: marking, Width: terminalWidth(stdout)})
 	if err != nil {
 		return usageError{err}
 	}
@@ -154,7 +154,7 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 		TLP: level, Ordered: f.ordered, Write: w.Write,
 	}
 	if f.progress == "always" || (f.progress == "auto" && len(f.files) > 0 && isTerminal(stderr)) {
-		ro.Progress, ro.SharedTerminal, ro.Width = stderr, width > 0, terminalWidth(stderr)
+		ro.Progress, ro.SharedTerminal, ro.Width = stderr, onTerminal, terminalWidth(stderr)
 	}
 	sum, runErr := p.Run(ctx, ro)
 	closeErr := w.Close()

@@ -67,7 +67,7 @@ type Options struct {
 	Classifier ioc.Classifier
 	// Policy scores the findings.
 	Policy score.Policy
-	// IOCTimeout bounds each look-up of an IOC by the provider's answering
+	// IOCTimeout bounds each external look-up of an IOC by the provider's answering
 	// time: the time a request waits for its turn (the rate limit, a
 	// Retry-After) does not count, so a look-up the budget postpones waits
 	// instead of failing, bounded by the run's ctx. A look-up that runs out
@@ -84,10 +84,10 @@ func New(o Options) *Engine {
 	}
 	e := &Engine{opts: o, sources: map[string]*Source{}, skipped: map[string]string{}, stats: &runstats.Recorder{}}
 	for _, s := range o.Sources {
-		s.callTimeout = o.IOCTimeout
 		if s.Spec.Local {
 			e.local = append(e.local, s)
 		} else {
+			s.callTimeout = o.IOCTimeout // local look-ups answer from memory: no deadline to keep
 			e.sources[s.Spec.Name] = s
 		}
 	}
