@@ -109,7 +109,6 @@ func (s *Source) lookup(ctx context.Context, i ioc.IOC) provider.Finding {
 		select {
 		case s.queue <- &task{ctx: ctx, ioc: i, c: c}:
 		case <-ctx.Done():
-			s.depth.Add(int64(-1))
 			s.finish(i, c, deadlineFinding(s.Spec.Name, ctx.Err()))
 		}
 	}
@@ -121,7 +120,11 @@ func (s *Source) lookup(ctx context.Context, i ioc.IOC) provider.Finding {
 	}
 }
 
+// finish gives a counted look-up its answer. The queue depth drops first,
+// so that whoever sees the answer never sees it still queued (the final
+// progress line read "queued: virustotal 1" after the last result).
 func (s *Source) finish(i ioc.IOC, c *call, f provider.Finding) {
+	s.depth.Add(int64(-1))
 	s.mu.Lock()
 	if s.flight[i] == c {
 		delete(s.flight, i)
@@ -138,7 +141,6 @@ func (s *Source) work(ctx context.Context) {
 			f := s.call(t.ctx, t.ioc)
 			s.store(t.ioc, f)
 			s.finish(t.ioc, t.c, f)
-			s.depth.Add(int64(-1))
 			continue
 		}
 		batch := []*task{t}
@@ -155,7 +157,6 @@ func (s *Source) work(ctx context.Context) {
 			}
 		}
 		s.callBatch(ctx, b, batch)
-		s.depth.Add(int64(-len(batch)))
 	}
 }
 
