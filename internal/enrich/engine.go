@@ -33,6 +33,9 @@ type Item struct {
 	// Providers, when not empty, restricts this IOC's external providers
 	// (a job's providers list), on top of Options.Only.
 	Providers []string
+	// Defer makes a look-up the budget postpones come back deferred
+	// instead of waiting for its turn (server jobs; see defer.go).
+	Defer bool
 }
 
 // Engine enriches IOCs. Build it with New, Start it, and Close it.
@@ -73,6 +76,10 @@ type Options struct {
 	// instead of failing, bounded by the run's ctx. A look-up that runs out
 	// of it gets error "deadline". 0 means no bound but the run's ctx.
 	IOCTimeout time.Duration
+	// DeferHorizon is how far away a rate turn may be before a deferrable
+	// look-up (Item.Defer) is deferred instead of queued; 0 means
+	// DefaultDeferHorizon. The item's deadline bounds it too.
+	DeferHorizon time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -206,10 +213,23 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 				continue
 			}
 		}
+		var horizon time.Duration // the CLI waits for every turn
+		if it.Defer {
+			if why, at := p.src.blocked(ctx); why != provider.NotPostponed {
+				p.finding = deferredFinding(p.name, why, at, e.opts.Now())
+				continue
+			}
+			horizon = e.horizon()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.finding = p.src.lookup(ctx, it.IOC) // the worker has cached the answer
+			now := e.opts.Now()
+			f := p.src.lookup(ctx, it.IOC, horizon, now) // the worker has cached the answer
+			if it.Defer {
+				f = p.src.deferPostponed(ctx, f, now)
+			}
+			p.finding = f
 		}()
 	}
 	wg.Wait()
@@ -219,12 +239,11 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 		if p.skip != "" {
 			p.finding = provider.Skipped(p.name, p.skip)
 		}
-		f := p.finding
-		r.Sources = append(r.Sources, result.Source{
-			Provider: p.name, Status: string(f.Status), Reason: f.Reason, Cached: p.cached,
-			LatencyMS: f.Latency.Milliseconds(), Summary: f.Summary, Link: f.Link, Data: f.Data, Tags: f.Tags,
-			Malicious: f.Malicious, Benign: f.Benign,
-		})
+		p.finding.Provider = p.name
+		r.Sources = append(r.Sources, sourceOf(p.finding, p.cached))
+		if p.finding.Deferred {
+			r.Final = new(bool)
+		}
 	}
 	score.Score(e.opts.Policy, score.FromSources(r.Sources, e.reliability)).Apply(&r)
 	if internal {

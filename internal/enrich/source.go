@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/cache"
+	"github.com/iocane/iocane/internal/httpx"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
@@ -30,6 +31,11 @@ type Source struct {
 	// Logger, when set, gets a debug line per look-up (never a credential:
 	// reasons are scrubbed, see provider.Scrub).
 	Logger *slog.Logger
+	// Quota and Breaker, when set, are the provider's budget and circuit
+	// breaker, read (never charged) to tell when a deferrable look-up
+	// cannot be made now (see blocked).
+	Quota   *ratelimit.Quota
+	Breaker *httpx.Breaker
 
 	// cache receives every cacheable answer from the worker that got it,
 	// before the worker takes its next look-up: an answer is persisted
@@ -95,8 +101,12 @@ func (s *Source) stop() {
 func (s *Source) QueueDepth() int { return int(s.depth.Load()) }
 
 // lookup asks the provider about i, joining a look-up already in flight for
-// the same IOC. It returns when the answer arrives or ctx ends.
-func (s *Source) lookup(ctx context.Context, i ioc.IOC) provider.Finding {
+// the same IOC. It returns when the answer arrives or ctx ends. With a
+// horizon, a look-up whose rate turn, behind those queued, comes after
+// the horizon or ctx's deadline is not queued: it comes back deferred
+// (see defer.go). The place in the queue is taken and tested in one step,
+// so a burst of callers never all see the queue empty.
+func (s *Source) lookup(ctx context.Context, i ioc.IOC, horizon time.Duration, now time.Time) provider.Finding {
 	s.mu.Lock()
 	c, joined := s.flight[i]
 	if !joined {
@@ -105,19 +115,31 @@ func (s *Source) lookup(ctx context.Context, i ioc.IOC) provider.Finding {
 	}
 	s.mu.Unlock()
 	if !joined {
-		s.depth.Add(int64(1))
+		n := s.depth.Add(int64(1))
+		if at, late := s.turnLate(ctx, n, now, horizon); late {
+			s.finish(i, c, deferredFinding(s.Spec.Name, provider.PostponedTurn, at, now))
+			return c.f
+		}
 		select {
 		case s.queue <- &task{ctx: ctx, ioc: i, c: c}:
 		case <-ctx.Done():
-			s.finish(i, c, deadlineFinding(s.Spec.Name, ctx.Err()))
+			s.finish(i, c, gaveUp(s.Spec.Name, ctx.Err()))
 		}
 	}
 	select {
 	case <-c.done:
 		return c.f
 	case <-ctx.Done():
-		return deadlineFinding(s.Spec.Name, ctx.Err())
+		return gaveUp(s.Spec.Name, ctx.Err())
 	}
+}
+
+// gaveUp is the finding of a look-up whose asker stopped waiting before
+// its turn: nothing was asked, so it can be asked later.
+func gaveUp(name string, err error) provider.Finding {
+	f := deadlineFinding(name, err)
+	f.Postponed = provider.PostponedTurn
+	return f
 }
 
 // finish gives a counted look-up its answer. The queue depth drops first,
@@ -164,7 +186,7 @@ func (s *Source) work(ctx context.Context) {
 // nobody waits for would spend quota for nothing.
 func (s *Source) call(ctx context.Context, i ioc.IOC) provider.Finding {
 	if err := ctx.Err(); err != nil {
-		return deadlineFinding(s.Spec.Name, err)
+		return gaveUp(s.Spec.Name, err)
 	}
 	if s.callTimeout > 0 {
 		var release func()
@@ -176,6 +198,8 @@ func (s *Source) call(ctx context.Context, i ioc.IOC) provider.Finding {
 	switch {
 	case context.Cause(ctx) == errCallDeadline && (err != nil || f.Status == provider.StatusError):
 		f = deadlineFinding(s.Spec.Name, errCallDeadline)
+	case err != nil && ctx.Err() != nil && context.Cause(ctx) != errCallDeadline:
+		f = gaveUp(s.Spec.Name, ctx.Err()) // the asker stopped waiting: no answer, no failure
 	case err != nil:
 		f = provider.ErrorFinding(s.Spec.Name, err)
 	}
@@ -191,7 +215,7 @@ func (s *Source) callBatch(ctx context.Context, b provider.Batcher, batch []*tas
 	live := batch[:0:0]
 	for _, t := range batch {
 		if err := t.ctx.Err(); err != nil {
-			s.finish(t.ioc, t.c, deadlineFinding(s.Spec.Name, err))
+			s.finish(t.ioc, t.c, gaveUp(s.Spec.Name, err))
 			continue
 		}
 		live = append(live, t)

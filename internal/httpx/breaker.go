@@ -27,8 +27,11 @@ import (
 type Breaker struct {
 	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
 
-	mu   sync.Mutex
-	wake chan struct{} // closed, and replaced, when a probe ends or the state changes
+	coolDown time.Duration
+
+	mu       sync.Mutex
+	wake     chan struct{} // closed, and replaced, when a probe ends or the state changes
+	openedAt time.Time     // when it last opened
 }
 
 // NewBreaker returns a breaker that opens after failures consecutive
@@ -48,8 +51,13 @@ func NewBreaker(name string, failures int, coolDown time.Duration, onChange func
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
 		IsExcluded:  func(err error) bool { return errors.Is(err, errNotCounted) },
 	}
-	b := &Breaker{wake: make(chan struct{})}
+	b := &Breaker{wake: make(chan struct{}), coolDown: coolDown}
 	st.OnStateChange = func(_ string, from, to gobreaker.State) {
+		if to == gobreaker.StateOpen {
+			b.mu.Lock()
+			b.openedAt = time.Now()
+			b.mu.Unlock()
+		}
 		b.broadcast()
 		if onChange != nil {
 			onChange(from.String(), to.String())
@@ -95,6 +103,17 @@ func (b *Breaker) broadcast() {
 
 // State returns "closed", "half-open" or "open".
 func (b *Breaker) State() string { return b.cb.State().String() }
+
+// ReadyAt returns when an open breaker lets its next probe through; the
+// zero time when it is not open.
+func (b *Breaker) ReadyAt() time.Time {
+	if !b.Open() {
+		return time.Time{}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.openedAt.Add(b.coolDown)
+}
 
 // Open reports whether the breaker is refusing requests now.
 func (b *Breaker) Open() bool { return b.cb.State() == gobreaker.StateOpen }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,13 +150,44 @@ func (d *Dispatcher) OnComplete(j jobs.Job) {
 	}()
 }
 
+// OnSettled is the jobs queue's hook for a completed job whose deferred
+// look-ups have all landed (jobs.Options.OnSettled): when they changed a
+// result, the job is delivered again as an update (Delivery.Update). It
+// returns at once.
+func (d *Dispatcher) OnSettled(j jobs.Job) {
+	if j.State != jobs.Completed || len(d.o.Sinks) == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		d.log.Warn("write-back: dispatcher closed, update not delivered", "job", j.ID)
+		return
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.dispatch(d.ctx, j, nil, true)
+	}()
+}
+
 // Dispatch delivers j to every applicable sink (only to the sinks named in
 // only, when given) and waits for the outcomes. A sink that already has an
 // outcome for j is skipped: a job is delivered once.
 func (d *Dispatcher) Dispatch(ctx context.Context, j jobs.Job, only map[string]bool) []Outcome {
+	return d.dispatch(ctx, j, only, false)
+}
+
+// dispatch delivers j, or its update: an update is made only when some
+// result was revised, and is recorded under the job id + UpdateSuffix.
+func (d *Dispatcher) dispatch(ctx context.Context, j jobs.Job, only map[string]bool, update bool) []Outcome {
 	del, err := d.load(ctx, j)
 	if err != nil {
 		d.log.Error("write-back: cannot read the job's results; nothing delivered", "job", j.ID, "error", err)
+		return nil
+	}
+	if del.Update = update; update && !slices.ContainsFunc(del.Results, func(r result.Result) bool { return r.Revised != nil }) {
+		d.log.Info("write-back: deferred look-ups landed and changed no result; no update", "job", j.ID)
 		return nil
 	}
 	var (
@@ -217,6 +250,9 @@ func (d *Dispatcher) load(ctx context.Context, j jobs.Job) (Delivery, error) {
 // the delivery had already been made.
 func (d *Dispatcher) deliver(ctx context.Context, s Sink, del Delivery) (Outcome, bool) {
 	o := Outcome{JobID: del.Job.ID, Sink: s.Name(), Kind: KindOf(s), State: StatePending, Received: del.Job.CreatedAt, StartedAt: d.o.Now()}
+	if del.Update {
+		o.JobID += UpdateSuffix
+	}
 	if a := del.Job.Alert; a != nil {
 		o.AlertSystem, o.AlertID = a.System, a.ID
 	}
@@ -347,7 +383,8 @@ func (d *Dispatcher) Resume(ctx context.Context) error {
 		byJob[p.JobID][p.Sink] = true
 	}
 	for _, id := range order {
-		j, err := d.o.Queue.Get(ctx, id)
+		jobID, update := strings.CutSuffix(id, UpdateSuffix)
+		j, err := d.o.Queue.Get(ctx, jobID)
 		if err != nil {
 			d.log.Warn("write-back: pending delivery of a job that cannot be read", "job", id, "error", err)
 			continue
@@ -363,7 +400,7 @@ func (d *Dispatcher) Resume(ctx context.Context) error {
 		d.mu.Unlock()
 		go func() {
 			defer d.wg.Done()
-			d.Dispatch(d.ctx, j, only)
+			d.dispatch(d.ctx, j, only, update)
 		}()
 	}
 	return nil

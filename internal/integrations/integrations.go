@@ -66,7 +66,17 @@ type Delivery struct {
 	// Link is where the full result can be read (GET /v1/jobs/{id}/results
 	// on this server), for messages.
 	Link string
+	// Update is true for the second delivery of a job whose deferred
+	// look-ups landed after it completed and changed some results (each
+	// with Revised set): write-back sinks update the alert, and
+	// notification channels notify only of IOCs a rule selects now but
+	// did not when the job completed.
+	Update bool
 }
+
+// UpdateSuffix ends the job id under which an update's outcome is
+// recorded, beside the first delivery's.
+const UpdateSuffix = "+update"
 
 // Sink is one destination.
 type Sink interface {

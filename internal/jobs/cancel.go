@@ -39,6 +39,9 @@ func (q *SQLiteQueue) Cancel(ctx context.Context, id string) error {
 		Canceled, q.now().UnixMilli(), id); err != nil {
 		return fmt.Errorf("jobs: cancel %s: %w", id, err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM deferred_lookups WHERE job_id = ?`, id); err != nil {
+		return fmt.Errorf("jobs: cancel %s: %w", id, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("jobs: cancel %s: %w", id, err)
 	}

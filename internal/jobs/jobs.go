@@ -126,20 +126,27 @@ type Counts struct {
 	Suspicious int `json:"suspicious"`
 	Benign     int `json:"benign"`
 	Unknown    int `json:"unknown"`
+	// Deferred is how many look-ups of the job's IOCs wait in the
+	// backlog for their provider's budget; the job's results carry
+	// "final": false until theirs have landed.
+	Deferred int `json:"deferred"`
 }
 
 // Job is a submitted job's state.
 type Job struct {
-	ID         string    `json:"id"`
-	State      State     `json:"state"`
-	Source     string    `json:"source"`
-	Alert      *AlertRef `json:"alert,omitempty"`
-	Counts     Counts    `json:"counts"`
-	Attempts   int       `json:"attempts"`
-	Error      string    `json:"error,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	StartedAt  time.Time `json:"started_at,omitzero"`
-	FinishedAt time.Time `json:"finished_at,omitzero"`
+	ID     string    `json:"id"`
+	State  State     `json:"state"`
+	Source string    `json:"source"`
+	Alert  *AlertRef `json:"alert,omitempty"`
+	Counts Counts    `json:"counts"`
+	// Deferred counts the backlog's look-ups by provider (Counts.Deferred
+	// in all), when there are any.
+	Deferred   map[string]int `json:"deferred,omitempty"`
+	Attempts   int            `json:"attempts"`
+	Error      string         `json:"error,omitempty"`
+	CreatedAt  time.Time      `json:"created_at"`
+	StartedAt  time.Time      `json:"started_at,omitzero"`
+	FinishedAt time.Time      `json:"finished_at,omitzero"`
 }
 
 // ErrNotFound is returned for an unknown job id.

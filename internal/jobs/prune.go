@@ -46,6 +46,9 @@ func (q *SQLiteQueue) Prune(ctx context.Context, t time.Time) (int, error) {
 	defer tx.Rollback()
 	const old = `SELECT id FROM jobs WHERE state IN (?, ?, ?) AND finished_at < ?`
 	args := []any{Completed, Failed, Canceled, t.UnixMilli()}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM deferred_lookups WHERE job_id IN (`+old+`)`, args...); err != nil {
+		return 0, fmt.Errorf("jobs: prune: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM job_results WHERE job_id IN (`+old+`)`, args...); err != nil {
 		return 0, fmt.Errorf("jobs: prune: %w", err)
 	}

@@ -80,6 +80,13 @@ type Options struct {
 	// OnComplete is called once a job reaches a terminal state (write-back
 	// to the SIEM hooks in here). It runs on the worker's goroutine.
 	OnComplete func(Job)
+	// OnSettled is called when the last deferred look-up of a completed
+	// job has landed and its results were revised (write-back sends the
+	// update). It runs on the backlog's goroutines.
+	OnSettled func(Job)
+	// BacklogPoll is how often the backlog of deferred look-ups is
+	// checked for look-ups due. Default DefaultBacklogPoll.
+	BacklogPoll time.Duration
 	// Observer hears of job events (metrics); nil for none.
 	Observer Observer
 	// Logger logs job and River events; nil discards.
@@ -110,6 +117,7 @@ type SQLiteQueue struct {
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
 	started bool
+	bl      *backlog // deferred look-ups (backlog.go)
 
 	findKey   *sql.Stmt       // the job with an idempotency key
 	insertJob *sql.Stmt       // a new job row
@@ -150,11 +158,14 @@ func Open(ctx context.Context, o Options) (*SQLiteQueue, error) {
 	if o.PruneInterval <= 0 {
 		o.PruneInterval = time.Hour
 	}
+	if o.BacklogPoll <= 0 {
+		o.BacklogPoll = DefaultBacklogPoll
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	q := &SQLiteQueue{opts: o, log: log, now: time.Now, running: map[string]context.CancelCauseFunc{}}
+	q := &SQLiteQueue{opts: o, log: log, now: time.Now, running: map[string]context.CancelCauseFunc{}, bl: newBacklog()}
 	if o.DB == nil {
 		return nil, errors.New("jobs: no database (Options.DB)")
 	}
@@ -213,6 +224,7 @@ func (q *SQLiteQueue) Start(ctx context.Context) error {
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	q.startBacklog(ctx)
 	if startPruner {
 		go q.pruneLoop()
 	}
@@ -231,6 +243,7 @@ func (q *SQLiteQueue) Stop(ctx context.Context) error {
 	if !started {
 		return nil
 	}
+	defer q.stopBacklog() // after the jobs: a job stopping may still defer look-ups
 	err := q.client.Stop(ctx)
 	if ctx.Err() != nil {
 		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -168,8 +168,9 @@ func TestSubmitRejectsBadSpecs(t *testing.T) {
 }
 
 // A provider that never answers must not keep a job from ending: at the
-// deadline the job completes, every IOC with a result whose hanging
-// source says error "deadline".
+// deadline the job completes, every IOC with a result in which the
+// hanging source's look-up is deferred to the backlog (not failed), the
+// result not final, and the job counts them.
 func TestDeadlineEndsJobWithHangingProvider(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
@@ -191,13 +192,23 @@ func TestDeadlineEndsJobWithHangingProvider(t *testing.T) {
 	if len(rs) != len(all) || fin.Counts.Done != len(all) {
 		t.Fatalf("%d results, counts %+v, want %d", len(rs), fin.Counts, len(all))
 	}
+	got, err := h.q.Get(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Counts.Deferred != len(all) || got.Deferred[fakeName] != len(all) {
+		t.Errorf("deferred counts %d, %v; want %d for %s", got.Counts.Deferred, got.Deferred, len(all), fakeName)
+	}
 	for _, r := range rs {
 		s := r.Sources[0]
-		if s.Provider != fakeName || s.Status != "error" || s.Reason != "deadline" {
-			t.Errorf("%s: source %+v, want error deadline", r.IOC, s)
+		if s.Provider != fakeName || s.Status != "rate_limited" || !s.Deferred || !strings.HasPrefix(s.Reason, "queued: "+fakeName+" budget, ETA ") {
+			t.Errorf("%s: source %+v, want deferred", r.IOC, s)
+		}
+		if !r.Pending() {
+			t.Errorf("%s: final = %v with a look-up deferred", r.IOC, r.Final)
 		}
 		if r.Verdict == result.Benign {
-			t.Errorf("%s: a deadline read as benign", r.IOC)
+			t.Errorf("%s: a deferred look-up read as benign", r.IOC)
 		}
 	}
 	if n := f.total.Load(); n > 2+8 {

@@ -14,7 +14,8 @@ import (
 	"github.com/iocane/iocane/internal/result"
 )
 
-const selectJob = `SELECT id, state, source, alert, iocs, done, malicious, suspicious, benign, unknown, attempts, error, created_at, started_at, finished_at FROM jobs`
+const selectJob = `SELECT id, state, source, alert, iocs, done, malicious, suspicious, benign, unknown,
+	(SELECT count(*) FROM deferred_lookups d WHERE d.job_id = jobs.id), attempts, error, created_at, started_at, finished_at FROM jobs`
 
 // scanJob reads one selectJob row.
 func scanJob(row interface{ Scan(...any) error }) (Job, error) {
@@ -25,7 +26,7 @@ func scanJob(row interface{ Scan(...any) error }) (Job, error) {
 		started, finished sql.NullInt64
 	)
 	err := row.Scan(&j.ID, &j.State, &j.Source, &alert, &j.Counts.IOCs, &j.Counts.Done, &j.Counts.Malicious,
-		&j.Counts.Suspicious, &j.Counts.Benign, &j.Counts.Unknown, &j.Attempts, &j.Error, &created, &started, &finished)
+		&j.Counts.Suspicious, &j.Counts.Benign, &j.Counts.Unknown, &j.Counts.Deferred, &j.Attempts, &j.Error, &created, &started, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Job{}, ErrNotFound
 	}
@@ -54,7 +55,31 @@ func (q *SQLiteQueue) Get(ctx context.Context, id string) (Job, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Job{}, fmt.Errorf("jobs: get %s: %w", id, err)
 	}
+	if err == nil && j.Counts.Deferred > 0 {
+		if j.Deferred, err = q.deferredByProvider(ctx, id); err != nil {
+			return Job{}, fmt.Errorf("jobs: get %s: %w", id, err)
+		}
+	}
 	return j, err
+}
+
+// deferredByProvider counts a job's deferred look-ups by provider.
+func (q *SQLiteQueue) deferredByProvider(ctx context.Context, id string) (map[string]int, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups WHERE job_id = ? GROUP BY provider`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var p string
+		var n int
+		if err := rows.Scan(&p, &n); err != nil {
+			return nil, err
+		}
+		out[p] = n
+	}
+	return out, rows.Err()
 }
 
 // resultsPage is how many results Results reads per query; short read

@@ -110,7 +110,11 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 		return q.retry(ctx, id, attempt, maxAttempts, fmt.Errorf("jobs: %w", err))
 	}
 
-	wr := q.newWriter(id)
+	prio := 1 // bulk
+	if spec.Alert != nil {
+		prio = 0 // an alert's deferred look-ups go first
+	}
+	wr := q.newWriter(id, prio)
 	defer wr.close()
 	// pending holds the items handed to the engine whose result is not
 	// written yet, late the items read after the deadline: both still get
@@ -131,6 +135,7 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 			if done[it.IOC] {
 				return nil // stored by an earlier attempt
 			}
+			it.Defer = true // the budget postpones a look-up: the backlog makes it later
 			if jctx.Err() != nil {
 				late = append(late, it)
 				return nil
@@ -184,15 +189,17 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 	var note string
 	if errors.Is(cause, errDeadline) {
 		// Every IOC still gets a result: the engine, given the expired
-		// context, answers from local sources and the cache and marks
-		// every other source error "deadline", as for partial results.
+		// context, answers from local sources and the cache and defers
+		// every other look-up to the backlog, as for the look-ups that
+		// were waiting for their turn when the deadline came.
 		cut := append(late, slices.Collect(maps.Values(pending))...)
 		for _, it := range cut {
+			it.Defer = true
 			if err := wr.add(q.opts.Engine.Enrich(jctx, it)); err != nil {
 				return q.retry(ctx, id, attempt, maxAttempts, err)
 			}
 		}
-		note = fmt.Sprintf("deadline %s reached: sources that had not answered are marked error \"deadline\" (%d IOCs never looked up)", timeout, len(cut))
+		note = fmt.Sprintf("deadline %s reached: look-ups not made are deferred to the backlog (%d IOCs not looked up in time)", timeout, len(cut))
 	}
 	if inErr != nil && jctx.Err() == nil {
 		note = joinNote(note, "input: "+inErr.Error())

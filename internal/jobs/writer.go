@@ -23,6 +23,7 @@ const (
 type writer struct {
 	q    *SQLiteQueue
 	id   string
+	prio int // of the job's deferred look-ups: 0 for alerts, 1 for bulk
 	mu   sync.Mutex
 	buf  []result.Result
 	err  error // the first failed flush; later adds return it
@@ -31,8 +32,8 @@ type writer struct {
 	once sync.Once
 }
 
-func (q *SQLiteQueue) newWriter(id string) *writer {
-	w := &writer{q: q, id: id, stop: make(chan struct{})}
+func (q *SQLiteQueue) newWriter(id string, prio int) *writer {
+	w := &writer{q: q, id: id, prio: prio, stop: make(chan struct{})}
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -87,7 +88,7 @@ func (w *writer) flushLocked() {
 	// worth keeping even while the job is being stopped.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := w.q.writeResults(ctx, w.id, w.buf); err != nil {
+	if err := w.q.writeResults(ctx, w.id, w.prio, w.buf); err != nil {
 		w.err = err
 		return
 	}
@@ -102,9 +103,10 @@ func (w *writer) flushLocked() {
 }
 
 // writeResults stores results and bumps the job's counts in one
-// transaction. An IOC that already has a result keeps it (exactly one per
+// transaction, and puts each result's deferred look-ups in the backlog with
+// priority prio. An IOC that already has a result keeps it (exactly one per
 // IOC, even when a job is re-run) and is not counted twice.
-func (q *SQLiteQueue) writeResults(ctx context.Context, id string, rs []result.Result) error {
+func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs []result.Result) error {
 	tx, err := q.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("jobs: store results: %w", err)
@@ -117,6 +119,7 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, rs []result.R
 	}
 	defer stmt.Close()
 	var c Counts
+	deferred := 0
 	for _, r := range rs {
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -128,6 +131,17 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, rs []result.R
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue
+		}
+		for _, src := range r.Sources {
+			if !src.Deferred {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deferred_lookups (job_id, provider, type, value, priority, due_at, queued_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				id, src.Provider, string(r.IOC.Type), r.IOC.Value, prio, src.Until.UnixMilli(), q.now().UnixMilli()); err != nil {
+				return fmt.Errorf("jobs: store deferred look-ups: %w", err)
+			}
+			deferred++
 		}
 		c.Done++
 		switch r.Verdict {
@@ -148,6 +162,9 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, rs []result.R
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("jobs: store results: %w", err)
+	}
+	if deferred > 0 {
+		q.wakeBacklog()
 	}
 	return nil
 }

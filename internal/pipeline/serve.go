@@ -99,6 +99,11 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 				disp.OnComplete(j)
 			}
 		},
+		OnSettled: func(j jobs.Job) {
+			if disp != nil {
+				disp.OnSettled(j) // deferred answers landed: the alert gets the update
+			}
+		},
 	})
 	if err != nil {
 		return err

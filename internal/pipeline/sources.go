@@ -117,7 +117,11 @@ func BuildSources(c *config.Config, o BuildOptions) (*Built, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", spec.Name, err))
 			continue
 		}
-		b.Sources = append(b.Sources, &enrich.Source{Spec: spec, Provider: p, MaxTLP: pc.MaxTLP, Rate: rate, Logger: cfg.Logger})
+		src := &enrich.Source{Spec: spec, Provider: p, MaxTLP: pc.MaxTLP, Rate: rate, Logger: cfg.Logger, Quota: q}
+		if cfg.HTTP != nil {
+			src.Breaker = httpx.BreakerOf(cfg.HTTP)
+		}
+		b.Sources = append(b.Sources, src)
 	}
 	return b, errors.Join(errs...)
 }

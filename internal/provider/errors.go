@@ -48,15 +48,15 @@ func ErrorFinding(name string, err error) Finding {
 	var ne net.Error
 	switch {
 	case errors.Is(err, httpx.ErrQuotaExceeded):
-		f.Status, f.Reason = StatusRateLimited, "quota spent"
+		f.Status, f.Reason, f.Postponed = StatusRateLimited, "quota spent", PostponedQuota
 	case errors.Is(err, ErrRateLimited):
-		f.Status, f.Reason = StatusRateLimited, "rate limited by the provider (429)"
+		f.Status, f.Reason, f.Postponed = StatusRateLimited, "rate limited by the provider (429)", PostponedThrottled
 	case errors.Is(err, context.DeadlineExceeded):
 		f.Reason = "deadline"
 	case errors.Is(err, context.Canceled):
 		f.Reason = "canceled"
 	case errors.Is(err, httpx.ErrCircuitOpen):
-		f.Reason = "circuit open: provider failing, calls paused"
+		f.Reason, f.Postponed = "circuit open: provider failing, calls paused", PostponedCircuit
 	case errors.Is(err, httpx.ErrBodyTooLarge):
 		f.Reason = "response too large"
 	case errors.Is(err, ErrUnauthorized):

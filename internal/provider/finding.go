@@ -73,7 +73,31 @@ type Finding struct {
 	// Cached and Latency are filled in by the enrichment engine.
 	Cached  bool          `json:"cached"`
 	Latency time.Duration `json:"-"`
+	// Postponed says why a look-up that was not answered could be made
+	// later rather than given up (set by ErrorFinding and the engine); a
+	// server job defers such a look-up to its backlog.
+	Postponed Postponement `json:"-"`
+	// Deferred marks a look-up that a server job put in its backlog, due
+	// at Until (status rate_limited, reason "queued: …, ETA …").
+	Deferred bool      `json:"-"`
+	Until    time.Time `json:"-"`
 }
+
+// Postponement is why an unanswered look-up can still be made later.
+type Postponement int
+
+// Postponements; NotPostponed is an answer or a failure.
+const (
+	NotPostponed Postponement = iota
+	// PostponedTurn: the caller's deadline came before the rate turn.
+	PostponedTurn
+	// PostponedQuota: a quota window is spent until it resets.
+	PostponedQuota
+	// PostponedCircuit: the circuit breaker is open after failures.
+	PostponedCircuit
+	// PostponedThrottled: the provider still answered 429 after retries.
+	PostponedThrottled
+)
 
 // Skipped returns a skipped Finding with its reason.
 func Skipped(name, reason string) Finding {

@@ -70,7 +70,25 @@ type Result struct {
 	Internal bool `json:"internal,omitempty"`
 	// Context carries where the IOC came from (file, JSON path, e-mail part).
 	Context map[string]string `json:"context,omitempty"`
+	// Final is false while some of a server job's look-ups for this IOC
+	// are deferred (sources[].deferred), and true once they have all
+	// landed; it is absent from a result none of whose look-ups was ever
+	// deferred, which is final too.
+	Final *bool `json:"final,omitempty"`
+	// Revised is what the result said when its job completed, set once a
+	// deferred answer changed the verdict or the score.
+	Revised *Revision `json:"revised,omitempty"`
 }
+
+// Revision is a result's verdict and score before deferred answers landed.
+type Revision struct {
+	Verdict Verdict   `json:"verdict"`
+	Score   int       `json:"score"`
+	At      time.Time `json:"at"` // when the result was last revised
+}
+
+// Pending reports whether some of r's look-ups are still deferred.
+func (r Result) Pending() bool { return r.Final != nil && !*r.Final }
 
 // Source returns the part of r that provider name gave, and whether there
 // is one.
@@ -98,6 +116,11 @@ type Source struct {
 	// score can be explained and recomputed.
 	Malicious float64 `json:"malicious_signal"`
 	Benign    float64 `json:"benign_signal"`
+	// Deferred marks a look-up the budget postponed (status rate_limited,
+	// reason "queued: …, ETA …"): a server job keeps it in its backlog,
+	// due at Until, and updates the result when the answer lands.
+	Deferred bool      `json:"deferred,omitempty"`
+	Until    time.Time `json:"deferred_until,omitzero"`
 }
 
 // DBotScore maps a verdict to XSOAR's DBotScore: 0 unknown, 1 good,

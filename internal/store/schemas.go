@@ -51,6 +51,21 @@ var jobsSchema = []string{
 		result  BLOB NOT NULL,
 		PRIMARY KEY (job_id, type, value)
 	) WITHOUT ROWID;`,
+	// The backlog of deferred look-ups (internal/jobs, backlog.go): one
+	// row per job, provider and IOC, due at due_at (Unix ms); priority 0
+	// for alerts, 1 for bulk.
+	`CREATE TABLE deferred_lookups (
+		job_id    TEXT NOT NULL,
+		provider  TEXT NOT NULL,
+		type      TEXT NOT NULL,
+		value     TEXT NOT NULL,
+		priority  INTEGER NOT NULL,
+		due_at    INTEGER NOT NULL,
+		queued_at INTEGER NOT NULL,
+		PRIMARY KEY (job_id, provider, type, value)
+	) WITHOUT ROWID;
+	CREATE INDEX deferred_lookups_due ON deferred_lookups (due_at, priority);
+	CREATE INDEX deferred_lookups_ioc ON deferred_lookups (provider, type, value);`,
 }
 
 // migrateJobs applies River's migrations (rivermigrate) and then the job

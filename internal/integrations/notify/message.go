@@ -134,6 +134,9 @@ func alertOf(d integrations.Delivery) Alert {
 	} else {
 		a.Key = "job:" + d.Job.ID
 	}
+	if d.Update {
+		a.Key += "#update" // a verdict that rose later is news, not a repeat
+	}
 	return a
 }
 
@@ -162,6 +165,9 @@ func build(d integrations.Delivery, rules []Rule, maxIOCs int, maxTLP tlp.Level)
 			if !r.matches(a, res) {
 				continue
 			}
+			if d.Update && !rose(r, a, res) {
+				break // selected before the deferred answers too: notified then
+			}
 			if !maxTLP.Allows(res.TLP) {
 				withheld, strictest = withheld+1, max(strictest, res.TLP)
 			} else {
@@ -188,6 +194,17 @@ func build(d integrations.Delivery, rules []Rule, maxIOCs int, maxTLP tlp.Level)
 		m.IOCs = append(m.IOCs, itemOf(res))
 	}
 	return m, true
+}
+
+// rose reports whether a deferred answer raised res to what rule r
+// selects: r did not select it as it was when its job completed.
+func rose(r Rule, a Alert, res result.Result) bool {
+	if res.Revised == nil {
+		return false
+	}
+	before := res
+	before.Verdict, before.Score = res.Revised.Verdict, res.Revised.Score
+	return !r.matches(a, before)
 }
 
 func itemOf(res result.Result) Item {
