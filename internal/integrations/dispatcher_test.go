@@ -285,3 +285,47 @@ func TestHeldDeliveryRecordedAsHeld(t *testing.T) {
 		t.Fatalf("outcome %+v, %v; want held after one attempt", o, err)
 	}
 }
+
+// A job settled after its deferred look-ups landed is delivered again as
+// an update, recorded under its own id, when a result was revised; when
+// nothing changed there is no update.
+func TestSettledJobDeliveredAsUpdate(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t, filepath.Join(t.TempDir(), "iocane.db"))
+	q := newFakeQueue()
+	s := &fakeSink{name: "thehive", applies: true}
+	d, _ := New(Options{Sinks: []Sink{s}, Queue: q, Store: st})
+
+	unchanged := q.add(testJob("j5"), testResult(result.Malicious))
+	d.OnComplete(unchanged)
+	d.OnSettled(unchanged) // deferred answers that changed nothing
+	revised := testResult(result.Malicious)
+	revised.Revised = &result.Revision{Verdict: result.Unknown, Score: 22, At: time.Now()}
+	j := q.add(testJob("j6"), revised)
+	d.OnComplete(j)
+	d.OnSettled(j)
+	d.Close(ctx)
+
+	var updates, firsts int
+	for _, del := range s.landed {
+		if del.Update {
+			updates++
+			if del.Job.ID != "j6" || del.Results[0].Revised == nil {
+				t.Errorf("update %+v", del)
+			}
+		} else {
+			firsts++
+		}
+	}
+	if firsts != 2 || updates != 1 {
+		t.Fatalf("%d first deliveries and %d updates, want 2 and 1", firsts, updates)
+	}
+	for _, id := range []string{"j6", "j6" + UpdateSuffix} {
+		if o, err := st.Outcome(ctx, id, "thehive"); err != nil || !o.OK {
+			t.Errorf("outcome of %s: %+v, %v", id, o, err)
+		}
+	}
+	if _, err := st.Outcome(ctx, "j5"+UpdateSuffix, "thehive"); err == nil {
+		t.Error("an update recorded for a job whose deferred answers changed nothing")
+	}
+}

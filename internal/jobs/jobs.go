@@ -37,9 +37,11 @@
 // # States and failures
 //
 //   - Deadline (Spec.Timeout, default 10 minutes, per attempt): the job
-//     ends completed; IOCs still waiting get a result in which the sources
-//     that did not answer are error "deadline" (the engine's partial
-//     results), and Job.Error says the deadline was reached.
+//     ends completed; IOCs still waiting get a result in which the
+//     look-ups not made are deferred to the backlog (backlog.go), and
+//     Job.Error says the deadline was reached. A look-up the budget
+//     postpones before that (a rate turn beyond the engine's horizon, a
+//     spent quota, an open breaker) is deferred the same way.
 //   - Cancel: the job becomes canceled at once; look-ups in flight are
 //     cut, no other IOC of the job reaches a provider, and results cut
 //     short are not stored.

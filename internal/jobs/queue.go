@@ -195,7 +195,7 @@ func Open(ctx context.Context, o Options) (*SQLiteQueue, error) {
 	q.client = client
 	if q.findKey, err = q.w.PrepareContext(ctx, selectJob+` WHERE idempotency_key = ?`); err == nil {
 		q.insertJob, err = q.w.PrepareContext(ctx,
-			`INSERT INTO jobs (id, idempotency_key, river_id, source, alert, spec, input, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			`INSERT INTO jobs (id, idempotency_key, river_id, source, alert, spec, input, input_encoding, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("jobs: prepare: %w", err)

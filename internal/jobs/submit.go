@@ -24,6 +24,8 @@ const maxGroup = 256
 // submitReq is one Submit waiting for the committer.
 type submitReq struct {
 	s     Spec
+	input []byte // s.Input as stored, encoded with enc
+	enc   string
 	spec  []byte
 	alert []byte
 	now   time.Time
@@ -46,6 +48,10 @@ func (q *SQLiteQueue) Submit(ctx context.Context, s Spec) (Job, bool, error) {
 	}
 	req := &submitReq{s: s, now: q.now(), done: make(chan submitResp, 1)}
 	var err error
+	if req.input, req.enc, err = encodeInput(s.Input); err != nil {
+		return Job{}, false, fmt.Errorf("jobs: submit: %w", err)
+	}
+	req.s.Input = nil // the committer stores req.input
 	if req.spec, err = json.Marshal(s); err != nil {
 		return Job{}, false, fmt.Errorf("jobs: submit: %w", err)
 	}
@@ -167,7 +173,7 @@ func (q *SQLiteQueue) commitGroup(group []*submitReq) ([]submitResp, error) {
 		for n, i := range fresh {
 			r := group[i]
 			if _, err := insertJob.ExecContext(ctx, resps[i].j.ID, nullString(r.s.IdempotencyKey), inserted[n].Job.ID, r.s.Source,
-				nullBytes(r.alert), r.spec, r.s.Input, Queued, r.now.UnixMilli()); err != nil {
+				nullBytes(r.alert), r.spec, r.input, r.enc, Queued, r.now.UnixMilli()); err != nil {
 				return resps, fmt.Errorf("jobs: submit: %w", err)
 			}
 		}

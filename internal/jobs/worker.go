@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -42,10 +41,11 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[enrichArgs]) error {
 // engine's cache answers the look-ups that finished before the crash).
 func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts int) error {
 	var (
-		specJSON, in []byte
-		spec         Spec
+		specJSON []byte
+		in       storedInput
+		spec     Spec
 	)
-	err := q.w.QueryRowContext(ctx, `SELECT spec, input FROM jobs WHERE id = ?`, id).Scan(&specJSON, &in)
+	err := q.w.QueryRowContext(ctx, `SELECT spec, input, input_encoding FROM jobs WHERE id = ?`, id).Scan(&specJSON, &in.b, &in.enc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return river.JobCancel(fmt.Errorf("%w: %s", ErrNotFound, id))
 	}
@@ -233,17 +233,21 @@ func intakeOf(s Spec) (*enrich.Intake, error) {
 
 // readItems hands each of the job's IOCs to emit as it is read. Items
 // found before an input error are handed over; the error is returned.
-func readItems(ctx context.Context, s Spec, body []byte, emit func(enrich.Item) error) error {
+func readItems(ctx context.Context, s Spec, body storedInput, emit func(enrich.Item) error) error {
 	in, err := intakeOf(s)
 	if err != nil {
 		return err
 	}
-	return in.Read(ctx, bytes.NewReader(body), "job", emit)
+	r, err := body.open()
+	if err != nil {
+		return err
+	}
+	return in.Read(ctx, r, "job", emit)
 }
 
 // countItems counts the job's IOCs, and returns the input's error after
 // the IOCs found before it.
-func countItems(ctx context.Context, s Spec, body []byte) (int, error) {
+func countItems(ctx context.Context, s Spec, body storedInput) (int, error) {
 	n := 0
 	err := readItems(ctx, s, body, func(enrich.Item) error { n++; return nil })
 	return n, err

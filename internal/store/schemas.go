@@ -66,6 +66,8 @@ var jobsSchema = []string{
 	) WITHOUT ROWID;
 	CREATE INDEX deferred_lookups_due ON deferred_lookups (due_at, priority);
 	CREATE INDEX deferred_lookups_ioc ON deferred_lookups (provider, type, value);`,
+	// A large job input is stored gzip-compressed (internal/jobs, input.go).
+	`ALTER TABLE jobs ADD COLUMN input_encoding TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrateJobs applies River's migrations (rivermigrate) and then the job

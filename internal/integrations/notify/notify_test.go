@@ -433,3 +433,41 @@ func TestTLPRedIsWithheld(t *testing.T) {
 		t.Errorf("the webhook allowed up to red did not get the IOC: %v", reqs)
 	}
 }
+
+// An update notifies only of IOCs that a deferred answer raised to what a
+// rule selects: one already selected when the job completed was notified
+// then, and one that rose short of the threshold is not news.
+func TestUpdateNotifiesOnlyWhatRose(t *testing.T) {
+	d := maliciousDelivery()
+	d.Update = true
+	rules := []Rule{{MinVerdict: result.Malicious}}
+	if _, ok := build(d, rules, 20, DefaultMaxTLP); ok {
+		t.Error("an update without a revised result notifies")
+	}
+	var rose, stayed int = -1, -1
+	for n, r := range d.Results {
+		switch {
+		case r.Verdict == result.Malicious && rose < 0:
+			rose = n
+			d.Results[n].Revised = &result.Revision{Verdict: result.Unknown, Score: 20}
+		case r.Verdict == result.Malicious:
+			stayed = n
+			d.Results[n].Revised = &result.Revision{Verdict: result.Malicious, Score: 80}
+		}
+	}
+	if rose < 0 || stayed < 0 {
+		t.Fatal("the delivery needs two malicious results")
+	}
+	m, ok := build(d, rules, 20, DefaultMaxTLP)
+	if !ok || len(m.IOCs) != 1 || m.IOCs[0].Value != d.Results[rose].IOC.Value {
+		t.Fatalf("update notifies %+v, want only %s", m.IOCs, d.Results[rose].IOC.Value)
+	}
+	if !strings.HasSuffix(m.Alert.Key, "#update") {
+		t.Errorf("update keyed %q: the first notification's dedupe would swallow it", m.Alert.Key)
+	}
+	// Rose to suspicious under a malicious rule: nothing.
+	d.Results[rose].Verdict = result.Suspicious
+	if m, ok := build(d, rules, 20, DefaultMaxTLP); ok {
+		t.Errorf("a rise short of the threshold notifies %+v", m.IOCs)
+	}
+}
