@@ -133,41 +133,29 @@ func (d *Dispatcher) Sinks() []Sink { return d.o.Sinks }
 
 // OnComplete is the jobs queue's completion hook (jobs.Options.OnComplete).
 // It returns at once; delivery happens on the dispatcher's goroutines.
-func (d *Dispatcher) OnComplete(j jobs.Job) {
-	if j.State != jobs.Completed || len(d.o.Sinks) == 0 {
-		return
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		d.log.Warn("write-back: dispatcher closed, job not delivered (Resume delivers it at the next start)", "job", j.ID)
-		return
-	}
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		d.Dispatch(d.ctx, j, nil)
-	}()
-}
+func (d *Dispatcher) OnComplete(j jobs.Job) { d.launch(j, false) }
 
 // OnSettled is the jobs queue's hook for a completed job whose deferred
 // look-ups have all landed (jobs.Options.OnSettled): when they changed a
 // result, the job is delivered again as an update (Delivery.Update). It
 // returns at once.
-func (d *Dispatcher) OnSettled(j jobs.Job) {
+func (d *Dispatcher) OnSettled(j jobs.Job) { d.launch(j, true) }
+
+// launch delivers a completed job, or its update, on a goroutine of its own.
+func (d *Dispatcher) launch(j jobs.Job, update bool) {
 	if j.State != jobs.Completed || len(d.o.Sinks) == 0 {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		d.log.Warn("write-back: dispatcher closed, update not delivered", "job", j.ID)
+		d.log.Warn("write-back: dispatcher closed, job not delivered (Resume delivers a pending one at the next start)", "job", j.ID, "update", update)
 		return
 	}
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		d.dispatch(d.ctx, j, nil, true)
+		d.dispatch(d.ctx, j, nil, update)
 	}()
 }
 
