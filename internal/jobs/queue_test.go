@@ -199,6 +199,9 @@ func TestDeadlineEndsJobWithHangingProvider(t *testing.T) {
 	if got.Counts.Deferred != len(all) || got.Deferred[fakeName] != len(all) {
 		t.Errorf("deferred counts %d, %v; want %d for %s", got.Counts.Deferred, got.Deferred, len(all), fakeName)
 	}
+	if all, err := h.q.DeferredLookups(ctx); err != nil || all[fakeName] != len(rs) {
+		t.Errorf("backlog by provider %v (%v), want %d for %s", all, err, len(rs), fakeName)
+	}
 	for _, r := range rs {
 		s := r.Sources[0]
 		if s.Provider != fakeName || s.Status != "rate_limited" || !s.Deferred || !strings.HasPrefix(s.Reason, "queued: "+fakeName+" budget, ETA ") {

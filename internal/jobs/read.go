@@ -63,6 +63,26 @@ func (q *SQLiteQueue) Get(ctx context.Context, id string) (Job, error) {
 	return j, err
 }
 
+// DeferredLookups counts the backlog's look-ups by provider, over every
+// job (the iocane_deferred_lookups metric).
+func (q *SQLiteQueue) DeferredLookups(ctx context.Context) (map[string]int, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups GROUP BY provider`)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: backlog: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var p string
+		var n int
+		if err := rows.Scan(&p, &n); err != nil {
+			return nil, fmt.Errorf("jobs: backlog: %w", err)
+		}
+		out[p] = n
+	}
+	return out, rows.Err()
+}
+
 // deferredByProvider counts a job's deferred look-ups by provider.
 func (q *SQLiteQueue) deferredByProvider(ctx context.Context, id string) (map[string]int, error) {
 	rows, err := q.r.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups WHERE job_id = ? GROUP BY provider`, id)

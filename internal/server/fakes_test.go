@@ -94,6 +94,11 @@ func (q *fakeQueue) Cancel(_ context.Context, id string) error {
 	return nil
 }
 
+// DeferredLookups is the backlog's count by provider (jobs.SQLiteQueue).
+func (q *fakeQueue) DeferredLookups(context.Context) (map[string]int, error) {
+	return map[string]int{"virustotal": 7}, nil
+}
+
 func (q *fakeQueue) Depth(context.Context) (int, int, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -199,10 +199,16 @@ var (
 	descHits    = prometheus.NewDesc("iocane_cache_hits_total", "Look-ups answered from the cache.", []string{"provider"}, nil)
 	descMisses  = prometheus.NewDesc("iocane_cache_misses_total", "Look-ups that went to the provider.", []string{"provider"}, nil)
 	descQueue   = prometheus.NewDesc("iocane_queue_jobs", "Jobs queued or running.", []string{"state"}, nil)
+	descBacklog = prometheus.NewDesc("iocane_deferred_lookups", "Look-ups of server jobs deferred to the backlog, waiting for the provider's budget.", []string{"provider"}, nil)
 )
 
+// backlog is a queue that keeps deferred look-ups (jobs.SQLiteQueue).
+type backlog interface {
+	DeferredLookups(ctx context.Context) (map[string]int, error)
+}
+
 func (c scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQuota, descQuotaL, descLookups, descHits, descMisses, descQueue} {
+	for _, d := range []*prometheus.Desc{descQuota, descQuotaL, descLookups, descHits, descMisses, descQueue, descBacklog} {
 		ch <- d
 	}
 }
@@ -240,6 +246,13 @@ func (c scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 		if q, r, err := queue.Depth(ctx); err == nil {
 			ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(q), "queued")
 			ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(r), "running")
+		}
+		if b, ok := queue.(backlog); ok {
+			if ds, err := b.DeferredLookups(ctx); err == nil {
+				for p, n := range ds {
+					ch <- prometheus.MustNewConstMetric(descBacklog, prometheus.GaugeValue, float64(n), p)
+				}
+			}
 		}
 	}
 }

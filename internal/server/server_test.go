@@ -445,6 +445,7 @@ func TestHealthRequestIDAndMetrics(t *testing.T) {
 		`iocane_provider_quota_remaining{period="day",provider="virustotal"} 498`,
 		`iocane_alerts_received_total{kind="generic"} 1`,
 		`iocane_queue_jobs{state="queued"} 1`,
+		`iocane_deferred_lookups{provider="virustotal"} 7`,
 		`iocane_job_duration_seconds_count{source="splunk",state="completed"} 1`,
 		`iocane_http_requests_total{code="200",method="GET",route="/healthz"} 2`,
 		`iocane_provider_request_duration_seconds_bucket{provider="virustotal",le="0.25"} 1`,
