@@ -17,7 +17,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/iocane/iocane/internal/cache"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
@@ -57,12 +56,28 @@ func (s *Source) turnLate(ctx context.Context, n int64, now time.Time, horizon t
 	if horizon <= 0 || s.Rate.Unlimited() {
 		return time.Time{}, false
 	}
-	at := now.Add(time.Duration(n) * s.Rate.Interval())
+	at := s.turnAt(n, now)
 	limit := now.Add(horizon)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(limit) {
 		limit = dl
 	}
 	return at, at.After(limit)
+}
+
+// turnAt is when the rate turn of the look-up at place n in the source's
+// queue comes: n intervals from now.
+func (s *Source) turnAt(n int64, now time.Time) time.Time {
+	return now.Add(time.Duration(n) * s.Rate.Interval())
+}
+
+// lookupOrDefer is lookup for a deferrable look-up: deferred at once when
+// the breaker or the quota says no, or when its turn is beyond horizon or
+// ctx's deadline, and deferred when the answer was postponed.
+func (s *Source) lookupOrDefer(ctx context.Context, i ioc.IOC, horizon time.Duration, now time.Time) provider.Finding {
+	if why, at := s.blocked(ctx); why != provider.NotPostponed {
+		return deferredFinding(s.Spec.Name, why, at, now)
+	}
+	return s.deferPostponed(ctx, s.lookup(ctx, i, horizon, now), now)
 }
 
 // quotaReset returns when the last spent quota window of s resets, the
@@ -93,7 +108,7 @@ func (s *Source) deferPostponed(ctx context.Context, f provider.Finding, now tim
 	case provider.NotPostponed:
 		return f
 	case provider.PostponedTurn:
-		at = now.Add(time.Duration(s.depth.Load()+1) * max(s.Rate.Interval(), 0))
+		at = s.turnAt(s.depth.Load()+1, now)
 	case provider.PostponedQuota:
 		at = s.quotaReset(context.WithoutCancel(ctx))
 	case provider.PostponedCircuit:
@@ -153,18 +168,11 @@ func (e *Engine) Later(ctx context.Context, name string, i ioc.IOC) provider.Fin
 	if s == nil {
 		return provider.ErrorFinding(name, errGone)
 	}
-	if e.opts.Cache != nil {
-		if ent, ok, err := e.opts.Cache.Get(ctx, cache.Key{Provider: name, IOC: i}); err == nil && ok {
-			f := ent.Finding
-			f.Cached = true
-			return f
-		}
+	if f, ok := e.cached(ctx, name, i); ok {
+		f.Cached = true
+		return f
 	}
-	now := e.opts.Now()
-	if why, at := s.blocked(ctx); why != provider.NotPostponed {
-		return deferredFinding(name, why, at, now)
-	}
-	return s.deferPostponed(ctx, s.lookup(ctx, i, e.horizon(), now), now)
+	return s.lookupOrDefer(ctx, i, e.horizon(), e.opts.Now())
 }
 
 // Capacity is how many deferred look-ups of provider name are worth having

@@ -93,7 +93,7 @@ func TestQuotaAndBreakerDefer(t *testing.T) {
 		t.Errorf("the provider was asked %d times with its quota spent", f.calls.Load())
 	}
 
-	// A breaker opened by five 503s.
+	// A breaker opened by five failed connections.
 	client := httpx.NewClient(httpx.Options{Name: "vt", Base: failing{}, MaxElapsed: time.Millisecond})
 	for range 5 {
 		req, _ := http.NewRequest(http.MethodGet, "http://vt.invalid/", nil)

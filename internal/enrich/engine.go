@@ -206,30 +206,21 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 		if p.src == nil || p.src.Spec.Local || p.skip != "" {
 			continue
 		}
-		k := cache.Key{Provider: p.name, IOC: it.IOC}
-		if e.opts.Cache != nil && !e.opts.NoCache {
-			if ent, ok, err := e.opts.Cache.Get(ctx, k); err == nil && ok {
-				p.finding, p.cached = ent.Finding, true
-				continue
-			}
-		}
-		var horizon time.Duration // the CLI waits for every turn
-		if it.Defer {
-			if why, at := p.src.blocked(ctx); why != provider.NotPostponed {
-				p.finding = deferredFinding(p.name, why, at, e.opts.Now())
-				continue
-			}
-			horizon = e.horizon()
+		if f, ok := e.cached(ctx, p.name, it.IOC); ok {
+			p.finding, p.cached = f, true
+			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// The worker has cached the answer. The CLI waits for every
+			// turn; a server job's look-up may be deferred.
 			now := e.opts.Now()
-			f := p.src.lookup(ctx, it.IOC, horizon, now) // the worker has cached the answer
 			if it.Defer {
-				f = p.src.deferPostponed(ctx, f, now)
+				p.finding = p.src.lookupOrDefer(ctx, it.IOC, e.horizon(), now)
+			} else {
+				p.finding = p.src.lookup(ctx, it.IOC, 0, now)
 			}
-			p.finding = f
 		}()
 	}
 	wg.Wait()
@@ -251,6 +242,16 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 	}
 	e.stats.Add(r)
 	return r
+}
+
+// cached returns the cache's answer of provider name about i, unless there
+// is no cache or NoCache is set.
+func (e *Engine) cached(ctx context.Context, name string, i ioc.IOC) (provider.Finding, bool) {
+	if e.opts.Cache == nil || e.opts.NoCache {
+		return provider.Finding{}, false
+	}
+	ent, ok, err := e.opts.Cache.Get(ctx, cache.Key{Provider: name, IOC: i})
+	return ent.Finding, err == nil && ok
 }
 
 func (e *Engine) reliability(name string) provider.Reliability {

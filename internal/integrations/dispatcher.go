@@ -174,7 +174,8 @@ func (d *Dispatcher) dispatch(ctx context.Context, j jobs.Job, only map[string]b
 		d.log.Error("write-back: cannot read the job's results; nothing delivered", "job", j.ID, "error", err)
 		return nil
 	}
-	if del.Update = update; update && !slices.ContainsFunc(del.Results, func(r result.Result) bool { return r.Revised != nil }) {
+	del.Update = update
+	if update && !slices.ContainsFunc(del.Results, func(r result.Result) bool { return r.Revised != nil }) {
 		d.log.Info("write-back: deferred look-ups landed and changed no result; no update", "job", j.ID)
 		return nil
 	}

@@ -66,26 +66,22 @@ func (q *SQLiteQueue) Get(ctx context.Context, id string) (Job, error) {
 // DeferredLookups counts the backlog's look-ups by provider, over every
 // job (the iocane_deferred_lookups metric).
 func (q *SQLiteQueue) DeferredLookups(ctx context.Context) (map[string]int, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups GROUP BY provider`)
+	out, err := q.countByProvider(ctx, ``)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: backlog: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var p string
-		var n int
-		if err := rows.Scan(&p, &n); err != nil {
-			return nil, fmt.Errorf("jobs: backlog: %w", err)
-		}
-		out[p] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // deferredByProvider counts a job's deferred look-ups by provider.
 func (q *SQLiteQueue) deferredByProvider(ctx context.Context, id string) (map[string]int, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups WHERE job_id = ? GROUP BY provider`, id)
+	return q.countByProvider(ctx, `WHERE job_id = ?`, id)
+}
+
+// countByProvider counts the deferred look-ups that where selects, by
+// provider.
+func (q *SQLiteQueue) countByProvider(ctx context.Context, where string, args ...any) (map[string]int, error) {
+	rows, err := q.r.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups `+where+` GROUP BY provider`, args...)
 	if err != nil {
 		return nil, err
 	}

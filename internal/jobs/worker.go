@@ -193,8 +193,7 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 		// every other look-up to the backlog, as for the look-ups that
 		// were waiting for their turn when the deadline came.
 		cut := append(late, slices.Collect(maps.Values(pending))...)
-		for _, it := range cut {
-			it.Defer = true
+		for _, it := range cut { // read with Defer set
 			if err := wr.add(q.opts.Engine.Enrich(jctx, it)); err != nil {
 				return q.retry(ctx, id, attempt, maxAttempts, err)
 			}
