@@ -113,6 +113,22 @@ func (m *Memory) Put(_ context.Context, k Key, e Entry) error {
 	return nil
 }
 
+// Purge drops the entries of provider (every provider when ""), only
+// those stored longer than olderThan ago when it is positive, as the
+// store's purge does, so that a purge is not undone by this layer.
+func (m *Memory) Purge(provider string, olderThan time.Duration) {
+	if provider == "" && olderThan <= 0 {
+		m.c.InvalidateAll()
+		return
+	}
+	cut := m.now().Add(-olderThan)
+	for k, e := range m.c.All() {
+		if (provider == "" || k.Provider == provider) && (olderThan <= 0 || e.StoredAt.Before(cut)) {
+			m.c.Invalidate(k)
+		}
+	}
+}
+
 // Layered reads Front first, then Back (filling Front on a Back hit), and
 // writes both.
 type Layered struct {

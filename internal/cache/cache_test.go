@@ -59,3 +59,32 @@ func TestEncodeDecodeKeepsSignals(t *testing.T) {
 		t.Error("corrupt entry decoded")
 	}
 }
+
+// TestMemoryPurge: a purge drops what the store's purge would, by provider
+// and age, and keeps the rest.
+func TestMemoryPurge(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	m := NewMemory(100)
+	ip := ioc.IOC{Type: ioc.IPv4, Value: "45.155.205.233"}
+	put := func(p string, age time.Duration) {
+		m.Put(ctx, Key{Provider: p, IOC: ip}, Entry{StoredAt: now.Add(-age), ExpiresAt: now.Add(time.Hour)})
+	}
+	has := func(p string) bool { _, ok, _ := m.Get(ctx, Key{Provider: p, IOC: ip}); return ok }
+	put("virustotal", 2*time.Hour)
+	put("shodan", time.Minute)
+	put("otx", 2*time.Hour)
+	m.Purge("", time.Hour)
+	if has("virustotal") || has("otx") || !has("shodan") {
+		t.Errorf("older-than purge: vt %v otx %v shodan %v", has("virustotal"), has("otx"), has("shodan"))
+	}
+	put("virustotal", 0)
+	m.Purge("shodan", 0)
+	if has("shodan") || !has("virustotal") {
+		t.Error("provider purge dropped the wrong entries")
+	}
+	m.Purge("", 0)
+	if has("virustotal") {
+		t.Error("full purge kept an entry")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/cache"
+	"github.com/iocane/iocane/internal/history"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
@@ -82,6 +83,16 @@ type Options struct {
 	DeferHorizon time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Memory recalls what is known of an IOC before it is enriched: its
+	// history (first and last seen, sightings, previous verdict) and the
+	// analyst verdict in force, which settles it before any quota is
+	// spent. nil remembers nothing.
+	Memory Memory
+}
+
+// Memory is the IOC memory the engine reads (*store.DB satisfies it).
+type Memory interface {
+	Recall(ctx context.Context, i ioc.IOC, now time.Time) (history.Recall, error)
 }
 
 // New builds an engine; call Start before Enrich.
@@ -164,6 +175,12 @@ type planned struct {
 func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 	internal, why := e.opts.Classifier.Internal(it.IOC)
 	var plan []*planned
+	var recall history.Recall
+	if e.opts.Memory != nil {
+		// A store that does not answer costs the memory, never the result.
+		recall, _ = e.opts.Memory.Recall(ctx, it.IOC, e.opts.Now())
+	}
+	analyst := recall.Analyst
 
 	// Local sources: fast, nothing leaves the machine.
 	allowed := false
@@ -190,6 +207,8 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 			p.skip = e.skipped[name]
 		case e.opts.Offline:
 			p.skip = "offline"
+		case analyst != nil:
+			p.skip = "settled by an analyst verdict"
 		case internal:
 			p.skip = "internal (" + why + "): never sent out"
 		case allowed:
@@ -236,7 +255,14 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 			r.Final = new(bool)
 		}
 	}
+	if analyst != nil {
+		r.Sources = append([]result.Source{analystSource(*analyst)}, r.Sources...)
+	}
 	score.Score(e.opts.Policy, score.FromSources(r.Sources, e.reliability)).Apply(&r)
+	if analyst != nil {
+		e.settle(&r, *analyst)
+	}
+	recall.Apply(&r)
 	if internal {
 		r.Reasons = append([]string{"iocane: internal (" + why + "): looked up in local sources only"}, r.Reasons...)
 	}

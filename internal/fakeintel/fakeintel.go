@@ -38,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -112,7 +113,8 @@ type Request struct {
 // Server is the fake. Build it with New, then Start it (loopback listeners,
 // like httptest) or mount Handler yourself, and Close it when done.
 type Server struct {
-	verdicts map[ioc.IOC]Class
+	// verdicts is the scenario; SetClass replaces the map, never changes it.
+	verdicts atomic.Pointer[map[ioc.IOC]Class]
 	now      func() time.Time
 	latency  map[string]time.Duration
 	rates    map[string]float64
@@ -131,13 +133,15 @@ type Server struct {
 // New builds a Server from o. It does no I/O.
 func New(o Options) *Server {
 	s := &Server{
-		verdicts: o.Verdicts, now: o.Now, latency: map[string]time.Duration{}, rates: map[string]float64{},
+		now: o.Now, latency: map[string]time.Duration{}, rates: map[string]float64{},
 		limits: map[string]*rate.Limiter{}, calls: map[string]int{}, tooMany: map[string]int{},
 		requests: map[string][]Request{}, tokens: map[string]bool{}, roots: map[string]string{},
 	}
-	if s.verdicts == nil {
-		s.verdicts = DefaultVerdicts()
+	v := o.Verdicts
+	if v == nil {
+		v = DefaultVerdicts()
 	}
+	s.verdicts.Store(&v)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -431,13 +435,33 @@ func (w *statusWriter) WriteHeader(code int) {
 }
 
 // class returns what the scenario says i is.
-func (s *Server) class(i ioc.IOC) Class { return s.verdicts[i] }
+func (s *Server) class(i ioc.IOC) Class { return s.scenario()[i] }
+
+// scenario returns the current scenario; callers only read it.
+func (s *Server) scenario() map[ioc.IOC]Class { return *s.verdicts.Load() }
+
+// SetClass changes what the fake says about i from now on (the data of a
+// provider changing between two enrichments); Unknown removes it.
+func (s *Server) SetClass(i ioc.IOC, c Class) {
+	for {
+		old := s.verdicts.Load()
+		next := maps.Clone(*old)
+		if c == Unknown {
+			delete(next, i)
+		} else {
+			next[i] = c
+		}
+		if s.verdicts.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
 
 // classOf finds value's class among types, trying each in turn.
 func (s *Server) classOf(value string, types ...ioc.Type) (ioc.IOC, Class) {
 	for _, t := range types {
 		i := ioc.IOC{Type: t, Value: value}
-		if c, ok := s.verdicts[i]; ok {
+		if c, ok := s.scenario()[i]; ok {
 			return i, c
 		}
 	}

@@ -76,7 +76,7 @@ func serveMISP(s *Server, w http.ResponseWriter, r *http.Request, rest string, b
 // anyClass finds v in the scenario whatever its type.
 func (s *Server) anyClass(v string) (ioc.IOC, Class) {
 	for _, t := range ioc.Types {
-		if c, ok := s.verdicts[ioc.IOC{Type: t, Value: v}]; ok {
+		if c, ok := s.scenario()[ioc.IOC{Type: t, Value: v}]; ok {
 			return ioc.IOC{Type: t, Value: v}, c
 		}
 	}

@@ -52,7 +52,7 @@ func serveURLscan(s *Server, w http.ResponseWriter, r *http.Request, rest string
 			return
 		}
 		id := strings.Trim(strings.TrimPrefix(rest, "/result/"), "/")
-		for i, c := range s.verdicts {
+		for i, c := range s.scenario() {
 			if scanUUID(i) == id && c != Unknown {
 				res := scanRow(i, c)
 				score, mal := 0, false

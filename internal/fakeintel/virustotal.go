@@ -89,7 +89,7 @@ func (s *Server) vtURL(id string) (ioc.IOC, Class) {
 	if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(id, "=")); err == nil {
 		return s.classOf(string(b), ioc.URL)
 	}
-	for i, c := range s.verdicts {
+	for i, c := range s.scenario() {
 		if sum := sha256.Sum256([]byte(i.Value)); i.Type == ioc.URL && hex.EncodeToString(sum[:]) == strings.ToLower(id) {
 			return i, c
 		}

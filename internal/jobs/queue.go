@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iocane/iocane/internal/history"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
@@ -41,6 +42,11 @@ type ResultStore interface {
 	PutResult(ctx context.Context, r result.Result) error
 }
 
+// HistoryStore keeps IOC history (internal/store's DB).
+type HistoryStore interface {
+	RecordHistory(ctx context.Context, recs []history.Record) error
+}
+
 // Observer hears of job life events, for metrics. Calls come from the
 // queue's goroutines and must not block.
 type Observer interface {
@@ -70,6 +76,9 @@ type Options struct {
 	// Results, when set, also receives every result as the latest for its
 	// IOC.
 	Results ResultStore
+	// History, when set, keeps each new result in its IOC's history, with
+	// the job's source and alert (internal/store's DB).
+	History HistoryStore
 	// Workers is how many jobs run at once. Default 4.
 	Workers int
 	// DefaultTimeout bounds one attempt of a job whose Spec has none.

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -114,7 +115,11 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 	if spec.Alert != nil {
 		prio = 0 // an alert's deferred look-ups go first
 	}
-	wr := q.newWriter(id, prio)
+	alert := ""
+	if a := spec.Alert; a != nil {
+		alert = a.System + ":" + a.ID
+	}
+	wr := q.newWriter(id, prio, cmp.Or(spec.Source, "api"), alert)
 	defer wr.close()
 	// pending holds the items handed to the engine whose result is not
 	// written yet, late the items read after the deadline: both still get

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iocane/iocane/internal/history"
 	"github.com/iocane/iocane/internal/result"
 )
 
@@ -24,16 +25,19 @@ type writer struct {
 	q    *SQLiteQueue
 	id   string
 	prio int // of the job's deferred look-ups: 0 for alerts, 1 for bulk
-	mu   sync.Mutex
-	buf  []result.Result
-	err  error // the first failed flush; later adds return it
-	stop chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	// origin and alert go into each IOC's history: the job's source and
+	// its alert reference ("splunk:sid"), "" for none.
+	origin, alert string
+	mu            sync.Mutex
+	buf           []result.Result
+	err           error // the first failed flush; later adds return it
+	stop          chan struct{}
+	wg            sync.WaitGroup
+	once          sync.Once
 }
 
-func (q *SQLiteQueue) newWriter(id string, prio int) *writer {
-	w := &writer{q: q, id: id, prio: prio, stop: make(chan struct{})}
+func (q *SQLiteQueue) newWriter(id string, prio int, origin, alert string) *writer {
+	w := &writer{q: q, id: id, prio: prio, origin: origin, alert: alert, stop: make(chan struct{})}
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -88,9 +92,19 @@ func (w *writer) flushLocked() {
 	// worth keeping even while the job is being stopped.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := w.q.writeResults(ctx, w.id, w.prio, w.buf); err != nil {
+	fresh, err := w.q.writeResults(ctx, w.id, w.prio, w.buf)
+	if err != nil {
 		w.err = err
 		return
+	}
+	if h := w.q.opts.History; h != nil && len(fresh) > 0 {
+		recs := make([]history.Record, len(fresh))
+		for i, r := range fresh {
+			recs[i] = history.EntryOf(r, w.origin, w.id, w.alert)
+		}
+		if err := h.RecordHistory(ctx, recs); err != nil {
+			w.q.log.Warn("history not recorded", "job", w.id, "results", len(recs), "err", err)
+		}
 	}
 	if rs := w.q.opts.Results; rs != nil {
 		for _, r := range w.buf {
@@ -105,33 +119,36 @@ func (w *writer) flushLocked() {
 // writeResults stores results and bumps the job's counts in one
 // transaction, and puts each result's deferred look-ups in the backlog with
 // priority prio. An IOC that already has a result keeps it (exactly one per
-// IOC, even when a job is re-run) and is not counted twice.
-func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs []result.Result) error {
+// IOC, even when a job is re-run) and is not counted twice. It returns the
+// results that were new.
+func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs []result.Result) ([]result.Result, error) {
 	tx, err := q.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("jobs: store results: %w", err)
+		return nil, fmt.Errorf("jobs: store results: %w", err)
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx,
 		`INSERT INTO job_results (job_id, type, value, verdict, result) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 	if err != nil {
-		return fmt.Errorf("jobs: store results: %w", err)
+		return nil, fmt.Errorf("jobs: store results: %w", err)
 	}
 	defer stmt.Close()
 	var c Counts
+	var fresh []result.Result
 	deferred := 0
 	for _, r := range rs {
 		b, err := json.Marshal(r)
 		if err != nil {
-			return fmt.Errorf("jobs: store result %s: %w", r.IOC, err)
+			return nil, fmt.Errorf("jobs: store result %s: %w", r.IOC, err)
 		}
 		res, err := stmt.ExecContext(ctx, id, string(r.IOC.Type), r.IOC.Value, string(r.Verdict), b)
 		if err != nil {
-			return fmt.Errorf("jobs: store results: %w", err)
+			return nil, fmt.Errorf("jobs: store results: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue
 		}
+		fresh = append(fresh, r)
 		for _, src := range r.Sources {
 			if !src.Deferred {
 				continue
@@ -139,7 +156,7 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs 
 			if _, err := tx.ExecContext(ctx, `INSERT INTO deferred_lookups (job_id, provider, type, value, priority, due_at, queued_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				id, src.Provider, string(r.IOC.Type), r.IOC.Value, prio, src.Until.UnixMilli(), q.now().UnixMilli()); err != nil {
-				return fmt.Errorf("jobs: store deferred look-ups: %w", err)
+				return nil, fmt.Errorf("jobs: store deferred look-ups: %w", err)
 			}
 			deferred++
 		}
@@ -158,13 +175,13 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs 
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE jobs SET done = done + ?, malicious = malicious + ?, suspicious = suspicious + ?, benign = benign + ?, unknown = unknown + ? WHERE id = ?`,
 		c.Done, c.Malicious, c.Suspicious, c.Benign, c.Unknown, id); err != nil {
-		return fmt.Errorf("jobs: store results: %w", err)
+		return nil, fmt.Errorf("jobs: store results: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("jobs: store results: %w", err)
+		return nil, fmt.Errorf("jobs: store results: %w", err)
 	}
 	if deferred > 0 {
 		q.wakeBacklog()
 	}
-	return nil
+	return fresh, nil
 }

@@ -65,6 +65,8 @@ type Pipeline struct {
 	Engine *enrich.Engine
 	// HTTP counts every provider request, 429 and retry, for the run record.
 	HTTP *runstats.HTTPCounter
+	// memory is the cache's in-process layer, purged with the store's.
+	memory *cache.Memory
 }
 
 // memoryCacheEntries bounds the in-memory layer in front of the store's
@@ -109,10 +111,23 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	eo := o.Engine
 	eo.Sources, eo.Skipped, eo.Policy, eo.Routing = built.Sources, built.Skipped, s.Policy, s.Routing
 	eo.Classifier.Suffixes = s.Config.InternalSuffixes
-	eo.Cache = cache.Layered{Front: cache.NewMemory(memoryCacheEntries), Back: db.Cache()}
+	p.memory = cache.NewMemory(memoryCacheEntries)
+	eo.Cache = cache.Layered{Front: p.memory, Back: db.Cache()}
+	eo.Memory = db
 	p.Engine = enrich.New(eo)
 	p.Engine.Start(ctx)
 	return p, nil
+}
+
+// PurgeCache drops cached answers from the store and from this process's
+// in-memory layer, which would otherwise keep serving them (see
+// store.DB.PurgeCache for the arguments).
+func (p *Pipeline) PurgeCache(ctx context.Context, provider string, olderThan time.Duration) (int64, error) {
+	n, err := p.Store.PurgeCache(ctx, provider, olderThan)
+	if p.memory != nil {
+		p.memory.Purge(provider, olderThan)
+	}
+	return n, err
 }
 
 // Close stops the engine and closes the store.

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -73,11 +74,18 @@ func (p *Pipeline) Run(ctx context.Context, o RunOptions) (RunSummary, error) {
 		feedErr <- in.Feed(ctx, o.Values, o.Files, o.Stdin, items)
 	}()
 	var prog *progress
-	write := o.Write
+	hist := p.newHistorian()
+	write := func(r result.Result) error {
+		hist.add(r)
+		return o.Write(r)
+	}
 	if o.Progress != nil {
 		prog = startProgress(o.Progress, o.Width, p, in)
 		if o.SharedTerminal {
-			write = func(r result.Result) error { return prog.row(func() error { return o.Write(r) }) }
+			write = func(r result.Result) error {
+				hist.add(r)
+				return prog.row(func() error { return o.Write(r) })
+			}
 		}
 	}
 	runErr := p.Engine.Run(ctx, items, write, enrich.RunOptions{Ordered: o.Ordered})
@@ -90,6 +98,9 @@ func (p *Pipeline) Run(ctx context.Context, o RunOptions) (RunSummary, error) {
 	sum := RunSummary{Results: stats.Done(), Skipped: p.Sources.Skipped}
 	if _, err := p.Store.RecordRun(context.WithoutCancel(ctx), rec); err != nil {
 		sum.Warning = fmt.Errorf("run statistics not saved: %w", err)
+	}
+	if err := hist.close(); err != nil {
+		sum.Warning = errors.Join(sum.Warning, fmt.Errorf("IOC history not saved: %w", err))
 	}
 	// A deadline that passes once every IOC read has its result written
 	// cut nothing short.

@@ -91,7 +91,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	defer qr.Close()
 	defer qw.Close() // after the queue: defers run last first
 	q, err := jobs.Open(ctx, jobs.Options{
-		DB: qw, Reader: qr, Engine: p.Engine, Results: p.Store, Observer: metrics, Logger: log.With("component", "jobs"),
+		DB: qw, Reader: qr, Engine: p.Engine, Results: p.Store, History: p.Store, Observer: metrics, Logger: log.With("component", "jobs"),
 		Workers: firstPositive(o.Workers, sc.Workers), DefaultTimeout: o.JobTimeout, Retention: sc.JobRetention,
 		OnComplete: func(j jobs.Job) {
 			recorder.record(j)
@@ -150,6 +150,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	if err := q.Start(ctx); err != nil {
 		return err
 	}
+	go p.pruneHistory(ctx, log.With("component", "history"))
 	metrics.SetQuotas(p.quotaSamples)
 	metrics.SetEngineStats(func() []runstats.Source {
 		now := time.Now()
@@ -160,7 +161,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		names = append(names, spec.Name)
 	}
 	srv, err := server.New(server.Options{Replays: p.Store,
-		Engine: p.Engine, Queue: q, Store: p.Store,
+		Engine: p.Engine, Queue: q, Store: purging{p.Store, p}, Memory: p.Store,
 		Providers: p.Providers, ProviderNames: names,
 		Tokens: sc.Tokens, InsecureNoAuth: o.InsecureNoAuth, WebhookSecret: sc.WebhookSecret,
 		MaxBody: firstPositive64(o.MaxBody, sc.MaxBody), MaxIntake: sc.MaxIntake, TokenRate: firstNonZero(o.TokenRate, sc.TokenRate), TokenBurst: sc.TokenBurst,
@@ -201,6 +202,17 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		return serveErr
 	}
 	return nil
+}
+
+// purging is the store as the server sees it: its cache purge also drops
+// the in-memory layer (Pipeline.PurgeCache).
+type purging struct {
+	*store.DB
+	p *Pipeline
+}
+
+func (s purging) PurgeCache(ctx context.Context, provider string, olderThan time.Duration) (int64, error) {
+	return s.p.PurgeCache(ctx, provider, olderThan)
 }
 
 // quotaSamples reads every configured provider's quota left, for /metrics.

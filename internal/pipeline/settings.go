@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"github.com/iocane/iocane/internal/history"
 	"os"
 	"strings"
 
@@ -37,7 +38,7 @@ func configErr(err error) error {
 // sections are the top-level config sections other packages own, each
 // loaded by its owner in LoadSettings; config owns the rest (db, tlp,
 // internal_suffixes, admin_token, providers) and refuses anything else.
-var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section}
+var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section}
 
 // Settings is the whole configuration, each section loaded and validated by
 // its owner. Loading it opens nothing.
@@ -49,6 +50,7 @@ type Settings struct {
 	Notify       notify.Config
 	Integrations integrations.Config
 	Report       report.Settings
+	History      history.Settings
 }
 
 // LoadSettings reads the config file and the environment and has every
@@ -74,6 +76,8 @@ func LoadSettings(o Options) (*Settings, error) {
 	s.Integrations, err = integrations.LoadConfig(cfg.K)
 	collect(err)
 	s.Report, err = report.LoadSettings(cfg.K, getenv)
+	collect(err)
+	s.History, err = history.LoadSettings(cfg.K, getenv)
 	collect(err)
 	err = errors.Join(errs...)
 	for _, e := range settings.UnknownKeys(err) {

@@ -78,7 +78,20 @@ type Result struct {
 	// Revised is what the result said when its job completed, set once a
 	// deferred answer changed the verdict or the score.
 	Revised *Revision `json:"revised,omitempty"`
+	// FirstSeen and LastSeen are when iocane first and last enriched this
+	// IOC before this result (internal/history); absent the first time.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// Sightings counts the alerts, mailbox reports and feeds the IOC
+	// appeared in before this result.
+	Sightings int `json:"sightings,omitempty"`
+	// PreviousVerdict is the verdict of the last enrichment before this
+	// one; the table marks a verdict that changed.
+	PreviousVerdict Verdict `json:"previous_verdict,omitempty"`
 }
+
+// Changed reports whether r's verdict differs from the previous one.
+func (r Result) Changed() bool { return r.PreviousVerdict != "" && r.PreviousVerdict != r.Verdict }
 
 // Revision is a result's verdict and score before deferred answers landed.
 type Revision struct {

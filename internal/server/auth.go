@@ -23,18 +23,20 @@ const (
 	ScopeIngest Scope = "ingest"
 	// ScopeRead allows reading jobs, results, stored IOCs, providers and metrics.
 	ScopeRead Scope = "read"
+	// ScopeTriage allows setting and removing analyst verdicts.
+	ScopeTriage Scope = "triage"
 	// ScopeAdmin allows everything, including purging the cache.
 	ScopeAdmin Scope = "admin"
 )
 
 // AllScopes lists every scope, as the bootstrap admin token has them.
-var AllScopes = []Scope{ScopeIngest, ScopeRead, ScopeAdmin}
+var AllScopes = []Scope{ScopeIngest, ScopeRead, ScopeTriage, ScopeAdmin}
 
 // ParseScope reads a scope name.
 func ParseScope(s string) (Scope, error) {
 	sc := Scope(strings.ToLower(strings.TrimSpace(s)))
 	if !slices.Contains(AllScopes, sc) {
-		return "", fmt.Errorf("unknown scope %q (want ingest, read or admin)", s)
+		return "", fmt.Errorf("unknown scope %q (want ingest, read, triage or admin)", s)
 	}
 	return sc, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/iocane/iocane/internal/history"
 	"net/http"
 	"slices"
 	"strings"
@@ -174,9 +175,16 @@ func (s *Server) handleEnrich(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 	store := context.WithoutCancel(r.Context())
+	recs := make([]history.Record, 0, len(results))
 	for _, res := range results {
 		if err := s.o.Store.PutResult(store, res); err != nil {
 			s.o.Logger.Warn("result not stored", "request_id", requestID(r.Context()), "error", err)
+		}
+		recs = append(recs, history.EntryOf(res, "api", "", ""))
+	}
+	if s.o.Memory != nil {
+		if err := s.o.Memory.RecordHistory(store, recs); err != nil {
+			s.o.Logger.Warn("history not recorded", "request_id", requestID(r.Context()), "error", err)
 		}
 	}
 	format, ctype := "json", "application/json"

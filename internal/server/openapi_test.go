@@ -49,7 +49,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	// Every route answers through the mux (none is shadowed by another).
 	for _, rt := range h.srv.Routes() {
-		path := strings.NewReplacer("{id}", "x", "{kind}", "generic", "{type}", "ipv4", "{value...}", "1.2.3.4").Replace(rt.Path)
+		path := strings.NewReplacer("{id}", "x", "{kind}", "generic", "{type}", "ipv4", "{value...}", "1.2.3.4", "{value}", "1.2.3.4").Replace(rt.Path)
 		w := h.do(req{method: rt.Method, path: path})
 		if w.Code == 404 && strings.Contains(w.Body.String(), "no endpoint") || w.Code == 405 {
 			t.Errorf("%s is not reachable: %d %s", rt.Pattern(), w.Code, w.Body)

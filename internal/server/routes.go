@@ -44,6 +44,10 @@ func (s *Server) routeTable() []Route {
 		{Method: "GET", Path: "/v1/jobs/{id}/results", Scope: ScopeRead, handler: s.handleJobResults},
 		{Method: "POST", Path: "/v1/webhooks/{kind}", Scope: ScopeIngest, handler: s.handleWebhook, queryToken: true, body: true},
 		{Method: "GET", Path: "/v1/iocs/{type}/{value...}", Scope: ScopeRead, handler: s.handleGetIOC},
+		{Method: "GET", Path: "/v1/iocs/{type}/{value}/history", Scope: ScopeRead, handler: s.handleHistory},
+		{Method: "POST", Path: "/v1/iocs/{type}/{value}/verdict", Scope: ScopeTriage, handler: s.handleSetVerdict, body: true},
+		{Method: "DELETE", Path: "/v1/iocs/{type}/{value}/verdict", Scope: ScopeTriage, handler: s.handleRemoveVerdict},
+		{Method: "GET", Path: "/v1/verdicts", Scope: ScopeRead, handler: s.handleListVerdicts},
 		{Method: "GET", Path: "/v1/providers", Scope: ScopeRead, handler: s.handleProviders},
 		{Method: "DELETE", Path: "/v1/cache", Scope: ScopeAdmin, handler: s.handlePurgeCache},
 		{Method: "GET", Path: "/healthz", handler: s.handleHealthz},
@@ -67,21 +71,33 @@ func (s *Server) buildMux() {
 		}
 		allowed[rt.Path] = append(allowed[rt.Path], rt.Method)
 	}
+	// The 405s are registered per method, not as method-less patterns: a
+	// method-less /v1/iocs/{type}/{value}/history would conflict with
+	// GET /v1/iocs/{type}/{value...} (each more specific in one way).
 	for _, p := range paths {
 		methods := allowed[p]
 		if slices.Contains(methods, "GET") {
 			methods = append(methods, "HEAD")
 		}
 		allow := strings.Join(methods, ", ")
-		s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			writeProblem(w, r, http.StatusMethodNotAllowed, probMethod, r.Method+" is not allowed on "+p+": use "+allow)
-		})
+		for _, m := range otherMethods {
+			if slices.Contains(methods, m) {
+				continue
+			}
+			s.mux.HandleFunc(m+" "+p, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Allow", allow)
+				writeProblem(w, r, http.StatusMethodNotAllowed, probMethod, r.Method+" is not allowed on "+p+": use "+allow)
+			})
+		}
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, probNotFound, "no endpoint at "+r.URL.Path+": see /openapi.yaml for the API")
 	})
 }
+
+// otherMethods are the methods a path answers 405 to when no route takes
+// them.
+var otherMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 // guard wraps a route's handler with authentication, the scope check and
 // the per-token rate limit.

@@ -21,6 +21,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/iocane/iocane/internal/history"
 	"log/slog"
 	"net"
 	"net/http"
@@ -88,6 +89,12 @@ type Options struct {
 	Engine  Enricher
 	Queue   jobs.Queue
 	Store   Store
+	// Memory, when set, keeps each synchronous enrichment in the IOC
+	// history and serves …/history and the analyst verdicts.
+	Memory Memory
+	// OnVerdict, when set, hears of each analyst verdict set (a MISP
+	// sighting push).
+	OnVerdict func(history.Verdict)
 	// Providers returns the rows of `iocane providers --format json`.
 	Providers func(ctx context.Context) ([]provider.State, error)
 	// ProviderNames lists valid names for a job's providers restriction;

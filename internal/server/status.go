@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/output"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/store"
@@ -44,18 +43,11 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 // handleGetIOC returns the latest stored result for an IOC; it never asks a
 // provider.
 func (s *Server) handleGetIOC(w http.ResponseWriter, r *http.Request) {
-	t, raw := ioc.Type(r.PathValue("type")), r.PathValue("value")
-	if !t.Valid() {
-		writeProblem(w, r, http.StatusBadRequest, probBadRequest,
-			fmt.Sprintf("unknown IOC type %q: use ipv4, ipv6, domain, url, email, md5, sha1, sha256, sha512, cve, asn or btc", t))
+	i, ok := iocParam(w, r)
+	if !ok {
 		return
 	}
-	v, err := ioc.Normalize(t, raw)
-	if err != nil {
-		writeProblem(w, r, http.StatusBadRequest, probBadRequest,
-			fmt.Sprintf("%q is not a valid %s: %v (percent-encode a URL value, e.g. with encodeURIComponent)", raw, t, err))
-		return
-	}
+	t, v := i.Type, i.Value
 	res, err := s.o.Store.LatestResult(r.Context(), string(t), v)
 	if errors.Is(err, store.ErrNotFound) {
 		writeProblem(w, r, http.StatusNotFound, probNotFound,

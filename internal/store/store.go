@@ -35,7 +35,10 @@ func DefaultPath() (string, error) {
 
 // DB is an open store.
 type DB struct {
-	sql  *sql.DB
+	sql *sql.DB
+	// read is a read-only pool for the reads made before each enrichment
+	// (Recall), so that they never queue behind the writer.
+	read *sql.DB
 	path string
 	now  func() time.Time
 }
@@ -112,6 +115,10 @@ var migrations = []string{
 		entry   BLOB NOT NULL,
 		UNIQUE (channel, key)
 	);`,
+	// 5: IOC memory (internal/history; history.go): every enrichment as a
+	// compact row, every appearance in an alert, what was last known per
+	// IOC (read before each enrichment), and analysts' verdicts.
+	historySchema,
 }
 
 // Open opens (creating if needed) the store at path and applies migrations.
@@ -132,6 +139,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
+	if db.read, err = sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=query_only(1)"); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.read.SetMaxOpenConns(4)
 	return db, nil
 }
 
@@ -161,7 +173,7 @@ func (db *DB) migrateAll(ctx context.Context) error {
 func (db *DB) Path() string { return db.path }
 
 // Close closes the store.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error { return errors.Join(db.read.Close(), db.sql.Close()) }
 
 // Ping checks that the store answers and its schema is current.
 func (db *DB) Ping(ctx context.Context) error {

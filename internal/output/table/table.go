@@ -87,7 +87,13 @@ func (w *Writer) Write(r result.Result) error {
 	w.counts[r.Verdict]++
 	top := r.Reasons[:min(2, len(r.Reasons))]
 	verdict := fmt.Sprintf("%-10s", clean(string(r.Verdict)))
-	value, reasons := w.fit(clean(r.IOC.Value), clean(strings.Join(top, "; ")))
+	joined := strings.Join(top, "; ")
+	if r.Changed() {
+		// A verdict that changed since the IOC was last enriched says so
+		// first: that is what an analyst re-reading an alert looks for.
+		joined = "(was " + string(r.PreviousVerdict) + ") " + joined
+	}
+	value, reasons := w.fit(clean(r.IOC.Value), clean(joined))
 	line := fmt.Sprintf("%s %5d %4d  %-6s  %-*s  %s", w.paint(colours[r.Verdict], verdict), r.Score, r.Confidence,
 		clean(string(r.IOC.Type)), valueWidth, value, reasons)
 	fmt.Fprintln(w.w, strings.TrimRight(line, " "))

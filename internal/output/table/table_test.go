@@ -94,3 +94,19 @@ func TestLinesFitTheTerminal(t *testing.T) {
 		t.Error("without a width the table cut something")
 	}
 }
+
+// TestChangedVerdictMarked: a verdict that changed since the last
+// enrichment says what it was; an unchanged one says nothing.
+func TestChangedVerdictMarked(t *testing.T) {
+	changed := result.Result{IOC: ioc.IOC{Type: ioc.IPv4, Value: "185.220.101.47"}, Verdict: result.Malicious, Score: 90,
+		Reasons: []string{"threatfox: botnet_cc"}, PreviousVerdict: result.Benign}
+	same := result.Result{IOC: ioc.IOC{Type: ioc.IPv4, Value: "185.220.101.48"}, Verdict: result.Malicious, Score: 90,
+		Reasons: []string{"threatfox: botnet_cc"}, PreviousVerdict: result.Malicious}
+	got := string(outputtest.Render(t, "table", output.Options{}, []result.Result{changed, same}))
+	if !regexp.MustCompile(`185\.220\.101\.47 +\(was benign\) threatfox: botnet_cc`).MatchString(got) {
+		t.Errorf("changed verdict not marked:\n%s", got)
+	}
+	if strings.Count(got, "(was ") != 1 {
+		t.Errorf("unchanged verdict marked:\n%s", got)
+	}
+}
