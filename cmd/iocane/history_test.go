@@ -29,7 +29,9 @@ const (
 func tokensConfig(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "iocane.yaml")
-	yaml := fmt.Sprintf(`server:
+	yaml := fmt.Sprintf(`history:
+  misp_sightings: true
+server:
   tokens:
     - {name: soc-lead, token: %s, scopes: [triage, read]}
     - {name: dashboard, token: %s, scopes: [read]}
@@ -137,6 +139,18 @@ func TestHistoryAndAnalystVerdictEndToEnd(t *testing.T) {
 	}
 	if resp, got := call(t, "POST", path, e2eTriage, verdict, nil); resp.StatusCode != 200 {
 		t.Fatalf("set verdict: %d %s", resp.StatusCode, got)
+	}
+	// history.misp_sightings: the verdict reaches MISP as a false positive.
+	var pushed string
+	for deadline := time.Now().Add(10 * time.Second); pushed == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, r := range fake.Requests("misp") {
+			if strings.HasSuffix(r.Path, "/sightings/add") {
+				pushed = string(r.Body)
+			}
+		}
+	}
+	if !strings.Contains(pushed, `"value":"`+bad.Value+`"`) || !strings.Contains(pushed, `"type":"1"`) {
+		t.Errorf("MISP sighting pushed: %q", pushed)
 	}
 	purge()
 	before := fake.TotalCalls()

@@ -30,6 +30,10 @@ func serveMISP(s *Server, w http.ResponseWriter, r *http.Request, rest string, b
 		writeJSON(w, 403, obj{"name": msg, "message": msg, "url": rest})
 		return
 	}
+	if rest == "/sightings/add" && r.Method == http.MethodPost {
+		serveMISPSighting(s, w, body)
+		return
+	}
 	if rest != "/attributes/restSearch" {
 		writeJSON(w, 404, obj{"name": "Not Found", "message": "Not Found", "url": rest})
 		return
@@ -81,4 +85,25 @@ func (s *Server) anyClass(v string) (ioc.IOC, Class) {
 		}
 	}
 	return ioc.IOC{Value: v}, Unknown
+}
+
+// serveMISPSighting answers POST /sightings/add: {"value", "type" ("0" a
+// sighting, "1" a false positive), "source"}. A value with no attribute is
+// MISP's failure response, 403 with "saved": false.
+func serveMISPSighting(s *Server, w http.ResponseWriter, body []byte) {
+	var q struct {
+		Value  string `json:"value"`
+		Type   string `json:"type"`
+		Source string `json:"source"`
+	}
+	if err := json.Unmarshal(body, &q); err != nil || (q.Type != "0" && q.Type != "1" && q.Type != "2") {
+		writeJSON(w, 400, obj{"saved": false, "name": "Could not add the Sighting", "message": "Could not add the Sighting", "url": "/sightings/add", "errors": "Invalid input."})
+		return
+	}
+	if _, c := s.anyClass(q.Value); c < Suspicious {
+		writeJSON(w, 403, obj{"saved": false, "name": "Could not add the Sighting", "message": "Could not add the Sighting", "url": "/sightings/add",
+			"errors": "No valid attributes found that would match the sighting criteria."})
+		return
+	}
+	writeJSON(w, 200, obj{"saved": true, "success": true, "name": "1 sighting successfully added.", "message": "1 sighting successfully added.", "url": "/sightings/add"})
 }

@@ -94,3 +94,37 @@ func TestCLIRunKeepsHistory(t *testing.T) {
 		t.Errorf("history %+v", rep)
 	}
 }
+
+// TestNoHistory: with NoHistory a run keeps nothing and its results say
+// nothing of the past, but an analyst verdict still settles the IOC.
+func TestNoHistory(t *testing.T) {
+	f := fakeintel.New(fakeintel.Options{})
+	f.Start()
+	t.Cleanup(f.Close)
+	path := filepath.Join(t.TempDir(), "iocane.db")
+	p, err := Open(context.Background(), Options{ConfigPath: writeEmptyConfig(t), DBPath: path, Environ: f.Env(), NoHistory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	p.Store.SetVerdict(ctx, history.Verdict{IOC: fakeintel.MaliciousIP, Verdict: result.Benign, Reason: "lab", By: "soc-lead", SetAt: time.Now()})
+	var got []result.Result
+	for range 2 {
+		if _, err := p.Run(ctx, RunOptions{Values: []ioc.IOC{fakeintel.MaliciousIP, fakeintel.MaliciousDomain},
+			Write: func(r result.Result) error { got = append(got, r); return nil }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range got {
+		if !r.FirstSeen.IsZero() || r.PreviousVerdict != "" {
+			t.Errorf("%s knows its past with NoHistory", r.IOC)
+		}
+		if r.IOC == fakeintel.MaliciousIP && r.Verdict != result.Benign {
+			t.Errorf("analyst verdict ignored with NoHistory: %s", r.Verdict)
+		}
+	}
+	if rep, _ := p.Store.HistoryReport(ctx, fakeintel.MaliciousDomain, 10, time.Now()); len(rep.History) != 0 {
+		t.Errorf("NoHistory kept %d entries", len(rep.History))
+	}
+}

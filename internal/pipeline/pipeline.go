@@ -52,6 +52,10 @@ type Options struct {
 	// StoreOnly opens the settings and the store, and builds no sources and
 	// no engine (iocane report, iocane cache).
 	StoreOnly bool
+	// NoHistory neither reads nor keeps IOC history: results carry no
+	// first_seen or previous_verdict, and analyst verdicts still apply
+	// (enrich --no-history, for bulk runs).
+	NoHistory bool
 }
 
 // Pipeline is iocane assembled: close it when done.
@@ -67,6 +71,8 @@ type Pipeline struct {
 	HTTP *runstats.HTTPCounter
 	// memory is the cache's in-process layer, purged with the store's.
 	memory *cache.Memory
+	// noHistory is Options.NoHistory.
+	noHistory bool
 }
 
 // memoryCacheEntries bounds the in-memory layer in front of the store's
@@ -94,7 +100,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{Settings: s, Store: db, HTTP: &runstats.HTTPCounter{Next: o.Observer}}
+	p := &Pipeline{Settings: s, Store: db, HTTP: &runstats.HTTPCounter{Next: o.Observer}, noHistory: o.NoHistory}
 	if o.StoreOnly {
 		return p, nil
 	}
@@ -114,6 +120,9 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	p.memory = cache.NewMemory(memoryCacheEntries)
 	eo.Cache = cache.Layered{Front: p.memory, Back: db.Cache()}
 	eo.Memory = db
+	if o.NoHistory {
+		eo.Memory = verdictsOnly{db}
+	}
 	p.Engine = enrich.New(eo)
 	p.Engine.Start(ctx)
 	return p, nil

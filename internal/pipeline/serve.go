@@ -161,7 +161,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		names = append(names, spec.Name)
 	}
 	srv, err := server.New(server.Options{Replays: p.Store,
-		Engine: p.Engine, Queue: q, Store: purging{p.Store, p}, Memory: p.Store,
+		Engine: p.Engine, Queue: q, Store: purging{p.Store, p}, Memory: p.Store, OnVerdict: p.sightingPusher(log.With("component", "history")),
 		Providers: p.Providers, ProviderNames: names,
 		Tokens: sc.Tokens, InsecureNoAuth: o.InsecureNoAuth, WebhookSecret: sc.WebhookSecret,
 		MaxBody: firstPositive64(o.MaxBody, sc.MaxBody), MaxIntake: sc.MaxIntake, TokenRate: firstNonZero(o.TokenRate, sc.TokenRate), TokenBurst: sc.TokenBurst,

@@ -17,8 +17,12 @@ import (
 // historySchema is migration 5. ioc_seen is what Recall reads before each
 // enrichment, one row per IOC, so that read stays one point look-up however
 // long the history grows; ioc_history and ioc_sightings are read only by
-// Report, newest first through their (type, value, at) indexes. Times are
-// Unix milliseconds; expires_at 0 means never.
+// Report, newest first through their (type, value, at) indexes. Each
+// enrichment writes one history row, so ioc_history has no index on at
+// alone: the hourly prune scans it instead. analyst_verdicts_version counts
+// changes to the verdicts, so that a process holding them in memory sees
+// another's change within a second. Times are Unix milliseconds;
+// expires_at 0 means never.
 const historySchema = `CREATE TABLE ioc_history (
 	id         INTEGER PRIMARY KEY,
 	type       TEXT NOT NULL,
@@ -35,7 +39,6 @@ const historySchema = `CREATE TABLE ioc_history (
 	note       TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX ioc_history_ioc ON ioc_history (type, value, at);
-CREATE INDEX ioc_history_at ON ioc_history (at);
 CREATE TABLE ioc_sightings (
 	id     INTEGER PRIMARY KEY,
 	type   TEXT NOT NULL,
@@ -66,7 +69,9 @@ CREATE TABLE analyst_verdicts (
 	set_at     INTEGER NOT NULL,
 	expires_at INTEGER NOT NULL,
 	PRIMARY KEY (type, value)
-) WITHOUT ROWID;`
+) WITHOUT ROWID;
+CREATE TABLE analyst_verdicts_version (v INTEGER NOT NULL);
+INSERT INTO analyst_verdicts_version (v) VALUES (0);`
 
 // RecordHistory keeps records in one transaction: each one's entry, a
 // sighting for each one with an alert, and, for enrichments (every origin
@@ -81,13 +86,28 @@ func (db *DB) RecordHistory(ctx context.Context, recs []history.Record) error {
 		return fmt.Errorf("store: history: %w", err)
 	}
 	defer tx.Rollback()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO ioc_history
+		(type, value, at, verdict, score, confidence, sources, origin, job_id, alert, analyst, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: history: %w", err)
+	}
+	defer ins.Close()
+	seen, err := tx.PrepareContext(ctx, `INSERT INTO ioc_seen (type, value, first_seen, last_seen, last_verdict, sightings)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (type, value) DO UPDATE SET
+			first_seen = min(first_seen, excluded.first_seen),
+			last_verdict = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_verdict ELSE last_verdict END,
+			last_seen = max(last_seen, excluded.last_seen),
+			sightings = sightings + excluded.sightings`)
+	if err != nil {
+		return fmt.Errorf("store: history: %w", err)
+	}
+	defer seen.Close()
 	for _, r := range recs {
 		at := r.At.UnixMilli()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ioc_history
-			(type, value, at, verdict, score, confidence, sources, origin, job_id, alert, analyst, note)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			string(r.IOC.Type), r.IOC.Value, at, string(r.Verdict), r.Score, r.Confidence, strings.Join(r.Sources, ","),
-			r.Origin, r.Job, r.Alert, r.Analyst, r.Note); err != nil {
+		if _, err := ins.ExecContext(ctx, string(r.IOC.Type), r.IOC.Value, at, string(r.Verdict), r.Score, r.Confidence,
+			strings.Join(r.Sources, ","), r.Origin, r.Job, r.Alert, r.Analyst, r.Note); err != nil {
 			return fmt.Errorf("store: history: %w", err)
 		}
 		if r.Origin == history.AnalystSource {
@@ -101,14 +121,7 @@ func (db *DB) RecordHistory(ctx context.Context, recs []history.Record) error {
 				return fmt.Errorf("store: sighting: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ioc_seen (type, value, first_seen, last_seen, last_verdict, sightings)
-			VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (type, value) DO UPDATE SET
-				first_seen = min(first_seen, excluded.first_seen),
-				last_verdict = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_verdict ELSE last_verdict END,
-				last_seen = max(last_seen, excluded.last_seen),
-				sightings = sightings + excluded.sightings`,
-			string(r.IOC.Type), r.IOC.Value, at, at, string(r.Verdict), sighted); err != nil {
+		if _, err := seen.ExecContext(ctx, string(r.IOC.Type), r.IOC.Value, at, at, string(r.Verdict), sighted); err != nil {
 			return fmt.Errorf("store: history: %w", err)
 		}
 	}
@@ -117,27 +130,100 @@ func (db *DB) RecordHistory(ctx context.Context, recs []history.Record) error {
 
 // Recall returns what is known of i before it is enriched again: first and
 // last seen, sightings, the last verdict and the analyst verdict in force
-// at now. It reads through the read-only pool: two point look-ups.
+// at now. It is one point look-up through the read-only pool; the analyst
+// verdicts are held in memory (see verdictSet).
 func (db *DB) Recall(ctx context.Context, i ioc.IOC, now time.Time) (history.Recall, error) {
 	var rc history.Recall
 	var first, last int64
 	var verdict string
-	err := db.read.QueryRowContext(ctx, `SELECT first_seen, last_seen, last_verdict, sightings FROM ioc_seen WHERE type = ? AND value = ?`,
-		string(i.Type), i.Value).Scan(&first, &last, &verdict, &rc.Sightings)
+	err := db.recallStmt.QueryRowContext(ctx, string(i.Type), i.Value).Scan(&first, &last, &verdict, &rc.Sightings)
 	switch {
 	case err == nil:
 		rc.Seen, rc.FirstSeen, rc.LastSeen, rc.PreviousVerdict = true, ms(first), ms(last), result.Verdict(verdict)
 	case !errors.Is(err, sql.ErrNoRows):
 		return rc, fmt.Errorf("store: recall %s: %w", i, err)
 	}
-	v, err := db.verdict(ctx, db.read, i)
-	switch {
-	case err == nil && v.Active(now):
-		rc.Analyst = &v
-	case err != nil && !errors.Is(err, ErrNotFound):
-		return rc, err
+	rc.Analyst, err = db.AnalystVerdict(ctx, i, now)
+	return rc, err
+}
+
+// AnalystVerdict returns the analyst verdict on i in force at now, nil when
+// there is none. It reads the verdicts held in memory.
+func (db *DB) AnalystVerdict(ctx context.Context, i ioc.IOC, now time.Time) (*history.Verdict, error) {
+	vs, err := db.verdictSet(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return rc, nil
+	if v, ok := vs[i]; ok && v.Active(now) {
+		return &v, nil
+	}
+	return nil, nil
+}
+
+// verdictsFresh is how long the verdicts held in memory are used before
+// the version counter is read again: a verdict set by another process (the
+// CLI while a server runs) applies within this.
+const verdictsFresh = time.Second
+
+// verdictSnap is the analyst verdicts as last read, with the version
+// counter they were read at.
+type verdictSnap struct {
+	version int64
+	checked time.Time
+	byIOC   map[ioc.IOC]history.Verdict
+}
+
+// verdictSet returns every analyst verdict by IOC, read again only when
+// the version counter moved (checked at most every verdictsFresh).
+func (db *DB) verdictSet(ctx context.Context) (map[ioc.IOC]history.Verdict, error) {
+	snap := db.verdicts.Load()
+	if snap != nil && time.Since(snap.checked) < verdictsFresh {
+		return snap.byIOC, nil
+	}
+	db.verdictsMu.Lock()
+	defer db.verdictsMu.Unlock()
+	if s := db.verdicts.Load(); s != nil && s != snap && time.Since(s.checked) < verdictsFresh {
+		return s.byIOC, nil // another caller refreshed it meanwhile
+	}
+	var version int64
+	if err := db.read.QueryRowContext(ctx, `SELECT v FROM analyst_verdicts_version`).Scan(&version); err != nil {
+		return nil, fmt.Errorf("store: verdicts: %w", err)
+	}
+	if snap != nil && snap.version == version {
+		db.verdicts.Store(&verdictSnap{version: version, checked: time.Now(), byIOC: snap.byIOC})
+		return snap.byIOC, nil
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT type, value, verdict, reason, set_by, set_at, expires_at FROM analyst_verdicts`)
+	if err != nil {
+		return nil, fmt.Errorf("store: verdicts: %w", err)
+	}
+	by := map[ioc.IOC]history.Verdict{}
+	for rows.Next() {
+		v, err := scanVerdict(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		by[v.IOC] = v
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("store: verdicts: %w", err)
+	}
+	db.verdicts.Store(&verdictSnap{version: version, checked: time.Now(), byIOC: by})
+	return by, nil
+}
+
+// commitVerdicts bumps the version counter in tx, commits, and drops this
+// process's copy, so the change applies to its next enrichment.
+func (db *DB) commitVerdicts(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE analyst_verdicts_version SET v = v + 1`); err != nil {
+		return fmt.Errorf("store: verdict: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: verdict: %w", err)
+	}
+	db.verdicts.Store(nil)
+	return nil
 }
 
 // HistoryReport returns i's history and sightings, newest first, at most
@@ -226,6 +312,7 @@ func (db *DB) PruneHistory(ctx context.Context, before time.Time) (int64, error)
 		`DELETE FROM ioc_sightings WHERE at < ?`,
 		`DELETE FROM ioc_seen WHERE last_seen < ?`,
 		`DELETE FROM analyst_verdicts WHERE expires_at > 0 AND expires_at < ?`,
+		`UPDATE analyst_verdicts_version SET v = v + 1 WHERE ? > 0`,
 	} {
 		if _, err := db.sql.ExecContext(ctx, q, b); err != nil {
 			return n, fmt.Errorf("store: prune history: %w", err)
@@ -257,7 +344,7 @@ func (db *DB) SetVerdict(ctx context.Context, v history.Verdict) error {
 		Score: v.Score(score.DefaultPolicy().Suspicious, score.DefaultPolicy().Malicious), Confidence: 100, Analyst: v.By, Note: v.Explain()}); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return db.commitVerdicts(ctx, tx)
 }
 
 // RemoveVerdict deletes i's analyst verdict, recording who removed it, or
@@ -279,7 +366,7 @@ func (db *DB) RemoveVerdict(ctx context.Context, i ioc.IOC, by string, at time.T
 	if err := analystEntry(ctx, tx, i, history.Entry{At: at, Verdict: result.Unknown, Analyst: by, Note: note}); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return db.commitVerdicts(ctx, tx)
 }
 
 // Verdicts lists analyst verdicts, newest first; expired ones only with

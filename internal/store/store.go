@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -39,8 +41,13 @@ type DB struct {
 	// read is a read-only pool for the reads made before each enrichment
 	// (Recall), so that they never queue behind the writer.
 	read *sql.DB
-	path string
-	now  func() time.Time
+	// recallStmt is Recall's point look-up, prepared once.
+	recallStmt *sql.Stmt
+	// verdicts holds the analyst verdicts in memory (history.go).
+	verdicts   atomic.Pointer[verdictSnap]
+	verdictsMu sync.Mutex
+	path       string
+	now        func() time.Time
 }
 
 // migrations are applied in order; PRAGMA user_version records how many ran.
@@ -144,6 +151,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.read.SetMaxOpenConns(4)
+	if db.recallStmt, err = db.read.PrepareContext(ctx, `SELECT first_seen, last_seen, last_verdict, sightings FROM ioc_seen WHERE type = ? AND value = ?`); err != nil {
+		db.read.Close()
+		sdb.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
 	return db, nil
 }
 
@@ -173,7 +185,9 @@ func (db *DB) migrateAll(ctx context.Context) error {
 func (db *DB) Path() string { return db.path }
 
 // Close closes the store.
-func (db *DB) Close() error { return errors.Join(db.read.Close(), db.sql.Close()) }
+func (db *DB) Close() error {
+	return errors.Join(db.recallStmt.Close(), db.read.Close(), db.sql.Close())
+}
 
 // Ping checks that the store answers and its schema is current.
 func (db *DB) Ping(ctx context.Context) error {

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -124,6 +125,58 @@ func (c *Client) Lookup(ctx context.Context, i ioc.IOC) (provider.Finding, error
 		f.Raw = resp.Body
 	}
 	return f, nil
+}
+
+// sighting is the body of POST /sightings/add.
+type sighting struct {
+	Value  string `json:"value"`
+	Type   string `json:"type"` // "0" a sighting, "1" a false positive
+	Source string `json:"source"`
+}
+
+// AddSighting records an analyst's verdict on value in the instance as a
+// sighting of every attribute with that value: a false positive (type 1)
+// or a true sighting (type 0), with source "iocane". It needs a key
+// allowed to add sightings. A value with no attribute is an error (MISP
+// answers 403, "No valid attributes found").
+func (c *Client) AddSighting(ctx context.Context, value string, falsePositive bool) error {
+	t := "0"
+	if falsePositive {
+		t = "1"
+	}
+	body, err := json.Marshal(sighting{Value: value, Type: t, Source: "iocane"})
+	if err != nil {
+		return err
+	}
+	req, err := provider.NewRequest(ctx, http.MethodPost, c.base.URL+"/sightings/add", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", c.base.Key.Reveal())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := provider.Do(c.base.HTTP, req, c.base.Key)
+	if err != nil {
+		return fmt.Errorf("misp: sighting: %w", err)
+	}
+	// MISP refuses a sighting with its failure response, "saved": false
+	// and the reason in "errors", under 403 as for a bad key: the reason
+	// tells them apart.
+	var r struct {
+		Saved  *bool `json:"saved"`
+		Errors any   `json:"errors"`
+	}
+	decoded := provider.DecodeJSON(resp.Body, &r) == nil
+	if decoded && r.Saved != nil && !*r.Saved && r.Errors != nil {
+		why := provider.RedactedExcerpt([]byte(fmt.Sprint(r.Errors)), 200, c.base.Key)
+		return fmt.Errorf("misp: sighting not saved (http %d): %s", resp.Code, why)
+	}
+	if err := provider.CheckStatus(resp, c.base.Key); err != nil {
+		return fmt.Errorf("misp: sighting: %w", err)
+	}
+	if decoded && r.Saved != nil && !*r.Saved {
+		return errors.New("misp: sighting not saved")
+	}
+	return nil
 }
 
 // finding maps the matching attributes. An empty list is MISP's not found.

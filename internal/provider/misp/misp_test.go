@@ -250,3 +250,41 @@ func TestFixturesAreValidJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestAddSighting: an analyst verdict goes to POST /sightings/add with the
+// raw key, type "1" for a false positive and "0" otherwise; MISP's failure
+// response (403, "saved": false, the reason in "errors") is an error that
+// says why and never holds the key.
+func TestAddSighting(t *testing.T) {
+	var got []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/misp/sightings/add" || r.Method != http.MethodPost || r.Header.Get("Authorization") != testKey {
+			t.Errorf("%s %s, Authorization %q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
+		}
+		var b map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		got = append(got, b)
+		if b["value"] == "unknown.example" {
+			providertest.JSON(403, `{"saved": false, "name": "Could not add the Sighting", "message": "Could not add the Sighting",
+				"url": "/sightings/add", "errors": "No valid attributes found that would match the sighting criteria. `+testKey+`"}`).Write(w)
+			return
+		}
+		providertest.JSON(200, `{"saved": true, "success": true, "name": "1 sighting successfully added.", "message": "1 sighting successfully added.", "url": "/sightings/add"}`).Write(w)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv).(*Client)
+	ctx := context.Background()
+	if err := c.AddSighting(ctx, "cdn.example.net", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddSighting(ctx, "185.220.101.47", false); err != nil {
+		t.Fatal(err)
+	}
+	if got[0]["type"] != "1" || got[1]["type"] != "0" || got[0]["source"] != "iocane" || got[0]["value"] != "cdn.example.net" {
+		t.Errorf("bodies %v", got)
+	}
+	err := c.AddSighting(ctx, "unknown.example", true)
+	if err == nil || !strings.Contains(err.Error(), "No valid attributes found") || strings.Contains(err.Error(), testKey) {
+		t.Errorf("refused sighting: %v", err)
+	}
+}
