@@ -38,24 +38,18 @@ removed. With no flags, every entry goes.`,
 			if olderThan < 0 {
 				return usagef("--older-than must be positive")
 			}
-			o := options(c.ErrOrStderr())
-			o.StoreOnly = true
-			p, err := pipeline.Open(c.Context(), o)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			db := p.Store
-			n, err := db.PurgeCache(c.Context(), prov, olderThan)
-			if err != nil {
-				return err
-			}
-			noun := "cached answers"
-			if n == 1 {
-				noun = "cached answer"
-			}
-			fmt.Fprintf(c.OutOrStdout(), "purged %d %s from %s\n", n, noun, db.Path())
-			return nil
+			return withStore(c, func(p *pipeline.Pipeline) error {
+				n, err := p.Store.PurgeCache(c.Context(), prov, olderThan)
+				if err != nil {
+					return err
+				}
+				noun := "cached answers"
+				if n == 1 {
+					noun = "cached answer"
+				}
+				fmt.Fprintf(c.OutOrStdout(), "purged %d %s from %s\n", n, noun, p.Store.Path())
+				return nil
+			})
 		},
 	}
 	purge.Flags().StringVar(&prov, "provider", "", "only this provider's answers")
@@ -65,24 +59,18 @@ removed. With no flags, every entry goes.`,
 		Short: "Count live cached answers per provider",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			o := options(c.ErrOrStderr())
-			o.StoreOnly = true
-			p, err := pipeline.Open(c.Context(), o)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			db := p.Store
-			sizes, err := db.CacheSize(c.Context())
-			if err != nil {
-				return err
-			}
-			for _, s := range provider.All() {
-				if n := sizes[s.Name]; n > 0 {
-					fmt.Fprintf(c.OutOrStdout(), "%-14s %d\n", s.Name, n)
+			return withStore(c, func(p *pipeline.Pipeline) error {
+				sizes, err := p.Store.CacheSize(c.Context())
+				if err != nil {
+					return err
 				}
-			}
-			return nil
+				for _, s := range provider.All() {
+					if n := sizes[s.Name]; n > 0 {
+						fmt.Fprintf(c.OutOrStdout(), "%-14s %d\n", s.Name, n)
+					}
+				}
+				return nil
+			})
 		},
 	}
 	c.AddCommand(purge, stats)

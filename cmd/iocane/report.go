@@ -77,19 +77,14 @@ func runReport(c *cobra.Command, f reportFlags) error {
 	if !slices.Contains(report.Formats, format) {
 		return usagef("unknown --format %q (want one of %s)", format, strings.Join(report.Formats, ", "))
 	}
-	o := options(c.ErrOrStderr())
-	o.StoreOnly = true
-	p, err := pipeline.Open(c.Context(), o)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	r, err := p.Report(c.Context(), until, since)
-	if err != nil {
-		return err
-	}
-	if f.out == "" {
-		return report.Write(c.OutOrStdout(), format, r)
-	}
-	return report.WriteFile(f.out, format, r)
+	return withStore(c, func(p *pipeline.Pipeline) error {
+		r, err := p.Report(c.Context(), until, since)
+		if err != nil {
+			return err
+		}
+		if f.out == "" {
+			return report.Write(c.OutOrStdout(), format, r)
+		}
+		return report.WriteFile(f.out, format, r)
+	})
 }

@@ -58,13 +58,19 @@ func (s *Server) memory(w http.ResponseWriter, r *http.Request) (Memory, bool) {
 	return s.o.Memory, true
 }
 
-// handleHistory returns an IOC's history and sightings, newest first.
-func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+// iocMemory is iocParam then memory, for the routes about one IOC.
+func (s *Server) iocMemory(w http.ResponseWriter, r *http.Request) (ioc.IOC, Memory, bool) {
 	i, ok := iocParam(w, r)
 	if !ok {
-		return
+		return i, nil, false
 	}
 	m, ok := s.memory(w, r)
+	return i, m, ok
+}
+
+// handleHistory returns an IOC's history and sightings, newest first.
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+	i, m, ok := s.iocMemory(w, r)
 	if !ok {
 		return
 	}
@@ -97,11 +103,7 @@ type verdictRequest struct {
 // handleSetVerdict sets an analyst verdict: it settles the IOC, before any
 // quota is spent, until it expires.
 func (s *Server) handleSetVerdict(w http.ResponseWriter, r *http.Request) {
-	i, ok := iocParam(w, r)
-	if !ok {
-		return
-	}
-	m, ok := s.memory(w, r)
+	i, m, ok := s.iocMemory(w, r)
 	if !ok {
 		return
 	}
@@ -138,11 +140,7 @@ func (s *Server) handleSetVerdict(w http.ResponseWriter, r *http.Request) {
 
 // handleRemoveVerdict removes an IOC's analyst verdict.
 func (s *Server) handleRemoveVerdict(w http.ResponseWriter, r *http.Request) {
-	i, ok := iocParam(w, r)
-	if !ok {
-		return
-	}
-	m, ok := s.memory(w, r)
+	i, m, ok := s.iocMemory(w, r)
 	if !ok {
 		return
 	}
