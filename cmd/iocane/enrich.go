@@ -34,6 +34,7 @@ type enrichFlags struct {
 	providers   []string
 	noCache     bool
 	noHistory   bool
+	tiering     string
 	offline     bool
 	ordered     bool
 	timeout     time.Duration
@@ -75,6 +76,7 @@ spends no quota.`,
 	fl.StringVar(&f.tlp, "tlp", "", "TLP marking of the input: clear|green|amber|amber+strict|red (default from config: amber)")
 	fl.StringSliceVar(&f.providers, "providers", nil, "ask only these external providers (comma-separated names)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "ask providers again even when a cached answer is fresh")
+	fl.StringVar(&f.tiering, "tiering", "", "on: ask free sources first and scarce ones (VirusTotal, Shodan, urlscan, Defender TI, AbuseIPDB) only while the verdict is not settled; off: ask every routed provider (default: the config's tiering, off)")
 	fl.BoolVar(&f.noHistory, "no-history", false, "neither read nor keep IOC history (bulk runs: about 2.5x faster offline); analyst verdicts still apply")
 	fl.BoolVar(&f.offline, "offline", false, "local sources only (allow/block-lists, GeoIP); nothing leaves the machine")
 	fl.BoolVar(&f.ordered, "ordered", false, "write results in input order (default: as each completes)")
@@ -138,6 +140,13 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 	o := options(stderr)
 	o.Engine = enrich.Options{NoCache: f.noCache, Offline: f.offline, Only: f.providers, IOCTimeout: f.timeout}
 	o.NoHistory = f.noHistory
+	if f.tiering != "" {
+		on, err := enrich.ParseOnOff(f.tiering)
+		if err != nil {
+			return usagef("--tiering: %v", err)
+		}
+		o.Tiering = &on
+	}
 	p, err := pipeline.Open(ctx, o)
 	if err != nil {
 		return err

@@ -83,6 +83,12 @@ type Options struct {
 	DeferHorizon time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Tiering asks the cost tiers in order (local, free, scarce), each only
+	// while the verdict is not settled (score.Settled); off asks every
+	// routed provider at once. Default off.
+	Tiering bool
+	// Tiers overrides DefaultTiers by provider name.
+	Tiers map[string]Tier
 	// Memory recalls what is known of an IOC before it is enriched: its
 	// history (first and last seen, sightings, previous verdict) and the
 	// analyst verdict in force, which settles it before any quota is
@@ -219,8 +225,8 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 		plan = append(plan, p)
 	}
 
-	// Cache, then fan out what is left.
-	var wg sync.WaitGroup
+	// Cache, then fan out what is left: all at once, or tier by tier.
+	var ask []*planned
 	for _, p := range plan {
 		if p.src == nil || p.src.Spec.Local || p.skip != "" {
 			continue
@@ -229,20 +235,13 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 			p.finding, p.cached = f, true
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// The worker has cached the answer. The CLI waits for every
-			// turn; a server job's look-up may be deferred.
-			now := e.opts.Now()
-			if it.Defer {
-				p.finding = p.src.lookupOrDefer(ctx, it.IOC, e.horizon(), now)
-			} else {
-				p.finding = p.src.lookup(ctx, it.IOC, 0, now)
-			}
-		}()
+		ask = append(ask, p)
 	}
-	wg.Wait()
+	if e.opts.Tiering {
+		e.askByTier(ctx, it, plan, ask)
+	} else {
+		e.ask(ctx, it, ask)
+	}
 
 	r := result.Result{IOC: it.IOC, TLP: it.TLP, EnrichedAt: e.opts.Now().UTC(), Internal: internal, Context: it.Context}
 	for _, p := range plan {
@@ -268,6 +267,24 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 	}
 	e.stats.Add(r)
 	return r
+}
+
+// ask makes the planned look-ups at once and waits for them. The worker
+// caches each answer. The CLI waits for every turn; a server job's
+// look-up may be deferred.
+func (e *Engine) ask(ctx context.Context, it Item, ps []*planned) {
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Go(func() {
+			now := e.opts.Now()
+			if it.Defer {
+				p.finding = p.src.lookupOrDefer(ctx, it.IOC, e.horizon(), now)
+			} else {
+				p.finding = p.src.lookup(ctx, it.IOC, 0, now)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // cached returns the cache's answer of provider name about i, unless there

@@ -56,6 +56,8 @@ type Options struct {
 	// first_seen or previous_verdict, and analyst verdicts still apply
 	// (enrich --no-history, for bulk runs).
 	NoHistory bool
+	// Tiering, when set, overrides the config's tiering (--tiering).
+	Tiering *bool
 }
 
 // Pipeline is iocane assembled: close it when done.
@@ -117,6 +119,13 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	eo := o.Engine
 	eo.Sources, eo.Skipped, eo.Policy, eo.Routing = built.Sources, built.Skipped, s.Policy, s.Routing
 	eo.Classifier.Suffixes = s.Config.InternalSuffixes
+	eo.Tiering = eo.Tiering || s.Tiering
+	if eo.Tiers == nil {
+		eo.Tiers = s.Tiers
+	}
+	if o.Tiering != nil {
+		eo.Tiering = *o.Tiering
+	}
 	p.memory = cache.NewMemory(memoryCacheEntries)
 	eo.Cache = cache.Layered{Front: p.memory, Back: db.Cache()}
 	eo.Memory = db
