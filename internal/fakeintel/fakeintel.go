@@ -162,6 +162,20 @@ func New(o Options) *Server {
 	return s
 }
 
+// SetRate changes the requests per second provider p allows from now on;
+// 0 lifts its limit. Only a provider given a Rate at New can change.
+func (s *Server) SetRate(p string, r float64) {
+	lim := s.limits[p]
+	if lim == nil {
+		return
+	}
+	if r <= 0 {
+		lim.SetLimit(rate.Inf)
+		return
+	}
+	lim.SetLimit(rate.Limit(r))
+}
+
 // Handler serves every provider under its prefix, "/<provider>/...".
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 

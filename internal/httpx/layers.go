@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/iocane/iocane/internal/ratelimit"
 )
 
 // notSentError marks an error raised before the request left: a limiter
@@ -44,7 +46,13 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, &notSentError{fmt.Errorf("%s: rate limit: %w", t.name, err)}
 	}
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	if a, ok := t.lim.(ratelimit.Adapter); ok && err == nil {
+		// What the provider says of its budget paces the next requests
+		// (ratelimit/adapt.go).
+		a.Adapt(ratelimit.FeedbackOf(resp, time.Now()))
+	}
+	return resp, err
 }
 
 // quotaTransport charges the quota for every request about to be sent.

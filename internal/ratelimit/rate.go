@@ -147,7 +147,7 @@ func NewLimiter(r Rate) Limiter {
 	if r.Unlimited() {
 		return unlimited{}
 	}
-	return &pacer{interval: r.Interval(), turn: make(chan struct{}, 1)}
+	return &pacer{base: r.Interval(), interval: r.Interval(), turn: make(chan struct{}, 1)}
 }
 
 // MaxCatchUp is how late a turn may be and still be made up on the grid:
@@ -157,9 +157,16 @@ func NewLimiter(r Rate) Limiter {
 const MaxCatchUp = 50 * time.Millisecond
 
 type pacer struct {
-	interval time.Duration
-	turn     chan struct{} // a one-slot semaphore: the waiter holding it sleeps
-	last     time.Time     // the previous turn on the grid (guarded by turn)
+	base time.Duration // the configured interval: never paced faster
+	turn chan struct{} // a one-slot semaphore: the waiter holding it sleeps
+	last time.Time     // the previous turn on the grid (guarded by turn)
+
+	// What the provider said (adapt.go), guarded by mu.
+	mu           sync.Mutex
+	interval     time.Duration // the current spacing, base or wider
+	notBefore    time.Time     // no turn before this (Retry-After, a spent window)
+	lastDecrease time.Time
+	lastIncrease time.Time
 }
 
 // Wait waits for the next turn. When the turn would come after ctx's
@@ -172,11 +179,15 @@ func (p *pacer) Wait(ctx context.Context) error {
 		return fmt.Errorf("ratelimit: waiting for a turn: %w", ctx.Err())
 	}
 	defer func() { <-p.turn }()
-	next := p.last.Add(p.interval)
+	interval, notBefore := p.pace()
+	next := p.last.Add(interval)
 	if now := time.Now(); now.Sub(next) > MaxCatchUp {
 		// Idle, or behind after a stall: start the grid afresh, so the
 		// turns missed are not sent in a burst.
 		next = now
+	}
+	if next.Before(notBefore) {
+		next = notBefore
 	}
 	if d := time.Until(next); d > 0 {
 		if dl, ok := ctx.Deadline(); ok && dl.Before(next) {
