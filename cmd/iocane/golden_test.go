@@ -145,6 +145,7 @@ var volatile = []struct {
 	with string
 }{
 	{regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`), "<time>"},
+	{regexp.MustCompile(`resets \d{4}-\d\d-\d\d \d\d:\d\dZ`), "resets <time>"},
 	{regexp.MustCompile(`"(latency_ms|elapsed_ms|duration_ms)":(\s*)\d+(\.\d+)?`), `"$1":$2<n>`},
 	{regexp.MustCompile(`"timestamp":(\s*)"\d+"`), `"timestamp":$1"<epoch>"`},
 	{regexp.MustCompile(`"date":(\s*)"\d{4}-\d\d-\d\d"`), `"date":$1"<date>"`},

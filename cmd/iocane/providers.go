@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,13 +72,22 @@ the providers section of iocane.yaml.`,
 	return c
 }
 
+// resetText is a window's reset time, RFC 3339 in the JSON, shortened.
+func resetText(rfc3339 string) string {
+	t, err := time.Parse(time.RFC3339, rfc3339)
+	if err != nil {
+		return rfc3339
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}
+
 func quotaText(ws []provider.QuotaWindow) string {
 	if len(ws) == 0 {
 		return "-"
 	}
 	parts := make([]string, len(ws))
 	for i, w := range ws {
-		parts[i] = fmt.Sprintf("%d/%d per %s (%d)", w.Used, w.Limit, w.Period, w.Remaining)
+		parts[i] = fmt.Sprintf("%d/%d per %s (%d left, resets %s)", w.Used, w.Limit, w.Period, w.Remaining, resetText(w.ResetsAt))
 	}
 	return strings.Join(parts, ", ")
 }

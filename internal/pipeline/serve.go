@@ -14,6 +14,7 @@ import (
 	"github.com/iocane/iocane/internal/integrations/notify"
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/server"
 	"github.com/iocane/iocane/internal/store"
@@ -119,6 +120,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		log.Warn("notify: held alerts not restored", "error", err)
 	}
 	go notifiers.Run(ctx) // sends held-back digests when the rate limit allows
+	p.noticeLowQuota(notifiers, log.With("component", "quota"))
 
 	base := strings.TrimRight(firstNonEmpty(sc.PublicURL, "http://"+listen), "/")
 	wlog := log.With("component", "integrations")
@@ -213,6 +215,26 @@ type purging struct {
 
 func (s purging) PurgeCache(ctx context.Context, provider string, olderThan time.Duration) (int64, error) {
 	return s.p.PurgeCache(ctx, provider, olderThan)
+}
+
+// noticeLowQuota has each provider quota tell the notification channels,
+// once per window across the fleet (the mark is in the quota store), when
+// less than 10 % of a window is left. It is set before any job runs.
+func (p *Pipeline) noticeLowQuota(n *notify.Set, log *slog.Logger) {
+	for _, q := range p.Sources.Quotas {
+		q.OnLow = func(ctx context.Context, name string, u ratelimit.WindowUsage) {
+			notice := notify.Notice{Kind: "quota_low", Provider: name, Period: u.Period.Adjective(), Limit: u.Limit,
+				Remaining: u.Remaining, ResetsAt: u.ResetsAt}
+			log.Warn(notice.Title())
+			go func() {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				defer cancel()
+				if err := n.Notify(ctx, notice); err != nil {
+					log.Warn("low-quota notice not sent", "provider", name, "error", err)
+				}
+			}()
+		}
+	}
 }
 
 // quotaSamples reads every configured provider's quota left, for /metrics.

@@ -224,7 +224,16 @@ type Quota struct {
 	Store QuotaStore
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnLow, when set, is called once per window (across processes
+	// sharing the store) when a request leaves less than LowShare of the
+	// window; the store keeps the mark, so a restart does not call it
+	// again. Set it before the first Take.
+	OnLow func(ctx context.Context, name string, u WindowUsage)
 }
+
+// LowShare is the share of a quota window below which Quota.OnLow is
+// called: 10 % left.
+const LowShare = 0.10
 
 // NewQuota returns a Quota for name over windows counted in store (a new
 // MemoryStore when nil).
@@ -281,7 +290,27 @@ func (q *Quota) Take(ctx context.Context) error {
 			return q.exceeded(w, now)
 		}
 	}
+	if q.OnLow != nil {
+		q.checkLow(ctx, now)
+	}
 	return nil
+}
+
+// checkLow calls OnLow for each window now under LowShare that has not
+// been marked: the mark is a counter in the store beside the window's, so
+// one caller in the fleet sees 1.
+func (q *Quota) checkLow(ctx context.Context, now time.Time) {
+	for _, w := range q.Windows {
+		key := w.Key(q.Name, now)
+		used, err := q.Store.Get(ctx, key)
+		if err != nil || float64(w.N-used) >= LowShare*float64(w.N) {
+			continue
+		}
+		if n, err := q.Store.Add(ctx, "low:"+key, 1); err != nil || n != 1 {
+			continue
+		}
+		q.OnLow(ctx, q.Name, WindowUsage{Period: w.Period, Limit: w.N, Used: used, Remaining: max(0, w.N-used), ResetsAt: w.Period.End(now)})
+	}
 }
 
 func (q *Quota) exceeded(w Window, now time.Time) error {

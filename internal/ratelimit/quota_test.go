@@ -219,3 +219,46 @@ func TestQuotaStoreError(t *testing.T) {
 		t.Errorf("nil quota take = %v", err)
 	}
 }
+
+// TestQuotaLowOncePerWindow (issue 14, acceptance 4): OnLow is called
+// exactly once per window when under 10 % is left, by whichever of two
+// processes sharing the store crosses it, and again in the next window.
+func TestQuotaLowOncePerWindow(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	store := NewMemoryStore()
+	var calls []WindowUsage
+	onLow := func(_ context.Context, name string, u WindowUsage) {
+		if name != "virustotal" {
+			t.Errorf("name %q", name)
+		}
+		calls = append(calls, u)
+	}
+	ws := []Window{{N: 100, Period: Day}}
+	a, b := NewQuota("virustotal", ws, store), NewQuota("virustotal", ws, store)
+	for _, q := range []*Quota{a, b} {
+		q.Now, q.OnLow = func() time.Time { return now }, onLow
+	}
+	for i := range 90 {
+		if err := []*Quota{a, b}[i%2].Take(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(calls) != 0 {
+		t.Fatalf("called with 10 of 100 left: %+v", calls)
+	}
+	for i := range 10 { // 9 left after the 91st; both processes keep taking
+		[]*Quota{a, b}[i%2].Take(ctx)
+	}
+	if len(calls) != 1 || calls[0].Remaining != 9 || calls[0].Limit != 100 || !calls[0].ResetsAt.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("calls %+v, want one at 9 left", calls)
+	}
+	a.Take(ctx) // refused: spent
+	now = now.Add(24 * time.Hour)
+	for range 95 {
+		b.Take(ctx)
+	}
+	if len(calls) != 2 {
+		t.Errorf("next window: %d calls, want 2 in all", len(calls))
+	}
+}

@@ -384,6 +384,7 @@ type memTransport struct {
 	mu      sync.Mutex
 	msgs    []Message
 	digests []Digest
+	notices []Notice
 	fail    error
 }
 
@@ -421,3 +422,13 @@ func hmacHex(key, msg string) string {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func (m *memTransport) notice(_ context.Context, n Notice) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	m.notices = append(m.notices, n)
+	return nil
+}

@@ -19,6 +19,7 @@ import (
 type transport interface {
 	send(ctx context.Context, m Message) error
 	sendDigest(ctx context.Context, d Digest) error
+	notice(ctx context.Context, n Notice) error
 }
 
 // Notifier is one channel: it applies the channel's rules, deduplicates,
