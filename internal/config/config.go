@@ -7,6 +7,12 @@
 // IOCANE_<NAME>_<SETTING> variables (IOCANE_VIRUSTOTAL_API_KEY,
 // IOCANE_MISP_BASE_URL, IOCANE_ABUSEIPDB_RATE, IOCANE_SHODAN_ENABLED=false).
 // Credentials are held as provider.Secret and never printed.
+//
+// A providers.<name> block with kind: http declares a provider in YAML
+// rather than in code (package httpdecl, docs/declarative-providers.md).
+// Load compiles such blocks from the file before anything else, and
+// declares them (provider.Declare), so that IOCANE_<NAME>_* variables,
+// settings, routing and the pipeline treat them as registered providers.
 package config
 
 import (
@@ -15,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -26,6 +33,7 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/iocane/iocane/internal/provider"
+	"github.com/iocane/iocane/internal/provider/httpdecl"
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/settings"
 	"github.com/iocane/iocane/internal/tlp"
@@ -53,6 +61,8 @@ type Config struct {
 	K *koanf.Koanf
 	// file is what the file alone holds, to tell where a key came from.
 	file *koanf.Koanf
+	// declared names the providers the file declares (kind: http).
+	declared map[string]bool
 }
 
 // Provider is one provider's resolved settings.
@@ -126,8 +136,15 @@ func (c *Config) Origin(key string) string {
 	return "environment (IOCANE_" + strings.ToUpper(strings.ReplaceAll(name, ".", "_")) + ")"
 }
 
-// Load reads the file and the environment and validates the result.
-func Load(o Options) (*Config, error) {
+// Load reads the file and the environment and validates the result. It
+// declares the providers the file declares (see declare); a load that
+// fails declares none.
+func Load(o Options) (_ *Config, err error) {
+	defer func() {
+		if err != nil {
+			_ = provider.Declare(nil)
+		}
+	}()
 	k := koanf.New(".")
 	path := o.Path
 	explicit := path != ""
@@ -152,6 +169,13 @@ func Load(o Options) (*Config, error) {
 	} else if explicit {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	// Declared providers first: their names map IOCANE_<NAME>_* variables.
+	if err := c.declare(); err != nil {
+		for _, e := range settings.UnknownKeys(err) {
+			e.Source = c.Origin(e.Key)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	names := providerNames()
 	if err := k.Load(env.Provider(".", env.Opt{
 		Prefix:        "IOCANE_",
@@ -164,6 +188,78 @@ func Load(o Options) (*Config, error) {
 		return nil, err
 	}
 	return c, c.resolve(names)
+}
+
+// declare compiles every providers.<name> block of the file that has a kind
+// key (only kind: http exists) and declares the result, replacing whatever
+// an earlier Load declared; on an error it declares none. A declared
+// provider may not take a built-in's name, nor one whose variables would
+// shadow another provider's (see envShadow).
+func (c *Config) declare() error {
+	c.declared = map[string]bool{}
+	if err := provider.Declare(nil); err != nil { // Get now sees built-ins only
+		return err
+	}
+	var specs []provider.Spec
+	var errs []error
+	for _, name := range c.file.MapKeys("providers") {
+		pre := "providers." + name
+		if !c.file.Exists(pre + ".kind") {
+			continue
+		}
+		block, _ := c.file.Get(pre).(map[string]any)
+		if _, builtin := provider.Get(name); builtin {
+			errs = append(errs, fmt.Errorf("%s.kind: %s is a built-in provider; give the declared provider another name", pre, name))
+			continue
+		}
+		if kind := scalar(c.file.Get(pre + ".kind")); kind != httpdecl.Kind {
+			errs = append(errs, fmt.Errorf("%s.kind: unknown kind %q (want %s)", pre, kind, httpdecl.Kind))
+			continue
+		}
+		spec, err := httpdecl.Parse(name, block)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		specs = append(specs, spec)
+	}
+	if len(errs) == 0 {
+		errs = append(errs, envShadow(append(provider.All(), specs...), specs))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := provider.Declare(specs); err != nil {
+		return err
+	}
+	for _, s := range specs {
+		c.declared[s.Name] = true
+	}
+	return nil
+}
+
+// envShadow refuses a declared name whose variables would take another
+// provider's: IOCANE_CORP_API_KEY is providers.corp_api.key when corp_api
+// is declared beside corp, whose api_key it was (names are matched longest
+// first).
+func envShadow(all, declared []provider.Spec) error {
+	var errs []error
+	for _, long := range all {
+		for _, short := range all {
+			rest, ok := strings.CutPrefix(long.Name, short.Name+"_")
+			if !ok || !(slices.ContainsFunc(declared, func(s provider.Spec) bool { return s.Name == long.Name || s.Name == short.Name })) {
+				continue
+			}
+			for _, st := range short.AllSettings() {
+				if strings.HasPrefix(st.Name, rest+"_") {
+					errs = append(errs, fmt.Errorf("providers.%s: the name takes %s's variable %s (providers.%s.%s); choose another name",
+						long.Name, short.Name, st.Env(short.Name), short.Name, st.Name))
+					break
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // unknown returns settings.Unknown's errors with their origin filled in.
@@ -284,6 +380,12 @@ func (c *Config) resolveProvider(spec provider.Spec) (Provider, error) {
 		v := scalar(raw)
 		i := slices.Index(names, key)
 		switch {
+		case c.declared[spec.Name] && slices.Contains(httpdecl.Keys, key):
+			// The declaration, compiled from the file by declare.
+			if !reflect.DeepEqual(raw, c.file.Get(pre+key)) {
+				errs = append(errs, fmt.Errorf("environment (%s): %s%s: a declared provider's %s is read from the config file only",
+					provider.Setting{Name: key}.Env(spec.Name), pre, key, key))
+			}
 		case i < 0:
 			errs = append(errs, c.unknown(pre, []string{key}, names))
 		case key == "enabled":

@@ -190,3 +190,102 @@ func TestMissingWaivedBy(t *testing.T) {
 		t.Errorf("with token_url: Missing = %v, want none", got)
 	}
 }
+
+// declaredBlock is a kind: http provider; each test of declarations edits it.
+const declaredBlock = `
+providers:
+  corp_ti:
+    kind: http
+    types: [ipv4, domain]
+    url: "https://ti.corp.example/api/v1/{type}/{value}"
+    auth: {header: X-Api-Key}
+    malicious: "data.score / 100"
+    rate: 10/s
+    max_tlp: green
+  cfgtestvt:
+    api_key: vt-key
+`
+
+// A declared provider is a provider like any other once loaded: its key
+// comes from IOCANE_<NAME>_API_KEY, its settings from the block, and its
+// declaration keys stay out of the provider's Settings.
+func TestDeclaredProvider(t *testing.T) {
+	t.Cleanup(func() { _ = provider.Declare(nil) })
+	c, err := Load(Options{Path: writeFile(t, declaredBlock), Environ: []string{
+		"IOCANE_CORP_TI_API_KEY=corp-SECRET", "IOCANE_CORP_TI_QUOTA=50/d",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, ok := provider.Get("corp_ti")
+	if !ok || !spec.Supports(ioc.Domain) || spec.MaxTLP != tlp.Green {
+		t.Fatalf("corp_ti not declared: %+v", spec)
+	}
+	p := c.Providers["corp_ti"]
+	if p.Secrets["api_key"].Reveal() != "corp-SECRET" || p.Rate != "10/s" || p.Quota != "50/d" || p.MaxTLP != tlp.Green ||
+		p.BaseURL != "https://ti.corp.example" || len(p.Settings) != 0 || !p.Enabled {
+		t.Errorf("corp_ti = %+v", p)
+	}
+	if got := p.Missing(spec); len(got) != 0 {
+		t.Errorf("Missing = %v", got)
+	}
+	if s := fmt.Sprintf("%v %+v %#v", c.Providers, p, p); strings.Contains(s, "corp-SECRET") {
+		t.Errorf("printing the config leaks the key: %s", s)
+	}
+	// Another load replaces the declared set: corp_ti is gone, and its
+	// block would now be an unknown provider.
+	if _, err := Load(Options{Path: writeFile(t, "tlp: green\n"), Environ: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := provider.Get("corp_ti"); ok {
+		t.Error("corp_ti still declared after a load without it")
+	}
+}
+
+// Every mistake in a declaration is a start-up error naming the field.
+func TestDeclaredProviderErrors(t *testing.T) {
+	t.Cleanup(func() { _ = provider.Declare(nil) })
+	edit := func(old, new string) string { return strings.Replace(declaredBlock, old, new, 1) }
+	cases := []struct {
+		name, body string
+		env        []string
+		want       string
+	}{
+		{"bad expression", edit(`"data.score / 100"`, `"data.score / 0"`), nil, "config: providers.corp_ti.malicious: "},
+		{"bad template", edit("{value}", "{indicator}"), nil, "config: providers.corp_ti.url: "},
+		{"built-in name", edit("cfgtestvt:\n    api_key: vt-key", "cfgtestvt:\n    kind: http"), nil,
+			"config: providers.cfgtestvt.kind: cfgtestvt is a built-in provider"},
+		{"unknown kind", edit("kind: http", "kind: grpc"), nil, `config: providers.corp_ti.kind: unknown kind "grpc"`},
+		{"bad name", edit("corp_ti:", "Corp-TI:"), nil, "config: providers.Corp-TI: a declared provider's name"},
+		{"misspelled key", edit("rate: 10/s", "rat: 10/s"), nil, ": providers.corp_ti.rat: unknown key (did you mean providers.corp_ti.rate?)"},
+		{"misspelled nested key", edit("{header: X-Api-Key}", "{heder: X-Api-Key}"), nil, ": providers.corp_ti.auth.heder: unknown key (did you mean providers.corp_ti.auth.header?)"},
+		{"red to a third party", edit("max_tlp: green", "max_tlp: red"), nil, "config: providers.corp_ti.max_tlp: "},
+		{"declaration from the environment", declaredBlock, []string{"IOCANE_CORP_TI_URL=https://other.example/{value}"},
+			"environment (IOCANE_CORP_TI_URL): providers.corp_ti.url: a declared provider's url is read from the config file only"},
+		{"api_key of a keyless provider", edit("    auth: {header: X-Api-Key}\n", ""), []string{"IOCANE_CORP_TI_API_KEY=k"},
+			"providers.corp_ti.api_key: unknown key"},
+		{"a name that takes another's variables", edit("cfgtestvt:\n    api_key: vt-key", "corp_ti_api:\n    kind: http\n    types: [ipv4]\n    url: https://x.example/{value}"), nil,
+			"providers.corp_ti_api: the name takes corp_ti's variable IOCANE_CORP_TI_API_KEY (providers.corp_ti.api_key)"},
+		{"a name beside another's, no variable shared", edit("cfgtestvt:\n    api_key: vt-key", "corp_ti_client:\n    kind: http\n    types: [ipv4]\n    url: https://x.example/{value}"), nil,
+			""},
+		{"a name that takes a built-in's variables", edit("corp_ti:", "cfgtestvt_client:"), nil,
+			"providers.cfgtestvt_client: the name takes cfgtestvt's variable IOCANE_CFGTESTVT_CLIENT_ID"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(Options{Path: writeFile(t, tc.body), Environ: append([]string{}, tc.env...)})
+			if tc.want == "" {
+				if _, ok := provider.Get("corp_ti_client"); err != nil || !ok {
+					t.Errorf("err = %v, declared %v", err, ok)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v\nlacks %q", err, tc.want)
+			}
+			if _, ok := provider.Get("corp_ti"); ok {
+				t.Error("a failed load left corp_ti declared")
+			}
+		})
+	}
+}

@@ -151,6 +151,9 @@ func (c Config) Setting(name, def string) string {
 var (
 	regMu sync.RWMutex
 	specs = map[string]Spec{}
+	// declared holds the specs the loaded configuration declares (see
+	// Declare), apart from the built-ins so that a later load replaces them.
+	declared = map[string]Spec{}
 )
 
 // Register adds a provider Spec. It panics on a duplicate or incomplete Spec,
@@ -167,21 +170,59 @@ func Register(s Spec) {
 	specs[s.Name] = s
 }
 
-// Get returns the registered Spec called name.
+// Declare replaces the set of specs the configuration declares (providers
+// defined in YAML rather than in code, see package httpdecl) with ss; Get
+// and All then return them beside the registered ones. Configuration is
+// loaded once per process, but a process may load another (tests do), so
+// each call replaces the whole set: Declare(nil) removes every declared
+// spec. Unlike Register it returns an error, since the specs come from the
+// user's file: an incomplete spec, a name given twice or a registered
+// (built-in) name, which can never be replaced. On an error the declared
+// set is left as it was.
+func Declare(ss []Spec) error {
+	regMu.Lock()
+	defer regMu.Unlock()
+	next := make(map[string]Spec, len(ss))
+	for _, s := range ss {
+		_, builtin := specs[s.Name]
+		_, dup := next[s.Name]
+		switch {
+		case s.Name == "" || s.New == nil || len(s.Types) == 0:
+			return fmt.Errorf("provider: incomplete declared spec %q", s.Name)
+		case builtin:
+			return fmt.Errorf("provider: %q is a built-in provider's name", s.Name)
+		case dup:
+			return fmt.Errorf("provider: %q declared twice", s.Name)
+		}
+		next[s.Name] = s
+	}
+	declared = next
+	return nil
+}
+
+// Get returns the registered or declared Spec called name.
 func Get(name string) (Spec, bool) {
 	regMu.RLock()
 	defer regMu.RUnlock()
-	s, ok := specs[name]
+	if s, ok := specs[name]; ok {
+		return s, true
+	}
+	s, ok := declared[name]
 	return s, ok
 }
 
-// All returns every registered Spec, sorted by name.
+// All returns every registered and declared Spec, sorted by name.
 func All() []Spec {
 	regMu.RLock()
 	defer regMu.RUnlock()
-	out := make([]Spec, 0, len(specs))
+	out := make([]Spec, 0, len(specs)+len(declared))
 	for _, s := range specs {
 		out = append(out, s)
+	}
+	for name, s := range declared {
+		if _, builtin := specs[name]; !builtin {
+			out = append(out, s)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
