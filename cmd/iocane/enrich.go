@@ -35,6 +35,8 @@ type enrichFlags struct {
 	noCache     bool
 	noHistory   bool
 	tiering     string
+	pivot       int
+	pap         string
 	offline     bool
 	ordered     bool
 	timeout     time.Duration
@@ -77,6 +79,8 @@ spends no quota.`,
 	fl.StringSliceVar(&f.providers, "providers", nil, "ask only these external providers (comma-separated names)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "ask providers again even when a cached answer is fresh")
 	fl.StringVar(&f.tiering, "tiering", "", "on: ask free sources first and scarce ones (VirusTotal, Shodan, urlscan, Defender TI, AbuseIPDB) only while the verdict is not settled; off: ask every routed provider (default: the config's tiering, off)")
+	fl.IntVar(&f.pivot, "pivot", -1, "follow relations this deep (0-2): a domain's A/AAAA records (DNS only, never HTTP), a URL's host, an e-mail's domain, relations in provider answers; each related IOC is a result of its own (default: the config's pivot.depth, else 0)")
+	fl.StringVar(&f.pap, "pap", "green", "the input's PAP: clear or green allow DNS pivots; amber and red forbid any action the adversary could see")
 	fl.BoolVar(&f.noHistory, "no-history", false, "neither read nor keep IOC history (bulk runs: about 2.5x faster offline); analyst verdicts still apply")
 	fl.BoolVar(&f.offline, "offline", false, "local sources only (allow/block-lists, GeoIP); nothing leaves the machine")
 	fl.BoolVar(&f.ordered, "ordered", false, "write results in input order (default: as each completes)")
@@ -130,6 +134,14 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 		values = append(values, i)
 	}
 
+	pap, err := enrich.ParsePAP(f.pap)
+	if err != nil {
+		return usagef("--pap: %v", err)
+	}
+	if f.pivot > enrich.MaxPivot || f.pivot < -1 {
+		return usagef("--pivot: want 0 to %d", enrich.MaxPivot)
+	}
+
 	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.runTimeout > 0 {
@@ -161,9 +173,12 @@ func runEnrich(c *cobra.Command, args []string, f enrichFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	ro := pipeline.RunOptions{
+	ro := pipeline.RunOptions{PAP: &pap,
 		Values: values, Files: f.files, Stdin: c.InOrStdin(), Input: input.Options{Format: inFormat, Column: f.column},
 		TLP: level, Ordered: f.ordered, Write: w.Write,
+	}
+	if f.pivot >= 0 {
+		ro.Pivot = &f.pivot
 	}
 	if f.progress == "always" || (f.progress == "auto" && len(f.files) > 0 && isTerminal(stderr)) {
 		ro.Progress, ro.SharedTerminal, ro.Width = stderr, onTerminal, terminalWidth(stderr)

@@ -37,6 +37,13 @@ type Item struct {
 	// Defer makes a look-up the budget postpones come back deferred
 	// instead of waiting for its turn (server jobs; see defer.go).
 	Defer bool
+	// Pivot is how many relations deep to follow from this IOC (pivot.go;
+	// 0 none, at most MaxPivot).
+	Pivot int
+	// PAP is the input's Permissible Actions Protocol marking: CLEAR or
+	// GREEN (the zero value is CLEAR) allow active pivots (DNS); AMBER and
+	// RED do not.
+	PAP tlp.Level
 }
 
 // Engine enriches IOCs. Build it with New, Start it, and Close it.
@@ -83,6 +90,8 @@ type Options struct {
 	DeferHorizon time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Pivot configures pivots (the resolver); an item's depth is its own.
+	Pivot PivotOptions
 	// Tiering asks the cost tiers in order (local, free, scarce), each only
 	// while the verdict is not settled (score.Settled); off asks every
 	// routed provider at once. Default off.

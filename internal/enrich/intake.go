@@ -31,6 +31,10 @@ type Intake struct {
 	Providers []string
 	// Input says how to read files and bodies.
 	Input input.Options
+	// Pivot and PAP are every item's pivot depth and PAP marking
+	// (pivot.go).
+	Pivot int
+	PAP   tlp.Level
 
 	seen     ioc.Set
 	taken    atomic.Int64
@@ -107,7 +111,7 @@ func (in *Intake) take(it Item, emit func(Item) error) error {
 		return nil
 	}
 	in.taken.Add(1)
-	it.Providers = in.Providers
+	it.Providers, it.Pivot, it.PAP = in.Providers, in.Pivot, in.PAP
 	return emit(it)
 }
 

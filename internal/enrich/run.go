@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"context"
+	"sync"
 
 	"github.com/iocane/iocane/internal/result"
 )
@@ -28,8 +29,9 @@ func (e *Engine) Run(ctx context.Context, in <-chan Item, emit func(result.Resul
 
 	type done struct {
 		seq int
-		r   result.Result
+		rs  []result.Result // the item's, then its pivots' (pivot.go)
 	}
+	var emitted sync.Map // IOCs whose result was returned, across pivots
 	results := make(chan done, o.Window)
 	slots := make(chan struct{}, o.Window)
 	feedDone := make(chan int, 1) // how many items were started
@@ -51,7 +53,15 @@ func (e *Engine) Run(ctx context.Context, in <-chan Item, emit func(result.Resul
 					return
 				}
 				go func(seq int, it Item) {
-					results <- done{seq, e.Enrich(ctx, it)}
+					if it.Pivot > 0 {
+						if _, dup := emitted.LoadOrStore(it.IOC, true); dup {
+							results <- done{seq, nil} // already a pivot's result
+							return
+						}
+						results <- done{seq, e.enrichTree(ctx, it, &emitted)}
+						return
+					}
+					results <- done{seq, []result.Result{e.Enrich(ctx, it)}}
 				}(seq, it)
 				seq++
 			}
@@ -60,7 +70,7 @@ func (e *Engine) Run(ctx context.Context, in <-chan Item, emit func(result.Resul
 
 	var (
 		next     int
-		pending  = map[int]result.Result{}
+		pending  = map[int][]result.Result{}
 		received int
 		total    = -1
 		err      error
@@ -77,17 +87,17 @@ func (e *Engine) Run(ctx context.Context, in <-chan Item, emit func(result.Resul
 				continue // draining after a failed emit
 			}
 			if !o.Ordered {
-				err = emit(d.r)
+				err = emitAll(emit, d.rs)
 				break
 			}
-			pending[d.seq] = d.r
+			pending[d.seq] = d.rs
 			for err == nil {
-				r, ok := pending[next]
+				rs, ok := pending[next]
 				if !ok {
 					break
 				}
 				delete(pending, next)
-				err = emit(r)
+				err = emitAll(emit, rs)
 				next++
 			}
 		}
@@ -99,4 +109,13 @@ func (e *Engine) Run(ctx context.Context, in <-chan Item, emit func(result.Resul
 		return err
 	}
 	return ctx.Err()
+}
+
+func emitAll(emit func(result.Result) error, rs []result.Result) error {
+	for _, r := range rs {
+		if err := emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -128,6 +128,7 @@ type Server struct {
 	nextTok  int
 	roots    map[string]string // provider → root URL ("http://127.0.0.1:port")
 	servers  []*httptest.Server
+	dns      *dnsServer // set by Start
 }
 
 // New builds a Server from o. It does no I/O.
@@ -183,6 +184,9 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 // 127.0.0.1 and a free port, so each provider is its own host to iocane's
 // connection pool as it is in real life.
 func (s *Server) Start() {
+	if err := s.StartDNS(); err != nil {
+		panic("fakeintel: dns: " + err.Error())
+	}
 	for _, p := range Providers {
 		ts := httptest.NewServer(s.Handler())
 		s.servers = append(s.servers, ts)
@@ -202,6 +206,9 @@ func (s *Server) SetRoot(p, root string) {
 func (s *Server) Close() {
 	for _, ts := range s.servers {
 		ts.Close()
+	}
+	if s.dns != nil {
+		s.dns.conn.Close()
 	}
 }
 
@@ -246,6 +253,9 @@ func (s *Server) Env() []string {
 			env = append(env, up+"API_KEY="+Key(p))
 		}
 		env = append(env, up+"RATE="+rateString(s.rates[p]), up+"QUOTA=unlimited")
+	}
+	if s.dns != nil {
+		env = append(env, "IOCANE_DNS_SERVER="+s.DNSAddr())
 	}
 	return append(env, "IOCANE_URLSCAN_FETCH_VERDICTS=true")
 }

@@ -118,6 +118,12 @@ type Spec struct {
 	Providers []string `json:"providers,omitempty"`
 	// Timeout bounds the whole job; 0 means the queue's default.
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// Pivot is how deep to follow relations from each IOC (0 to 2);
+	// related IOCs are results of the job too.
+	Pivot int `json:"pivot,omitempty"`
+	// PAP is the input's PAP marking ("" is GREEN); AMBER and RED allow
+	// no active pivot.
+	PAP string `json:"pap,omitempty"`
 }
 
 // Counts summarise a job's results.

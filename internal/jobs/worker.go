@@ -107,7 +107,7 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 	if err != nil {
 		return q.retry(ctx, id, attempt, maxAttempts, err)
 	}
-	if _, err := q.w.ExecContext(ctx, `UPDATE jobs SET iocs = ? WHERE id = ?`, total, id); err != nil {
+	if _, err := q.w.ExecContext(ctx, `UPDATE jobs SET iocs = max(iocs, ?) WHERE id = ?`, total, id); err != nil {
 		return q.retry(ctx, id, attempt, maxAttempts, fmt.Errorf("jobs: %w", err))
 	}
 
@@ -232,7 +232,16 @@ func intakeOf(s Spec) (*enrich.Intake, error) {
 		}
 		level = l
 	}
-	return &enrich.Intake{TLP: level, Providers: s.Providers, Input: input.Options{Format: input.Format(s.InputFormat)}}, nil
+	pap := tlp.Green
+	if s.PAP != "" {
+		l, err := enrich.ParsePAP(s.PAP)
+		if err != nil {
+			return nil, err
+		}
+		pap = l
+	}
+	return &enrich.Intake{TLP: level, Providers: s.Providers, Input: input.Options{Format: input.Format(s.InputFormat)},
+		Pivot: s.Pivot, PAP: pap}, nil
 }
 
 // readItems hands each of the job's IOCs to emit as it is read. Items

@@ -135,6 +135,7 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs 
 	defer stmt.Close()
 	var c Counts
 	var fresh []result.Result
+	pivots := 0 // related IOCs a pivot added: the job's IOC count grows
 	deferred := 0
 	for _, r := range rs {
 		b, err := json.Marshal(r)
@@ -149,6 +150,9 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs 
 			continue
 		}
 		fresh = append(fresh, r)
+		if r.Context["pivot_from"] != "" {
+			pivots++
+		}
 		for _, src := range r.Sources {
 			if !src.Deferred {
 				continue
@@ -173,8 +177,8 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs 
 		}
 	}
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE jobs SET done = done + ?, malicious = malicious + ?, suspicious = suspicious + ?, benign = benign + ?, unknown = unknown + ? WHERE id = ?`,
-		c.Done, c.Malicious, c.Suspicious, c.Benign, c.Unknown, id); err != nil {
+		`UPDATE jobs SET done = done + ?, malicious = malicious + ?, suspicious = suspicious + ?, benign = benign + ?, unknown = unknown + ?, iocs = iocs + ? WHERE id = ?`,
+		c.Done, c.Malicious, c.Suspicious, c.Benign, c.Unknown, pivots, id); err != nil {
 		return nil, fmt.Errorf("jobs: store results: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -119,6 +119,9 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	eo := o.Engine
 	eo.Sources, eo.Skipped, eo.Policy, eo.Routing = built.Sources, built.Skipped, s.Policy, s.Routing
 	eo.Classifier.Suffixes = s.Config.InternalSuffixes
+	if eo.Pivot.Resolver == nil {
+		eo.Pivot = enrich.PivotOptions{Resolver: enrich.NewResolver(s.Pivot.DNSServer), Timeout: s.Pivot.DNSTimeout}
+	}
 	eo.Tiering = eo.Tiering || s.Tiering
 	if eo.Tiers == nil {
 		eo.Tiers = s.Tiers

@@ -30,6 +30,11 @@ type RunOptions struct {
 	TLP *tlp.Level
 	// Ordered writes results in input order instead of as they complete.
 	Ordered bool
+	// Pivot is how deep to follow relations (--pivot); nil takes the
+	// config's pivot.depth, else 0.
+	Pivot *int
+	// PAP is the input's PAP marking (--pap); default GREEN.
+	PAP *tlp.Level
 	// Write receives each result.
 	Write func(result.Result) error
 	// Progress, when set, receives a status line, redrawn four times a
@@ -68,7 +73,13 @@ func (p *Pipeline) Run(ctx context.Context, o RunOptions) (RunSummary, error) {
 	started := time.Now()
 	items := make(chan enrich.Item, 256)
 	feedErr := make(chan error, 1)
-	in := &enrich.Intake{TLP: level, Input: o.Input}
+	in := &enrich.Intake{TLP: level, Input: o.Input, Pivot: p.Settings.Pivot.DepthFor(0), PAP: tlp.Green}
+	if o.Pivot != nil {
+		in.Pivot = *o.Pivot
+	}
+	if o.PAP != nil {
+		in.PAP = *o.PAP
+	}
 	go func() {
 		defer close(items)
 		feedErr <- in.Feed(ctx, o.Values, o.Files, o.Stdin, items)

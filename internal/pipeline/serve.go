@@ -168,6 +168,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		Tokens: sc.Tokens, InsecureNoAuth: o.InsecureNoAuth, WebhookSecret: sc.WebhookSecret,
 		MaxBody: firstPositive64(o.MaxBody, sc.MaxBody), MaxIntake: sc.MaxIntake, TokenRate: firstNonZero(o.TokenRate, sc.TokenRate), TokenBurst: sc.TokenBurst,
 		DefaultTLP: s.Config.TLP, Metrics: metrics, Logger: log,
+		WebhookPivot: s.Pivot.DepthFor(1), JobPivot: s.Pivot.DepthFor(0),
 	})
 	if err != nil {
 		return configErr(err)

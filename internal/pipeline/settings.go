@@ -38,7 +38,7 @@ func configErr(err error) error {
 // sections are the top-level config sections other packages own, each
 // loaded by its owner in LoadSettings; config owns the rest (db, tlp,
 // internal_suffixes, admin_token, providers) and refuses anything else.
-var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection}
+var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection}
 
 // Settings is the whole configuration, each section loaded and validated by
 // its owner. Loading it opens nothing.
@@ -54,6 +54,7 @@ type Settings struct {
 	// Tiering and Tiers are the tiering section (enrich.LoadTiering).
 	Tiering bool
 	Tiers   map[string]enrich.Tier
+	Pivot   enrich.PivotSettings
 }
 
 // LoadSettings reads the config file and the environment and has every
@@ -83,6 +84,8 @@ func LoadSettings(o Options) (*Settings, error) {
 	s.History, err = history.LoadSettings(cfg.K, getenv)
 	collect(err)
 	s.Tiering, s.Tiers, err = enrich.LoadTiering(cfg.K, getenv)
+	collect(err)
+	s.Pivot, err = enrich.LoadPivot(cfg.K, getenv)
 	collect(err)
 	err = errors.Join(errs...)
 	for _, e := range settings.UnknownKeys(err) {

@@ -88,6 +88,22 @@ type Result struct {
 	// PreviousVerdict is the verdict of the last enrichment before this
 	// one; the table marks a verdict that changed.
 	PreviousVerdict Verdict `json:"previous_verdict,omitempty"`
+	// Related are the IOCs this one pivots to (enrich --pivot), each with
+	// its own verdict; each is also a result of its own, whose context
+	// names pivot_from and relation.
+	Related []Related `json:"related,omitempty"`
+}
+
+// Related is one IOC a result pivots to.
+type Related struct {
+	Type  ioc.Type `json:"type"`
+	Value string   `json:"value"`
+	// Relation is how it relates: resolves-to (a domain's A/AAAA record),
+	// resolved-from (an IP's hostname), host (a URL's host), domain (an
+	// e-mail address's domain), payload (a file a URL served).
+	Relation string  `json:"relation"`
+	Verdict  Verdict `json:"verdict"`
+	Score    int     `json:"score"`
 }
 
 // Changed reports whether r's verdict differs from the previous one.

@@ -287,6 +287,10 @@ func (s *Server) handleSubmitJob(w http.ResponseWriter, r *http.Request) {
 	if !ok || (sub.iocs == nil && !s.holdsIOC(w, r, sub)) {
 		return
 	}
+	pivot, pap, ok := pivotParams(w, r, s.o.JobPivot, "")
+	if !ok {
+		return
+	}
 	spec := jobs.Spec{
 		IdempotencyKey: strings.TrimSpace(r.Header.Get("Idempotency-Key")),
 		Source:         "api",
@@ -294,6 +298,8 @@ func (s *Server) handleSubmitJob(w http.ResponseWriter, r *http.Request) {
 		Input:          sub.body,
 		TLP:            sub.tlp.String(),
 		Providers:      sub.providers,
+		Pivot:          pivot,
+		PAP:            pap,
 	}
 	if sub.iocs != nil {
 		var b strings.Builder

@@ -92,6 +92,10 @@ type Options struct {
 	// Memory, when set, keeps each synchronous enrichment in the IOC
 	// history and serves …/history and the analyst verdicts.
 	Memory Memory
+	// WebhookPivot and JobPivot are the pivot depth of a webhook's job and
+	// of a POST /v1/jobs job when the request gives no ?pivot= (the
+	// config's pivot.depth, else 1 and 0).
+	WebhookPivot, JobPivot int
 	// OnVerdict, when set, hears of each analyst verdict set (a MISP
 	// sighting push).
 	OnVerdict func(history.Verdict)

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"strconv"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/iocane/iocane/internal/enrich"
 	"net/http"
 	"slices"
 	"strings"
@@ -133,11 +136,15 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	if key == "" && a.key != "" {
 		key = kind + ":" + a.key
 	}
+	pivot, pap, ok := pivotParams(w, r, s.o.WebhookPivot, papOf(obj))
+	if !ok {
+		return
+	}
 	s.metrics.alert(kind)
 	s.submit(w, r, jobs.Spec{
 		IdempotencyKey: key, Source: kind, Alert: &a.ref,
 		InputFormat: string(input.JSON), Input: a.input, TLP: level.String(),
-		Providers: splitList(r.URL.Query().Get("providers")),
+		Providers: splitList(r.URL.Query().Get("providers")), Pivot: pivot, PAP: pap,
 	})
 }
 
@@ -355,4 +362,44 @@ func extra(m map[string]any, keys ...string) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// papOf reads an alert's own PAP marking: TheHive's "pap" (0 WHITE to 3
+// RED), at the top or under "object" (TheHive 5 webhooks); "" when none.
+func papOf(m map[string]any) string {
+	for _, path := range []string{"pap", "object.pap"} {
+		if v := get(m, path); v != nil {
+			return strings.TrimSpace(fmt.Sprint(v))
+		}
+	}
+	return ""
+}
+
+// pivotParams reads ?pivot= (default def) and the PAP: ?pap=, else the
+// body's, else GREEN; the stricter of the query's and the body's wins.
+// It answers 400 itself for a bad value.
+func pivotParams(w http.ResponseWriter, r *http.Request, def int, bodyPAP string) (int, string, bool) {
+	q := r.URL.Query()
+	depth := def
+	if v := q.Get("pivot"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > enrich.MaxPivot {
+			writeProblem(w, r, http.StatusBadRequest, probBadRequest, fmt.Sprintf("?pivot=%q: want 0 to %d", v, enrich.MaxPivot))
+			return 0, "", false
+		}
+		depth = n
+	}
+	pap := tlp.Green
+	for _, v := range []string{bodyPAP, q.Get("pap")} {
+		if v == "" {
+			continue
+		}
+		l, err := enrich.ParsePAP(v)
+		if err != nil {
+			writeProblem(w, r, http.StatusBadRequest, probBadRequest, "pap: "+err.Error())
+			return 0, "", false
+		}
+		pap = max(pap, l)
+	}
+	return depth, pap.String(), true
 }

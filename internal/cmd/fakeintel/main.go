@@ -51,6 +51,9 @@ func main() {
 	for _, p := range fakeintel.Providers {
 		f.SetRoot(p, "http://"+ln.Addr().String())
 	}
+	if err := f.StartDNS(); err != nil { // pivots resolve here, never on the real network
+		log.Fatalf("fakeintel: dns: %v", err)
+	}
 	for _, kv := range f.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Printf("export %s='%s'\n", k, v)

@@ -69,6 +69,42 @@ type Event struct {
 	Published     bool        `json:"published"`
 	Tag           []Tag       `json:"Tag"`
 	Attribute     []Attribute `json:"Attribute"`
+	// Object holds the pivots (enrich --pivot): a domain-ip object per
+	// domain with the addresses it resolves to, a url object per URL with
+	// its host, each referring to the related IOCs' attributes.
+	Object []Object `json:"Object,omitempty"`
+}
+
+// Object is a MISP object of one of MISP's templates.
+type Object struct {
+	UUID            string            `json:"uuid"`
+	Name            string            `json:"name"`
+	MetaCategory    string            `json:"meta-category"`
+	Distribution    string            `json:"distribution"`
+	Comment         string            `json:"comment,omitempty"`
+	Timestamp       string            `json:"timestamp"`
+	Attribute       []ObjectAttribute `json:"Attribute"`
+	ObjectReference []Reference       `json:"ObjectReference"`
+}
+
+// ObjectAttribute is an attribute inside an object.
+type ObjectAttribute struct {
+	UUID           string `json:"uuid"`
+	ObjectRelation string `json:"object_relation"`
+	Type           string `json:"type"`
+	Category       string `json:"category"`
+	Value          string `json:"value"`
+	ToIDS          bool   `json:"to_ids"`
+	Distribution   string `json:"distribution"`
+}
+
+// Reference links an object to an attribute of the event.
+type Reference struct {
+	UUID             string `json:"uuid"`
+	ObjectUUID       string `json:"object_uuid"`
+	ReferencedUUID   string `json:"referenced_uuid"`
+	RelationshipType string `json:"relationship_type"`
+	Comment          string `json:"comment,omitempty"`
 }
 
 // typeCategory is the MISP attribute type and category per IOC type.
@@ -147,7 +183,7 @@ func Build(rs []result.Result, input tlp.Level, now time.Time) Event {
 			comment += ": " + strings.Join(r.Reasons, "; ")
 		}
 		attrs = append(attrs, Attribute{
-			UUID: output.UUID5(output.Namespace, "misp-attribute|"+r.IOC.String()), Type: tc[0], Category: tc[1],
+			UUID: attributeUUID(r.IOC), Type: tc[0], Category: tc[1],
 			Value: r.IOC.Value, ToIDS: r.Verdict == result.Malicious, Distribution: "5", Comment: comment,
 			Timestamp: strconv.FormatInt(r.EnrichedAt.Unix(), 10),
 			Tag:       []Tag{tlpTag(r.TLP), {Name: fmt.Sprintf("iocane:verdict=%q", r.Verdict)}},
@@ -156,6 +192,7 @@ func Build(rs []result.Result, input tlp.Level, now time.Time) Event {
 	if latest.IsZero() {
 		latest = now
 	}
+	objects := pivotObjects(rs)
 	latest = latest.UTC()
 	ts := strconv.FormatInt(latest.Unix(), 10)
 	return Event{
@@ -163,6 +200,67 @@ func Build(rs []result.Result, input tlp.Level, now time.Time) Event {
 		Info: fmt.Sprintf("iocane enrichment of %d IOCs: %d malicious, %d suspicious, %d benign, %d unknown", len(rs),
 			counts[result.Malicious], counts[result.Suspicious], counts[result.Benign], counts[result.Unknown]),
 		Date: latest.Format(time.DateOnly), Timestamp: ts, ThreatLevelID: threatLevel[result.Worst(rs)], Analysis: "2",
-		Distribution: "0", Tag: []Tag{tlpTag(most), {Name: "iocane:enrichment"}}, Attribute: attrs,
+		Distribution: "0", Tag: []Tag{tlpTag(most), {Name: "iocane:enrichment"}}, Attribute: attrs, Object: objects,
 	}
+}
+
+func attributeUUID(i ioc.IOC) string {
+	return output.UUID5(output.Namespace, "misp-attribute|"+i.String())
+}
+
+// pivotObjects returns, for each domain or URL result with related IOCs
+// that are attributes of the event, a domain-ip or url object (MISP object
+// templates) naming the pair, with a reference to each related attribute:
+// relationship resolves-to for a domain's addresses, related-to otherwise.
+func pivotObjects(rs []result.Result) []Object {
+	in := map[ioc.IOC]bool{}
+	for _, r := range rs {
+		in[r.IOC] = true
+	}
+	var out []Object
+	for _, r := range rs {
+		name, meta, self := "", "network", ""
+		switch r.IOC.Type {
+		case ioc.Domain:
+			name, self = "domain-ip", "domain"
+		case ioc.URL:
+			name, self = "url", "url"
+		default:
+			continue
+		}
+		ts := strconv.FormatInt(r.EnrichedAt.Unix(), 10)
+		o := Object{UUID: output.UUID5(output.Namespace, "misp-object|"+r.IOC.String()), Name: name, MetaCategory: meta,
+			Distribution: "5", Timestamp: ts, Comment: "iocane pivots from " + r.IOC.String(), ObjectReference: []Reference{}}
+		o.Attribute = append(o.Attribute, ObjectAttribute{UUID: output.UUID5(output.Namespace, "misp-object-attribute|"+r.IOC.String()+"|"+self),
+			ObjectRelation: self, Type: typeCategory[r.IOC.Type][0], Category: "Network activity", Value: r.IOC.Value, Distribution: "5"})
+		for _, rel := range r.Related {
+			i := ioc.IOC{Type: rel.Type, Value: rel.Value}
+			if !in[i] {
+				continue
+			}
+			relation := ""
+			switch {
+			case name == "domain-ip" && (rel.Type == ioc.IPv4 || rel.Type == ioc.IPv6):
+				relation = "ip"
+			case name == "url" && rel.Relation == "host" && rel.Type == ioc.Domain:
+				relation = "domain"
+			case name == "url" && rel.Relation == "host":
+				relation = "ip"
+			}
+			if relation != "" {
+				o.Attribute = append(o.Attribute, ObjectAttribute{UUID: output.UUID5(output.Namespace, "misp-object-attribute|"+r.IOC.String()+"|"+i.String()),
+					ObjectRelation: relation, Type: typeCategory[rel.Type][0], Category: "Network activity", Value: rel.Value, Distribution: "5"})
+			}
+			typ := "related-to"
+			if rel.Relation == "resolves-to" {
+				typ = "resolves-to"
+			}
+			o.ObjectReference = append(o.ObjectReference, Reference{UUID: output.UUID5(output.Namespace, "misp-reference|"+o.UUID+"|"+i.String()),
+				ObjectUUID: o.UUID, ReferencedUUID: attributeUUID(i), RelationshipType: typ, Comment: rel.Relation})
+		}
+		if len(o.ObjectReference) > 0 {
+			out = append(out, o)
+		}
+	}
+	return out
 }

@@ -3,9 +3,12 @@ package misp_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
+	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/output/misp"
 	"github.com/iocane/iocane/internal/output/outputtest"
+	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -62,5 +65,41 @@ func TestEventTLPAndDistribution(t *testing.T) {
 	empty := misp.Build(nil, tlp.Amber, outputtest.At)
 	if empty.Attribute == nil || empty.Date != "2026-11-26" || empty.ThreatLevelID != "4" || empty.Distribution != "0" || empty.Tag[0].Name != "tlp:amber" {
 		t.Errorf("empty event %+v", empty)
+	}
+}
+
+// TestPivotObjects (issue 14): a domain with the address it resolves to
+// becomes a domain-ip object referring to the address's attribute; a URL a
+// url object referring to its host's; a related IOC with no attribute in
+// the event gets no reference.
+func TestPivotObjects(t *testing.T) {
+	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	dom := ioc.IOC{Type: ioc.Domain, Value: "login-micros0ft-verify.net"}
+	ip := ioc.IOC{Type: ioc.IPv4, Value: "185.220.101.47"}
+	u := ioc.IOC{Type: ioc.URL, Value: "http://login-micros0ft-verify.net/o365"}
+	rs := []result.Result{
+		{IOC: dom, Verdict: result.Suspicious, EnrichedAt: at, Related: []result.Related{
+			{Type: ioc.IPv4, Value: ip.Value, Relation: "resolves-to"}, {Type: ioc.IPv4, Value: "198.51.100.9", Relation: "resolves-to"}}},
+		{IOC: ip, Verdict: result.Malicious, EnrichedAt: at},
+		{IOC: u, Verdict: result.Suspicious, EnrichedAt: at, Related: []result.Related{{Type: ioc.Domain, Value: dom.Value, Relation: "host"}}},
+	}
+	ev := misp.Build(rs, tlp.Amber, at)
+	if len(ev.Object) != 2 {
+		t.Fatalf("%d objects: %+v", len(ev.Object), ev.Object)
+	}
+	uuids := map[string]string{}
+	for _, a := range ev.Attribute {
+		uuids[a.Value] = a.UUID
+	}
+	d, w := ev.Object[0], ev.Object[1]
+	if d.Name != "domain-ip" || len(d.ObjectReference) != 1 || d.ObjectReference[0].ReferencedUUID != uuids[ip.Value] ||
+		d.ObjectReference[0].RelationshipType != "resolves-to" || d.ObjectReference[0].ObjectUUID != d.UUID {
+		t.Errorf("domain-ip object %+v", d)
+	}
+	if len(d.Attribute) != 2 || d.Attribute[0].ObjectRelation != "domain" || d.Attribute[1].ObjectRelation != "ip" || d.Attribute[1].Type != "ip-dst" {
+		t.Errorf("domain-ip attributes %+v", d.Attribute)
+	}
+	if w.Name != "url" || len(w.ObjectReference) != 1 || w.ObjectReference[0].ReferencedUUID != uuids[dom.Value] || w.ObjectReference[0].RelationshipType != "related-to" {
+		t.Errorf("url object %+v", w)
 	}
 }

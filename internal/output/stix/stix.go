@@ -164,6 +164,7 @@ func Build(rs []result.Result) Bundle {
 	for _, r := range rs {
 		objs = append(objs, objects(r)...)
 	}
+	objs = append(objs, relationships(rs, objs[start:])...)
 	if len(rs) > 0 {
 		objs = append(objs, report(rs, objs[start:]))
 	}
@@ -260,6 +261,47 @@ func objects(r result.Result) []object {
 		out = append(out, ind, rel)
 	}
 
+	return out
+}
+
+// relationships links each result's observable to those of its related
+// IOCs (enrich --pivot) that are in the bundle: resolves-to from a domain
+// to its address (either way it was found), related-to for the others (a
+// URL's host, an e-mail's domain, a file a URL served).
+func relationships(rs []result.Result, objs []object) []object {
+	have := map[string]bool{}
+	for _, o := range objs {
+		have[o.ID] = true
+	}
+	var out []object
+	for _, r := range rs {
+		from, _ := observable(r.IOC)
+		if from == nil {
+			continue
+		}
+		for _, rel := range r.Related {
+			to, _ := observable(ioc.IOC{Type: rel.Type, Value: rel.Value})
+			if to == nil || !have[to.ID] {
+				continue
+			}
+			src, dst, typ := from.ID, to.ID, "related-to"
+			switch rel.Relation {
+			case "resolves-to":
+				typ = "resolves-to"
+			case "resolved-from":
+				src, dst, typ = to.ID, from.ID, "resolves-to"
+			}
+			id := "relationship--" + uuid5(iocaneNamespace, typ+"|"+src+"|"+dst)
+			if have[id] {
+				continue
+			}
+			have[id] = true
+			ts := stamp(r.EnrichedAt)
+			out = append(out, object{Type: "relationship", SpecVersion: "2.1", ID: id, CreatedByRef: IdentityID, Created: ts, Modified: ts,
+				RelationshipType: typ, SourceRef: src, TargetRef: dst, Description: rel.Relation,
+				ObjectMarkingRefs: []string{MarkingIDs[level(r.TLP)]}})
+		}
+	}
 	return out
 }
 

@@ -252,3 +252,49 @@ func TestSCOIDs(t *testing.T) {
 		t.Errorf("file id %s", o.ID)
 	}
 }
+
+// TestPivotRelationships (issue 14, acceptance 5): results with related
+// IOCs give resolves-to and related-to relationships between their
+// observables, and the bundle still validates against the OASIS schemas.
+// A related IOC with no result in the bundle gets no dangling reference.
+func TestPivotRelationships(t *testing.T) {
+	at := outputtest.At
+	domain := result.Result{IOC: ioc.IOC{Type: ioc.Domain, Value: "login-micros0ft-verify.net"}, Verdict: result.Suspicious, Score: 60,
+		Confidence: 40, Reasons: []string{"resolves to 185.220.101.47 (malicious: threatfox botnet_cc)"}, TLP: tlp.Amber, EnrichedAt: at,
+		Related: []result.Related{{Type: ioc.IPv4, Value: "185.220.101.47", Relation: "resolves-to", Verdict: result.Malicious, Score: 100},
+			{Type: ioc.IPv4, Value: "198.51.100.9", Relation: "resolves-to"}}}
+	ip := result.Result{IOC: ioc.IOC{Type: ioc.IPv4, Value: "185.220.101.47"}, Verdict: result.Malicious, Score: 100, Confidence: 90,
+		TLP: tlp.Amber, EnrichedAt: at, Context: map[string]string{"pivot_from": "domain:login-micros0ft-verify.net", "relation": "resolves-to"},
+		Related: []result.Related{{Type: ioc.Domain, Value: "c2.example", Relation: "resolved-from"}}}
+	host := result.Result{IOC: ioc.IOC{Type: ioc.Domain, Value: "c2.example"}, Verdict: result.Unknown, TLP: tlp.Amber, EnrichedAt: at}
+	url := result.Result{IOC: ioc.IOC{Type: ioc.URL, Value: "http://login-micros0ft-verify.net/o365"}, Verdict: result.Suspicious, Score: 60,
+		Confidence: 40, TLP: tlp.Amber, EnrichedAt: at,
+		Related: []result.Related{{Type: ioc.Domain, Value: "login-micros0ft-verify.net", Relation: "host", Verdict: result.Suspicious, Score: 60}}}
+	got := outputtest.Render(t, "stix", outputtest.Options(), []result.Result{domain, ip, host, url})
+	objs := checkBundle(t, newValidator(t), got)
+	ids := map[string]string{}
+	for _, o := range objs {
+		if v, ok := o["value"].(string); ok {
+			ids[v] = o["id"].(string)
+		}
+	}
+	want := map[string]bool{
+		"resolves-to " + ids["login-micros0ft-verify.net"] + " " + ids["185.220.101.47"]:                        true,
+		"resolves-to " + ids["c2.example"] + " " + ids["185.220.101.47"]:                                        true,
+		"related-to " + ids["http://login-micros0ft-verify.net/o365"] + " " + ids["login-micros0ft-verify.net"]: true,
+	}
+	n := 0
+	for _, o := range objs {
+		if o["type"] != "relationship" || o["relationship_type"] == "based-on" {
+			continue
+		}
+		n++
+		k := fmt.Sprintf("%s %s %s", o["relationship_type"], o["source_ref"], o["target_ref"])
+		if !want[k] {
+			t.Errorf("unexpected relationship %s", k)
+		}
+	}
+	if n != len(want) {
+		t.Errorf("%d pivot relationships, want %d (none to 198.51.100.9, which has no result)", n, len(want))
+	}
+}

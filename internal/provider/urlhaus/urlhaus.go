@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,6 +166,7 @@ type urlAnswer struct {
 	Tags       []string   `json:"tags"`
 	Payloads   []struct {
 		Signature *string `json:"signature"`
+		SHA256    string  `json:"response_sha256"`
 	} `json:"payloads"`
 }
 
@@ -182,11 +184,17 @@ func (a urlAnswer) finding() provider.Finding {
 	abusech.SetTime(data, "last_online", a.LastOnline)
 	abusech.SetString(data, "reporter", a.Reporter)
 	a.Blacklists.set(data)
-	var families []string
+	var families, hashes []string
 	for _, p := range a.Payloads {
 		if p.Signature != nil {
 			families = append(families, *p.Signature)
 		}
+		if p.SHA256 != "" && !slices.Contains(hashes, p.SHA256) {
+			hashes = append(hashes, p.SHA256)
+		}
+	}
+	if len(hashes) > 0 {
+		data["payload_sha256"] = hashes // files the URL served: a pivot at no quota
 	}
 	families = abusech.Tags(families)
 	if len(families) > 0 {

@@ -32,9 +32,13 @@ type attributes struct {
 	Country string `json:"country"`
 	Network string `json:"network"`
 
-	Categories   map[string]string `json:"categories"`
-	Registrar    string            `json:"registrar"`
-	CreationDate int64             `json:"creation_date"`
+	Categories map[string]string `json:"categories"`
+	DNSRecords []struct {
+		Type  string `json:"type"`
+		Value string `json:"value"`
+	} `json:"last_dns_records"`
+	Registrar    string `json:"registrar"`
+	CreationDate int64  `json:"creation_date"`
 
 	URL          string   `json:"url"`
 	LastFinalURL string   `json:"last_final_url"`
@@ -110,6 +114,15 @@ func parse(i ioc.IOC, body []byte) (provider.Finding, error) {
 		d["categories"] = a.Categories
 	}
 	setNonZero(d, "registrar", a.Registrar)
+	var records []map[string]any
+	for _, r := range a.DNSRecords {
+		if r.Type == "A" || r.Type == "AAAA" {
+			records = append(records, map[string]any{"type": r.Type, "value": r.Value})
+		}
+	}
+	if len(records) > 0 {
+		d["dns_records"] = records // a domain's A/AAAA records: a pivot at no quota
+	}
 	setNonZero(d, "creation_date", unix(a.CreationDate))
 	setNonZero(d, "url", a.URL)
 	setNonZero(d, "last_final_url", a.LastFinalURL)
