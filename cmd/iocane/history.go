@@ -52,9 +52,7 @@ runs, the server's jobs and its synchronous enrichments all add to it.`,
 					return err
 				}
 				if format == "json" {
-					enc := json.NewEncoder(c.OutOrStdout())
-					enc.SetIndent("", "  ")
-					return enc.Encode(rep)
+					return printJSON(c.OutOrStdout(), rep)
 				}
 				return printHistory(c.OutOrStdout(), rep)
 			})
@@ -91,6 +89,14 @@ func withStore(c *cobra.Command, f func(p *pipeline.Pipeline) error) error {
 }
 
 const stamp = "2006-01-02 15:04Z"
+
+// printJSON writes v as indented JSON, the --format json of the listing
+// commands.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
 
 func printHistory(w io.Writer, rep history.Report) error {
 	fmt.Fprintf(w, "%s %s\n", rep.IOC.Type, rep.IOC.Value)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -45,9 +44,7 @@ the providers section of iocane.yaml.`,
 			}
 			out := c.OutOrStdout()
 			if format == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return printJSON(out, rows)
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROVIDER\tTYPES\tCONFIGURED\tRATE\tQUOTA USED/LIMIT (LEFT)\tMAX TLP")

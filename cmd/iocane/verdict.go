@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -102,9 +101,7 @@ cli:$USER.`,
 					return err
 				}
 				if format == "json" {
-					enc := json.NewEncoder(c.OutOrStdout())
-					enc.SetIndent("", "  ")
-					return enc.Encode(vs)
+					return printJSON(c.OutOrStdout(), vs)
 				}
 				if len(vs) == 0 {
 					fmt.Fprintln(c.OutOrStdout(), "no analyst verdicts")
