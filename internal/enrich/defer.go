@@ -65,9 +65,13 @@ func (s *Source) turnLate(ctx context.Context, n int64, now time.Time, horizon t
 }
 
 // turnAt is when the rate turn of the look-up at place n in the source's
-// queue comes: n intervals from now.
+// queue comes: n intervals from now, at the pace the provider allows now.
 func (s *Source) turnAt(n int64, now time.Time) time.Time {
-	return now.Add(time.Duration(n) * s.Rate.Interval())
+	interval := s.Rate.Interval()
+	if s.Pacer != nil {
+		interval = max(interval, s.Pacer.Interval())
+	}
+	return now.Add(time.Duration(n) * interval)
 }
 
 // lookupOrDefer is lookup for a deferrable look-up: deferred at once when

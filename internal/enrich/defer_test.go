@@ -162,3 +162,25 @@ func TestReviseRescores(t *testing.T) {
 		t.Errorf("sources %+v, reasons %v", r.Sources, r.Reasons)
 	}
 }
+
+type slowPacer time.Duration
+
+func (p slowPacer) Interval() time.Duration { return time.Duration(p) }
+
+// TestTurnAtFollowsTheAdaptedPace: a provider that slowed the pace with its
+// 429s dates a deferred look-up by that pace, never faster than the rate.
+func TestTurnAtFollowsTheAdaptedPace(t *testing.T) {
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	s := &Source{Rate: ratelimit.Rate{N: 10, Per: time.Second}}
+	if got := s.turnAt(5, now); !got.Equal(now.Add(500 * time.Millisecond)) {
+		t.Errorf("configured pace: %v", got.Sub(now))
+	}
+	s.Pacer = slowPacer(200 * time.Millisecond)
+	if got := s.turnAt(5, now); !got.Equal(now.Add(time.Second)) {
+		t.Errorf("adapted pace: %v, want 1s", got.Sub(now))
+	}
+	s.Pacer = slowPacer(time.Millisecond)
+	if got := s.turnAt(5, now); !got.Equal(now.Add(500 * time.Millisecond)) {
+		t.Errorf("a pacer faster than the rate: %v", got.Sub(now))
+	}
+}

@@ -36,6 +36,10 @@ type Source struct {
 	// cannot be made now (see blocked).
 	Quota   *ratelimit.Quota
 	Breaker *httpx.Breaker
+	// Pacer, when set, is the provider's limiter, whose current spacing
+	// (slowed by the provider's 429s, see ratelimit/adapt.go) dates a
+	// turn; without it the configured Rate does.
+	Pacer ratelimit.Pacer
 
 	// cache receives every cacheable answer from the worker that got it,
 	// before the worker takes its next look-up: an answer is persisted

@@ -97,8 +97,9 @@ func BuildSources(c *config.Config, o BuildOptions) (*Built, error) {
 		cfg := pc.ProviderConfig()
 		cfg.Logger = o.Logger.With("provider", spec.Name)
 		cfg.KeepRaw = o.KeepRaw
+		var lim ratelimit.Limiter
 		if !spec.Local {
-			lim, err := o.Limiters.Get(spec.Name, rate)
+			lim, err = o.Limiters.Get(spec.Name, rate)
 			if err != nil {
 				errs = append(errs, err)
 				continue
@@ -120,6 +121,9 @@ func BuildSources(c *config.Config, o BuildOptions) (*Built, error) {
 		src := &enrich.Source{Spec: spec, Provider: p, MaxTLP: pc.MaxTLP, Rate: rate, Logger: cfg.Logger, Quota: q}
 		if cfg.HTTP != nil {
 			src.Breaker = httpx.BreakerOf(cfg.HTTP)
+		}
+		if p, ok := lim.(ratelimit.Pacer); ok && !spec.Local {
+			src.Pacer = p
 		}
 		b.Sources = append(b.Sources, src)
 	}
