@@ -69,7 +69,7 @@ func FeedbackOf(resp *http.Response, now time.Time) Feedback {
 	h := resp.Header
 	if v := h.Get("Retry-After"); v != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
-			f.RetryAfter = time.Duration(n) * time.Second
+			f.RetryAfter = time.Duration(min(n, int(maxReset.Seconds()))) * time.Second
 		} else if t, err := http.ParseTime(v); err == nil {
 			f.RetryAfter = max(t.Sub(now), 0)
 		}
@@ -91,7 +91,7 @@ func FeedbackOf(resp *http.Response, now time.Time) Feedback {
 func resetOf(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := first(h, "X-Rate-Limit-Reset-After", "RateLimit-Reset"); v != "" {
 		if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && n >= 0 {
-			return time.Duration(n * float64(time.Second)), true
+			return time.Duration(min(n, maxReset.Seconds()) * float64(time.Second)), true // 1e308 s would overflow
 		}
 	}
 	v := strings.TrimSpace(first(h, "X-RateLimit-Reset", "X-Rate-Limit-Reset"))
@@ -100,15 +100,18 @@ func resetOf(h http.Header, now time.Time) (time.Duration, bool) {
 	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 		if n > 1_000_000_000 { // a Unix time
-			return max(time.Unix(n, 0).Sub(now), 0), true
+			return min(max(time.Unix(n, 0).Sub(now), 0), maxReset), true
 		}
-		return time.Duration(n) * time.Second, true
+		return time.Duration(n) * time.Second, true // n ≤ 1e9 s: no overflow
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), maxReset), true
 	}
 	return 0, false
 }
+
+// maxReset bounds a reset read from a header: a year.
+const maxReset = 366 * 24 * time.Hour
 
 func first(h http.Header, names ...string) string {
 	for _, n := range names {

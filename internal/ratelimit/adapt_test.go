@@ -107,3 +107,28 @@ func TestAdaptiveHoldsForRetryAfterAndSpentWindow(t *testing.T) {
 		}
 	})
 }
+
+// FuzzFeedbackOf: no header a provider sends makes reading it panic or
+// give a negative wait.
+func FuzzFeedbackOf(f *testing.F) {
+	f.Add(429, "29", "7", "1796385660", "")
+	f.Add(429, "99999999999", "1", "999999999", "99999999999")
+	f.Add(200, "", "24", "2026-12-04T12:01:00.000Z", "17")
+	f.Add(200, "Wed, 21 Oct 2015 07:28:00 GMT", "-1", "9999999999999999999", "1e308")
+	f.Fuzz(func(t *testing.T, code int, retryAfter, remaining, reset, resetAfter string) {
+		h := http.Header{}
+		h.Set("Retry-After", retryAfter)
+		h.Set("X-RateLimit-Remaining", remaining)
+		h.Set("X-RateLimit-Reset", reset)
+		h.Set("X-Rate-Limit-Reset-After", resetAfter)
+		fb := FeedbackOf(&http.Response{StatusCode: code, Header: h}, time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+		if fb.RetryAfter < 0 || fb.Reset < 0 || fb.Remaining < 0 {
+			t.Errorf("negative feedback %+v", fb)
+		}
+		p := NewLimiter(Rate{N: 10, Per: time.Second}).(*pacer)
+		p.Adapt(fb)
+		if p.Interval() < 100*time.Millisecond || p.Interval() > 100*time.Millisecond*maxSlowdown {
+			t.Errorf("interval %v out of bounds after %+v", p.Interval(), fb)
+		}
+	})
+}
