@@ -25,6 +25,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/iocane/iocane/internal/history"
 	"sync"
 	"time"
 
@@ -216,12 +217,20 @@ func (q *SQLiteQueue) land(ctx context.Context, k lookupKey, f provider.Finding)
 		return nil, err
 	}
 	var revised []result.Result
+	var changed []history.Record // revisions that moved the verdict or the score, for the IOC's history
 	for _, w := range ws {
 		var r result.Result
 		if err := json.Unmarshal(w.b, &r); err != nil {
 			return nil, fmt.Errorf("corrupt result in job %s: %w", w.job, err)
 		}
+		before := r
 		r = q.opts.Engine.Revise(r, f)
+		if r.Verdict != before.Verdict || r.Score != before.Score {
+			rec := history.EntryOf(r, "backlog", w.job, "")
+			rec.At = q.now().UTC()
+			rec.Note = fmt.Sprintf("revised when %s's deferred answer landed (was %s, score %d)", k.provider, before.Verdict, before.Score)
+			changed = append(changed, rec)
+		}
 		b, err := json.Marshal(r)
 		if err != nil {
 			return nil, err
@@ -262,6 +271,11 @@ func (q *SQLiteQueue) land(ctx context.Context, k lookupKey, f provider.Finding)
 			if err := rs.PutResult(ctx, r); err != nil {
 				q.log.Warn("latest result not stored", "ioc", r.IOC.String(), "err", err)
 			}
+		}
+	}
+	if h := q.opts.History; h != nil && len(changed) > 0 {
+		if err := h.RecordHistory(ctx, changed); err != nil {
+			q.log.Warn("history not recorded", "ioc", k.ioc.String(), "err", err)
 		}
 	}
 	return settled, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/enrich"
+	"github.com/iocane/iocane/internal/history"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
@@ -49,7 +50,8 @@ func TestDeferredLookupsLandAndReviseTheJob(t *testing.T) {
 	f := newFake()
 	e := pacedEngine(t, f, ratelimit.Rate{N: 10, Per: time.Second}, 250*time.Millisecond)
 	settled := make(chan Job, 4)
-	h := newHarness(t, e, "", Options{BacklogPoll: 50 * time.Millisecond, OnSettled: func(j Job) { settled <- j }})
+	hist := &memHistory{}
+	h := newHarness(t, e, "", Options{BacklogPoll: 50 * time.Millisecond, OnSettled: func(j Job) { settled <- j }, History: hist})
 
 	var lines []string
 	for n := range 12 {
@@ -96,6 +98,20 @@ func TestDeferredLookupsLandAndReviseTheJob(t *testing.T) {
 	}
 	if revised != fin.Counts.Deferred {
 		t.Errorf("%d results revised, %d look-ups were deferred", revised, fin.Counts.Deferred)
+	}
+	// The IOC history has each result once from the job, and each
+	// revision that moved a verdict.
+	first12, revisions := hist.count("api"), hist.count("backlog")
+	if first12 != 12 || revisions != revised {
+		t.Errorf("history: %d job entries, %d revisions; want 12 and %d", first12, revisions, revised)
+	}
+	for _, r := range hist.all() {
+		if r.Origin == "api" && (r.Alert != "splunk:sid-1" || r.Job != j.ID) {
+			t.Errorf("job entry %+v", r)
+		}
+		if r.Origin == "backlog" && (r.Verdict != result.Malicious || !strings.Contains(r.Note, "revised when "+fakeName) || r.Alert != "") {
+			t.Errorf("revision entry %+v", r)
+		}
 	}
 	for _, l := range lines {
 		if n := f.count(ioc.IOC{Type: ioc.Domain, Value: l}); n != 1 {
@@ -197,4 +213,33 @@ func TestPruneDropsDeferredLookups(t *testing.T) {
 	if err := h.q.w.QueryRowContext(ctx, `SELECT count(*) FROM deferred_lookups WHERE job_id = ?`, j.ID).Scan(&left); err != nil || left != 0 {
 		t.Errorf("%d deferred look-ups left after the job was pruned (%v)", left, err)
 	}
+}
+
+// memHistory records what the queue keeps in the IOC history.
+type memHistory struct {
+	mu   sync.Mutex
+	recs []history.Record
+}
+
+func (m *memHistory) RecordHistory(_ context.Context, recs []history.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recs = append(m.recs, recs...)
+	return nil
+}
+
+func (m *memHistory) all() []history.Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]history.Record(nil), m.recs...)
+}
+
+func (m *memHistory) count(origin string) int {
+	n := 0
+	for _, r := range m.all() {
+		if r.Origin == origin {
+			n++
+		}
+	}
+	return n
 }
