@@ -541,3 +541,38 @@ func TestBodiesReadOrRefusedAtIntake(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookPivotAndPAP: a webhook's job pivots one step by default (or
+// as ?pivot= says), and carries the PAP of TheHive's pap field or ?pap=,
+// the stricter winning; a bad value is 400.
+func TestWebhookPivotAndPAP(t *testing.T) {
+	thehive := `{"objectType": "Alert", "operation": "Creation", "object": {"_id": "~1", "title": "45.9.148.3", "pap": 2}}`
+	generic := `{"note": "beacon to 45.9.148.3"}`
+	for _, c := range []struct {
+		kind, query, body string
+		pivot             int
+		pap               string
+		code              int
+	}{
+		{"generic", "", generic, 1, "green", 202},
+		{"generic", "?pivot=0", generic, 0, "green", 202},
+		{"generic", "?pivot=2&pap=red", generic, 2, "red", 202},
+		{"thehive", "", thehive, 1, "amber", 202},
+		{"thehive", "?pap=green", thehive, 1, "amber", 202}, // the alert's own AMBER is stricter
+		{"generic", "?pivot=3", generic, 0, "", 400},
+		{"generic", "?pap=purple", generic, 0, "", 400},
+	} {
+		h := newHarness(t, func(o *Options) { o.WebhookPivot = 1 })
+		w := h.do(req{method: "POST", path: "/v1/webhooks/" + c.kind + c.query, token: ingestSecret, ctype: "application/json", body: c.body, sign: true})
+		if w.Code != c.code {
+			t.Errorf("%s%s: %d %s", c.kind, c.query, w.Code, w.Body)
+			continue
+		}
+		if c.code != 202 {
+			continue
+		}
+		if s := h.q.spec("job-1"); s.Pivot != c.pivot || s.PAP != c.pap {
+			t.Errorf("%s%s: pivot %d pap %q, want %d %q", c.kind, c.query, s.Pivot, s.PAP, c.pivot, c.pap)
+		}
+	}
+}
