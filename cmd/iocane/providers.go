@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,7 +48,7 @@ the providers section of iocane.yaml.`,
 				return printJSON(out, rows)
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "PROVIDER\tTYPES\tCONFIGURED\tRATE\tQUOTA USED/LIMIT (LEFT)\tMAX TLP")
+			fmt.Fprintln(tw, "PROVIDER\tTYPES\tCONFIGURED\tRATE\tQUOTA USED/LIMIT (LEFT)\tDEFERRED\tMAX TLP")
 			for _, r := range rows {
 				conf := "yes"
 				if !r.Configured {
@@ -60,7 +61,11 @@ the providers section of iocane.yaml.`,
 				if rate == "" {
 					rate = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, strings.Join(r.Types, ","), conf, rate, quotaText(r.Quota), strings.ToUpper(r.MaxTLP))
+				backlog := "-"
+				if r.Deferred > 0 {
+					backlog = strconv.Itoa(r.Deferred)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, strings.Join(r.Types, ","), conf, rate, quotaText(r.Quota), backlog, strings.ToUpper(r.MaxTLP))
 			}
 			return tw.Flush()
 		},

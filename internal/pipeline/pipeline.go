@@ -164,10 +164,15 @@ func (p *Pipeline) Close() error {
 // window (from the store, so it counts every run) and its TLP ceiling.
 func (p *Pipeline) Providers(ctx context.Context) ([]provider.State, error) {
 	var rows []provider.State
+	deferred, err := p.Store.DeferredByProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, spec := range provider.All() {
 		pc := p.Settings.Config.Providers[spec.Name]
 		row := provider.State{Name: spec.Name, Local: spec.Local, Rate: pc.Rate, MaxTLP: pc.MaxTLP.String(),
-			Discloses: spec.Discloses, Reliability: string(spec.Reliability), BaseURL: pc.BaseURL, Quota: []provider.QuotaWindow{}}
+			Discloses: spec.Discloses, Reliability: string(spec.Reliability), BaseURL: pc.BaseURL, Quota: []provider.QuotaWindow{},
+			Deferred: deferred[spec.Name]}
 		for _, t := range spec.Types {
 			row.Types = append(row.Types, string(t))
 		}

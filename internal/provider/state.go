@@ -14,6 +14,9 @@ type State struct {
 	Discloses   bool          `json:"discloses"`
 	Reliability string        `json:"reliability"`
 	BaseURL     string        `json:"base_url,omitempty"`
+	// Deferred counts the look-ups waiting in the server's backlog for
+	// this provider's budget (see internal/jobs, backlog.go).
+	Deferred int `json:"deferred"`
 }
 
 // QuotaWindow is a provider's use of one quota window.

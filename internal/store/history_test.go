@@ -184,3 +184,20 @@ func BenchmarkHistoryReport1M(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/report")
 }
+
+// TestDeferredByProvider counts the queue's backlog per provider, for
+// `iocane providers`.
+func TestDeferredByProvider(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
+	for i, p := range []string{"virustotal", "virustotal", "shodan"} {
+		if _, err := db.sql.ExecContext(ctx, `INSERT INTO deferred_lookups (job_id, provider, type, value, priority, due_at, queued_at)
+			VALUES ('j', ?, 'ipv4', ?, 0, 0, 0)`, p, fmt.Sprintf("45.1.1.%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.DeferredByProvider(ctx)
+	if err != nil || got["virustotal"] != 2 || got["shodan"] != 1 || len(got) != 2 {
+		t.Errorf("got %v, %v", got, err)
+	}
+}

@@ -158,3 +158,24 @@ func (q *QuotaStore) Counts(ctx context.Context, prefix string) (map[string]int6
 	}
 	return out, rows.Err()
 }
+
+// DeferredByProvider counts the look-ups waiting in the job queue's backlog
+// of deferred look-ups, by provider (the deferred_lookups table, which the
+// store migrates for the queue).
+func (db *DB) DeferredByProvider(ctx context.Context) (map[string]int, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups GROUP BY provider`)
+	if err != nil {
+		return nil, fmt.Errorf("store: deferred look-ups: %w", err)
+	}
+	out := map[string]int{}
+	for rows.Next() {
+		var p string
+		var n int
+		if err := rows.Scan(&p, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: deferred look-ups: %w", err)
+		}
+		out[p] = n
+	}
+	return out, closeRows(rows)
+}
