@@ -22,6 +22,7 @@ import (
 	"github.com/iocane/iocane/internal/httpx"
 	"github.com/iocane/iocane/internal/provider"
 	_ "github.com/iocane/iocane/internal/provider/all" // every provider registers itself
+	feedsrc "github.com/iocane/iocane/internal/provider/feeds"
 	"github.com/iocane/iocane/internal/runstats"
 	"github.com/iocane/iocane/internal/store"
 )
@@ -75,6 +76,9 @@ type Pipeline struct {
 	memory *cache.Memory
 	// noHistory is Options.NoHistory.
 	noHistory bool
+	// Feeds matches IOCs against the feeds in the store; nil when no feed
+	// is configured. Reload it after a sync (SyncFeeds does).
+	Feeds *feedsrc.Matcher
 }
 
 // memoryCacheEntries bounds the in-memory layer in front of the store's
@@ -116,6 +120,12 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, configErr(err)
 	}
 	p.Sources = built
+	if len(s.Feeds) > 0 {
+		if err := p.addFeedsSource(ctx, o.Engine.Now); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	eo := o.Engine
 	eo.Sources, eo.Skipped, eo.Policy, eo.Routing = built.Sources, built.Skipped, s.Policy, s.Routing
 	eo.Classifier.Suffixes = s.Config.InternalSuffixes

@@ -153,6 +153,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		return err
 	}
 	go p.pruneHistory(ctx, log.With("component", "history"))
+	go p.pollFeeds(ctx, log.With("component", "feeds"))
 	metrics.SetQuotas(p.quotaSamples)
 	metrics.SetEngineStats(func() []runstats.Source {
 		now := time.Now()

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"github.com/iocane/iocane/internal/feeds"
 	"github.com/iocane/iocane/internal/history"
 	"os"
 	"strings"
@@ -38,7 +39,7 @@ func configErr(err error) error {
 // sections are the top-level config sections other packages own, each
 // loaded by its owner in LoadSettings; config owns the rest (db, tlp,
 // internal_suffixes, admin_token, providers) and refuses anything else.
-var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection}
+var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection, feeds.Section}
 
 // Settings is the whole configuration, each section loaded and validated by
 // its owner. Loading it opens nothing.
@@ -55,6 +56,8 @@ type Settings struct {
 	Tiering bool
 	Tiers   map[string]enrich.Tier
 	Pivot   enrich.PivotSettings
+	// Feeds are the threat feeds kept in the store (internal/feeds).
+	Feeds []feeds.Feed
 }
 
 // LoadSettings reads the config file and the environment and has every
@@ -86,6 +89,8 @@ func LoadSettings(o Options) (*Settings, error) {
 	s.Tiering, s.Tiers, err = enrich.LoadTiering(cfg.K, getenv)
 	collect(err)
 	s.Pivot, err = enrich.LoadPivot(cfg.K, getenv)
+	collect(err)
+	s.Feeds, err = feeds.LoadConfig(cfg.K, getenv)
 	collect(err)
 	err = errors.Join(errs...)
 	for _, e := range settings.UnknownKeys(err) {

@@ -126,6 +126,8 @@ var migrations = []string{
 	// compact row, every appearance in an alert, what was last known per
 	// IOC (read before each enrichment), and analysts' verdicts.
 	historySchema,
+	// 6: the local intel store of threat feeds (internal/feeds; feeds.go).
+	feedsSchema,
 }
 
 // Open opens (creating if needed) the store at path and applies migrations.

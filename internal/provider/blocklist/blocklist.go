@@ -1,8 +1,8 @@
 // Package blocklist is the local block-list source: your own lists of known
-// bad IOCs, and the local copies of feeds (docs/design.md's "feeds": a downloaded
-// feed file is a block-list, so there is no separate feeds provider). A hit is
-// strong malicious evidence; nothing leaves the machine. The matching lives in
-// package lists (lists.ListProvider).
+// bad IOCs, from files you keep. Feeds iocane fetches itself are the feeds
+// source (internal/provider/feeds). A hit is strong malicious evidence;
+// nothing leaves the machine. The matching lives in package lists
+// (lists.ListProvider).
 package blocklist
 
 import (

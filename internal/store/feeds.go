@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/tlp"
+)
+
+// feedsSchema is migration 6: the local intel store of threat feeds
+// (internal/feeds). An indicator is kept per feed; expires_at is when it
+// stops matching (Unix ms). feed_state is each feed's sync record.
+const feedsSchema = `CREATE TABLE feed_indicators (
+	feed       TEXT NOT NULL,
+	type       TEXT NOT NULL,
+	value      TEXT NOT NULL,
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	confidence INTEGER NOT NULL,
+	tlp        TEXT NOT NULL,
+	expires_at INTEGER NOT NULL,
+	PRIMARY KEY (feed, type, value)
+) WITHOUT ROWID;
+CREATE INDEX feed_indicators_ioc ON feed_indicators (type, value);
+CREATE TABLE feed_state (
+	feed          TEXT PRIMARY KEY,
+	etag          TEXT NOT NULL DEFAULT '',
+	last_modified TEXT NOT NULL DEFAULT '',
+	cursor        TEXT NOT NULL DEFAULT '',
+	last_sync     INTEGER NOT NULL DEFAULT 0,
+	last_error    TEXT NOT NULL DEFAULT '',
+	error_at      INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;`
+
+// FeedIndicator is one IOC a feed holds, as stored.
+type FeedIndicator struct {
+	Feed       string
+	IOC        ioc.IOC
+	FirstSeen  time.Time
+	LastSeen   time.Time
+	Confidence int
+	TLP        tlp.Level
+	Expires    time.Time
+}
+
+// FeedState is a feed's sync record.
+type FeedState struct {
+	Feed         string
+	ETag         string
+	LastModified string
+	Cursor       string
+	LastSync     time.Time // the last successful sync
+	LastError    string
+	ErrorAt      time.Time
+	Held         int // indicators held (not expired)
+}
+
+// SyncFeed stores one successful sync of feed in a transaction: it upserts
+// inds (keeping each one's first_seen), removes the IOCs in removed, and,
+// for a snapshot feed (replace), every indicator the sync did not see. It
+// records st as the feed's state, error cleared. It returns how many
+// indicators were added and removed.
+func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, removed []ioc.IOC, replace bool, st FeedState, now time.Time) (added, gone int, err error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	defer tx.Rollback()
+	up, err := tx.PrepareContext(ctx, `INSERT INTO feed_indicators (feed, type, value, first_seen, last_seen, confidence, tlp, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (feed, type, value) DO UPDATE SET last_seen = excluded.last_seen, confidence = excluded.confidence,
+			tlp = excluded.tlp, expires_at = excluded.expires_at
+		RETURNING first_seen`)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	defer up.Close()
+	ms := now.UnixMilli()
+	for _, in := range inds {
+		var first int64
+		if err := up.QueryRowContext(ctx, feed, string(in.IOC.Type), in.IOC.Value, ms, ms, in.Confidence, in.TLP.String(),
+			in.Expires.UnixMilli()).Scan(&first); err != nil {
+			return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+		}
+		if first == ms {
+			added++
+		}
+	}
+	for _, i := range removed {
+		res, err := tx.ExecContext(ctx, `DELETE FROM feed_indicators WHERE feed = ? AND type = ? AND value = ?`, feed, string(i.Type), i.Value)
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+		}
+		n, _ := res.RowsAffected()
+		gone += int(n)
+	}
+	if replace {
+		res, err := tx.ExecContext(ctx, `DELETE FROM feed_indicators WHERE feed = ? AND last_seen < ?`, feed, ms)
+		if err != nil {
+			return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+		}
+		n, _ := res.RowsAffected()
+		gone += int(n)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_state (feed, etag, last_modified, cursor, last_sync, last_error, error_at)
+		VALUES (?, ?, ?, ?, ?, '', 0)
+		ON CONFLICT (feed) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, cursor = excluded.cursor,
+			last_sync = excluded.last_sync, last_error = '', error_at = 0`,
+		feed, st.ETag, st.LastModified, st.Cursor, ms); err != nil {
+		return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	return added, gone, tx.Commit()
+}
+
+// TouchFeed records a sync that found the feed unchanged (304): its
+// indicators were seen again now, and live another ttl.
+func (db *DB) TouchFeed(ctx context.Context, feed string, ttl time.Duration, now time.Time) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE feed_indicators SET last_seen = ?, expires_at = max(expires_at, ?) WHERE feed = ?`,
+		now.UnixMilli(), now.Add(ttl).UnixMilli(), feed); err != nil {
+		return fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE feed_state SET last_sync = ?, last_error = '', error_at = 0 WHERE feed = ?`, now.UnixMilli(), feed); err != nil {
+		return fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	return tx.Commit()
+}
+
+// FeedFailed records a failed sync of feed; its indicators stay.
+func (db *DB) FeedFailed(ctx context.Context, feed string, why string, now time.Time) error {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO feed_state (feed, last_error, error_at) VALUES (?, ?, ?)
+		ON CONFLICT (feed) DO UPDATE SET last_error = excluded.last_error, error_at = excluded.error_at`, feed, why, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	return nil
+}
+
+// FeedState returns feed's sync record (zero when never synced) with the
+// indicators it holds at now.
+func (db *DB) FeedState(ctx context.Context, feed string, now time.Time) (FeedState, error) {
+	st := FeedState{Feed: feed}
+	var last, errAt int64
+	err := db.read.QueryRowContext(ctx, `SELECT etag, last_modified, cursor, last_sync, last_error, error_at FROM feed_state WHERE feed = ?`, feed).
+		Scan(&st.ETag, &st.LastModified, &st.Cursor, &last, &st.LastError, &errAt)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	if last > 0 {
+		st.LastSync = ms(last)
+	}
+	if errAt > 0 {
+		st.ErrorAt = ms(errAt)
+	}
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM feed_indicators WHERE feed = ? AND expires_at > ?`, feed, now.UnixMilli()).Scan(&st.Held); err != nil {
+		return st, fmt.Errorf("store: feed %s: %w", feed, err)
+	}
+	return st, nil
+}
+
+// FeedIndicators calls fn with every indicator not expired at now.
+func (db *DB) FeedIndicators(ctx context.Context, now time.Time, fn func(FeedIndicator)) error {
+	rows, err := db.read.QueryContext(ctx, `SELECT feed, type, value, first_seen, last_seen, confidence, tlp, expires_at
+		FROM feed_indicators WHERE expires_at > ?`, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: feed indicators: %w", err)
+	}
+	for rows.Next() {
+		var fi FeedIndicator
+		var t, level string
+		var first, last, exp int64
+		if err := rows.Scan(&fi.Feed, &t, &fi.IOC.Value, &first, &last, &fi.Confidence, &level, &exp); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: feed indicators: %w", err)
+		}
+		fi.IOC.Type, fi.FirstSeen, fi.LastSeen, fi.Expires = ioc.Type(t), ms(first), ms(last), ms(exp)
+		fi.TLP, _ = tlp.Parse(level)
+		fn(fi)
+	}
+	return closeRows(rows)
+}
