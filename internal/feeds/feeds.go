@@ -1,10 +1,12 @@
 // Package feeds keeps local copies of threat feeds (TAXII 2.1 collections,
-// CSV and plain-text lists such as abuse.ch's exports) in the store, so
+// MISP feeds, CSV and plain-text lists such as abuse.ch's exports) in the
+// store, so
 // that alerts are matched against them without spending any provider
 // quota. A sync fetches one feed and updates its indicators: a list feed
 // (csv, text) is a snapshot that replaces the previous one, so removals
 // are honoured; a TAXII feed is incremental from a cursor, and a revoked
-// indicator is removed. A feed that fails keeps its previous indicators,
+// indicator is removed; a MISP feed is incremental by its manifest's event
+// timestamps, and what it stops listing expires with its ttl. A feed that fails keeps its previous indicators,
 // and its error is recorded for `iocane feeds list`.
 //
 // The local source `feeds` (Matcher) answers from memory: an IOC held by a
@@ -32,6 +34,7 @@ const Section = "feeds"
 // Kinds of feed.
 const (
 	KindTAXII = "taxii21"
+	KindMISP  = "misp"
 	KindCSV   = "csv"
 	KindText  = "text"
 )
@@ -106,9 +109,9 @@ func LoadConfig(k *koanf.Koanf, getenv func(string) string) ([]Feed, error) {
 			if f.Collection == "" {
 				return nil, fmt.Errorf("%s.collection: a taxii21 feed needs its collection id", at)
 			}
-		case KindCSV, KindText:
+		case KindCSV, KindText, KindMISP:
 		default:
-			return nil, fmt.Errorf("%s.kind: %q: want taxii21, csv or text", at, f.Kind)
+			return nil, fmt.Errorf("%s.kind: %q: want taxii21, misp, csv or text", at, f.Kind)
 		}
 		if !strings.HasPrefix(f.URL, "https://") && !strings.HasPrefix(f.URL, "http://") {
 			return nil, fmt.Errorf("%s.url: %q: want an http(s) URL", at, f.URL)

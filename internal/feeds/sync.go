@@ -53,9 +53,12 @@ func (s *Syncer) Sync(ctx context.Context, f Feed) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if f.Kind == KindTAXII {
+	switch f.Kind {
+	case KindTAXII:
 		err = s.syncTAXII(ctx, f, st, now, &res)
-	} else {
+	case KindMISP:
+		err = s.syncMISP(ctx, f, st, now, &res)
+	default:
 		err = s.syncList(ctx, f, st, now, &res)
 	}
 	res.Took = s.now().Sub(now)
