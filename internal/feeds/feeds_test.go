@@ -99,11 +99,7 @@ func (f *feedServer) set(body string, status int) {
 // indicators and records the error.
 func TestSyncListFeed(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "iocane.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	fs := &feedServer{body: string(fixture(t, "feodo_ipblocklist.csv"))}
 	srv := httptest.NewServer(fs)
 	defer srv.Close()
@@ -156,11 +152,7 @@ func TestSyncListFeed(t *testing.T) {
 
 func TestSyncCapsTheBody(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "iocane.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	big := strings.Repeat("45.155.205.233\n", 10_000)
 	srv := httptest.NewServer(&feedServer{body: big})
 	defer srv.Close()
@@ -187,4 +179,15 @@ func FuzzReadList(f *testing.F) {
 			})
 		}
 	})
+}
+
+// openStore opens a store in the test's temporary directory.
+func openStore(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "iocane.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -39,11 +39,7 @@ func (m *mispFeed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // event; a 500 keeps the indicators and records the error.
 func TestSyncMISPFeed(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "iocane.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	mf := &mispFeed{}
 	srv := httptest.NewServer(mf)
 	defer srv.Close()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	feedsrc "github.com/iocane/iocane/internal/provider/feeds"
-	"github.com/iocane/iocane/internal/store"
 	"github.com/iocane/iocane/internal/tlp"
 )
 
@@ -84,11 +82,7 @@ func indicator(id, pattern string, extra map[string]any) map[string]any {
 // a revoked indicator stops matching.
 func TestSyncTAXIIFeed(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "iocane.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	fake := &miniTAXII{}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
