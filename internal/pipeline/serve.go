@@ -13,6 +13,7 @@ import (
 	_ "github.com/iocane/iocane/internal/integrations/all" // every write-back sink registers itself
 	"github.com/iocane/iocane/internal/integrations/notify"
 	"github.com/iocane/iocane/internal/jobs"
+	"github.com/iocane/iocane/internal/mailbox"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/runstats"
@@ -154,6 +155,13 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	}
 	go p.pruneHistory(ctx, log.With("component", "history"))
 	go p.pollFeeds(ctx, log.With("component", "feeds"))
+	for _, mc := range s.Mailboxes {
+		mp, err := mailbox.New(mc, q, mailbox.Options{Logger: log.With("component", "mailbox", "mailbox", mc.Name)})
+		if err != nil {
+			return configErr(err)
+		}
+		go mp.Run(ctx) // one bad message never stops it; a failed poll is retried at the next interval
+	}
 	metrics.SetQuotas(p.quotaSamples)
 	metrics.SetEngineStats(func() []runstats.Source {
 		now := time.Now()

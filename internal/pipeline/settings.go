@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/iocane/iocane/internal/feeds"
 	"github.com/iocane/iocane/internal/history"
+	"github.com/iocane/iocane/internal/mailbox"
 	"os"
 	"strings"
 
@@ -39,7 +40,7 @@ func configErr(err error) error {
 // sections are the top-level config sections other packages own, each
 // loaded by its owner in LoadSettings; config owns the rest (db, tlp,
 // internal_suffixes, admin_token, providers) and refuses anything else.
-var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection, feeds.Section}
+var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection, feeds.Section, mailbox.Section}
 
 // Settings is the whole configuration, each section loaded and validated by
 // its owner. Loading it opens nothing.
@@ -58,6 +59,8 @@ type Settings struct {
 	Pivot   enrich.PivotSettings
 	// Feeds are the threat feeds kept in the store (internal/feeds).
 	Feeds []feeds.Feed
+	// Mailboxes are the reported-phishing mailboxes (internal/mailbox).
+	Mailboxes []mailbox.Config
 }
 
 // LoadSettings reads the config file and the environment and has every
@@ -91,6 +94,8 @@ func LoadSettings(o Options) (*Settings, error) {
 	s.Pivot, err = enrich.LoadPivot(cfg.K, getenv)
 	collect(err)
 	s.Feeds, err = feeds.LoadConfig(cfg.K, getenv)
+	collect(err)
+	s.Mailboxes, err = mailbox.LoadConfig(cfg.K, getenv)
 	collect(err)
 	err = errors.Join(errs...)
 	for _, e := range settings.UnknownKeys(err) {

@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/iocane/iocane/internal/jobs"
+	"github.com/iocane/iocane/internal/mailbox"
+)
+
+// MailboxStats is what one poll of one mailbox did.
+type MailboxStats struct {
+	Name string
+	mailbox.Stats
+}
+
+// PollMailboxes polls the configured mailboxes (only the one called name,
+// when not empty) from the CLI: once each with once, else on their
+// intervals until ctx ends. The jobs go into the store's queue, where
+// `iocane serve` (now or at its next start) runs them.
+func (p *Pipeline) PollMailboxes(ctx context.Context, name string, once bool, log *slog.Logger) ([]MailboxStats, error) {
+	var chosen []mailbox.Config
+	for _, mc := range p.Settings.Mailboxes {
+		if name == "" || mc.Name == name {
+			chosen = append(chosen, mc)
+		}
+	}
+	if len(chosen) == 0 {
+		if name != "" {
+			return nil, configErr(fmt.Errorf("no mailbox named %q in the config", name))
+		}
+		return nil, configErr(errors.New("no mailbox is configured: add one under mailboxes: in the config"))
+	}
+	qw, qr, err := p.Store.QueuePools()
+	if err != nil {
+		return nil, err
+	}
+	defer qr.Close()
+	defer qw.Close()
+	q, err := jobs.Open(ctx, jobs.Options{DB: qw, Reader: qr, Logger: log}) // submits only: the server runs the jobs
+	if err != nil {
+		return nil, err
+	}
+	defer q.Close()
+	var stats []MailboxStats
+	var errs []error
+	for _, mc := range chosen {
+		mp, err := mailbox.New(mc, q, mailbox.Options{Logger: log.With("mailbox", mc.Name)})
+		if err != nil {
+			return nil, configErr(err)
+		}
+		if !once {
+			go mp.Run(ctx)
+			continue
+		}
+		st, err := mp.Poll(ctx)
+		stats = append(stats, MailboxStats{Name: mc.Name, Stats: st})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("mailbox %s: %w", mc.Name, err))
+		}
+	}
+	if !once {
+		<-ctx.Done()
+	}
+	return stats, errors.Join(errs...)
+}
