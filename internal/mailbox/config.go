@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/tlp"
 )
@@ -80,6 +82,10 @@ type Config struct {
 	// TokenURL is the token endpoint; default DefaultGraphTokenURL with
 	// TenantID.
 	TokenURL string
+	// Reply sends the reporter two e-mails through the notify.email
+	// channel: "received", then the verdict (ReceivedText, VerdictText).
+	// Default false.
+	Reply bool
 }
 
 // Options are the Poller's collaborators.
@@ -93,6 +99,9 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Now reads the clock (Retry-After dates); default time.Now.
 	Now func() time.Time
+	// OnSubmitted, when set, hears of each report that became a new job
+	// (not of one found submitted before), after it was stored.
+	OnSubmitted func(ctx context.Context, r Report, j jobs.Job)
 }
 
 // withDefaults fills the defaults and checks c.

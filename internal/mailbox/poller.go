@@ -104,6 +104,8 @@ type Poller struct {
 	q   Submitter
 	log *slog.Logger
 	be  backend
+	// onSubmitted is Options.OnSubmitted.
+	onSubmitted func(ctx context.Context, r Report, j jobs.Job)
 }
 
 // New checks c and builds a Poller; it does no I/O.
@@ -124,7 +126,7 @@ func New(c Config, q Submitter, o Options) (*Poller, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 60 * time.Second}
 	}
-	p := &Poller{cfg: c, q: q, log: o.Logger.With("mailbox", c.Name, "kind", c.Kind)}
+	p := &Poller{cfg: c, q: q, log: o.Logger.With("mailbox", c.Name, "kind", c.Kind), onSubmitted: o.OnSubmitted}
 	switch c.Kind {
 	case "imap":
 		p.be, err = newIMAP(c, o)
@@ -225,6 +227,9 @@ func (p *Poller) handle(ctx context.Context, s session, m message, st *Stats) er
 		st.Submitted++
 	}
 	p.log.Info("mailbox message submitted", "ref", m.ref, "message_id", r.MessageID, "job", j.ID, "existing", existing, "attached", r.Attached)
+	if !existing && p.onSubmitted != nil {
+		p.onSubmitted(ctx, r, j) // e.g. the "received" reply to the reporter
+	}
 	if err := s.move(ctx, m, p.cfg.ProcessedFolder); err != nil && !errors.Is(err, errGone) {
 		return fmt.Errorf("move to %s: %w", p.cfg.ProcessedFolder, err)
 	}

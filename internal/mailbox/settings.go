@@ -33,6 +33,7 @@ type entry struct {
 	Mailbox         string        `koanf:"mailbox"`
 	BaseURL         string        `koanf:"base_url"`
 	TokenURL        string        `koanf:"token_url"`
+	Reply           bool          `koanf:"reply"`
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -60,7 +61,7 @@ func LoadConfig(k *koanf.Koanf, getenv func(string) string) ([]Config, error) {
 			URL: e.URL, Username: e.Username, Password: provider.NewSecret(getenv(up + "PASSWORD")),
 			XOAUTH2: provider.NewSecret(getenv(up + "XOAUTH2")), Folder: e.Folder, ProcessedFolder: e.ProcessedFolder,
 			FailedFolder: e.FailedFolder, TenantID: e.TenantID, ClientID: e.ClientID, ClientSecret: provider.NewSecret(getenv(up + "CLIENT_SECRET")),
-			Mailbox: e.Mailbox, BaseURL: e.BaseURL, TokenURL: e.TokenURL}
+			Mailbox: e.Mailbox, BaseURL: e.BaseURL, TokenURL: e.TokenURL, Reply: e.Reply}
 		checked, err := c.withDefaults()
 		if err != nil {
 			return nil, fmt.Errorf("config: mailboxes.%s: %w", e.Name, err)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/iocane/iocane/internal/integrations/notify"
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/mailbox"
 )
@@ -65,4 +67,40 @@ func (p *Pipeline) PollMailboxes(ctx context.Context, name string, once bool, lo
 		<-ctx.Done()
 	}
 	return stats, errors.Join(errs...)
+}
+
+// replies returns the hooks that write to the people who report phishing,
+// for the mailboxes with reply: true: "received" when a report became a
+// job, the verdict when its job completed. Each goes through the
+// notify.email channel in the background; a failure is logged.
+func (p *Pipeline) replies(n *notify.Set, log *slog.Logger) (onSubmitted func(context.Context, mailbox.Report, jobs.Job), onComplete func(jobs.Job)) {
+	reply := map[string]bool{}
+	for _, mc := range p.Settings.Mailboxes {
+		reply[mc.Name] = mc.Reply
+	}
+	send := func(to, subject, text string) {
+		if to == "" {
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := n.Reply(ctx, to, subject, text); err != nil {
+				log.Warn("reply to the reporter not sent", "error", err)
+			}
+		}()
+	}
+	onSubmitted = func(_ context.Context, r mailbox.Report, j jobs.Job) {
+		if j.Alert != nil && reply[j.Alert.Extra["mailbox"]] {
+			send(r.Reporter, mailbox.ReplySubject(r.Subject), mailbox.ReceivedText(r.Subject, j.ID))
+		}
+	}
+	onComplete = func(j jobs.Job) {
+		if j.Source != "mailbox" || j.Alert == nil || !reply[j.Alert.Extra["mailbox"]] || j.State != jobs.Completed {
+			return
+		}
+		subject := j.Alert.Extra["subject"]
+		send(j.Alert.Extra["reporter"], mailbox.ReplySubject(subject), mailbox.VerdictText(subject, j))
+	}
+	return onSubmitted, onComplete
 }

@@ -86,6 +86,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 
 	recorder := &jobRecorder{db: p.Store, log: log.With("component", "report")}
 	var disp *integrations.Dispatcher // set before the workers start
+	var replyDone func(jobs.Job)      // the verdict reply to a reporter; set before the workers start
 	qw, qr, err := p.Store.QueuePools()
 	if err != nil {
 		return err
@@ -99,6 +100,9 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 			recorder.record(j)
 			if disp != nil {
 				disp.OnComplete(j)
+			}
+			if replyDone != nil {
+				replyDone(j)
 			}
 		},
 		OnSettled: func(j jobs.Job) {
@@ -150,13 +154,15 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	if err := p.scheduleReport(ctx, notifiers, log.With("component", "report")); err != nil {
 		return err
 	}
+	onSubmitted, onDone := p.replies(notifiers, log.With("component", "mailbox"))
+	replyDone = onDone // before the workers start: OnComplete reads it
 	if err := q.Start(ctx); err != nil {
 		return err
 	}
 	go p.pruneHistory(ctx, log.With("component", "history"))
 	go p.pollFeeds(ctx, log.With("component", "feeds"))
 	for _, mc := range s.Mailboxes {
-		mp, err := mailbox.New(mc, q, mailbox.Options{Logger: log.With("component", "mailbox", "mailbox", mc.Name)})
+		mp, err := mailbox.New(mc, q, mailbox.Options{Logger: log.With("component", "mailbox", "mailbox", mc.Name), OnSubmitted: onSubmitted})
 		if err != nil {
 			return configErr(err)
 		}

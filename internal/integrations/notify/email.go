@@ -80,11 +80,16 @@ func (t *emailTransport) sendDigest(ctx context.Context, d Digest) error {
 }
 
 func (t *emailTransport) deliver(ctx context.Context, subject, txt, html, alert string) error {
+	return t.deliverTo(ctx, t.c.To, subject, txt, html, alert)
+}
+
+// deliverTo sends one message to the addresses to.
+func (t *emailTransport) deliverTo(ctx context.Context, to []string, subject, txt, html, alert string) error {
 	msg := mail.NewMsg()
 	if err := msg.From(t.from); err != nil {
 		return permanent(err)
 	}
-	if err := msg.To(t.c.To...); err != nil {
+	if err := msg.To(to...); err != nil {
 		return permanent(err)
 	}
 	msg.Subject(subject)

@@ -171,3 +171,26 @@ func TestEmailDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyGoesToOneAddress: a reply to a reporter goes to that address
+// only, not to the channel's recipients, with its text escaped in the HTML.
+func TestReplyGoesToOneAddress(t *testing.T) {
+	serverTLS, pool := testCert(t)
+	srv := newSMTP(t, serverTLS, "iocane", smtpPass)
+	s := emailSet(t, srv, "mandatory", &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, newClock())
+	if err := s.Reply(context.Background(), "jane.doe@corp.example", "Re: Invoice <overdue>", "We received <your> report."); err != nil {
+		t.Fatal(err)
+	}
+	srv.wait(t, 1)
+	mails, _ := srv.got()
+	if len(mails) != 1 || strings.Join(mails[0].To, ",") != "jane.doe@corp.example" {
+		t.Fatalf("mails %+v", mails)
+	}
+	if !strings.Contains(mails[0].Data, "Re: Invoice <overdue>") || !strings.Contains(mails[0].Data, "&lt;your&gt;") {
+		t.Errorf("message:\n%s", mails[0].Data)
+	}
+	empty, _ := New(Config{}, Options{})
+	if err := empty.Reply(context.Background(), "a@b.example", "s", "t"); err != ErrNoEmail {
+		t.Errorf("no e-mail channel: %v", err)
+	}
+}

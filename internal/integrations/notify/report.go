@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 )
 
 // ErrNoEmail is returned by EmailReport when no e-mail channel is configured.
@@ -17,6 +18,23 @@ func (s *Set) EmailReport(ctx context.Context, subject, text, html string) error
 		if t, ok := n.t.(*emailTransport); ok {
 			if err := t.deliver(ctx, subject, text, html, ""); err != nil {
 				return fmt.Errorf("%s: report: %w", n.name, scrubErr(err, n.secrets...))
+			}
+			return nil
+		}
+	}
+	return ErrNoEmail
+}
+
+// Reply e-mails one person (a user who reported phishing) through the
+// e-mail channel: a plain-text message, with its text HTML-escaped as the
+// alternative. Like a report it is not an alert. The caller writes text
+// with no live link.
+func (s *Set) Reply(ctx context.Context, to, subject, text string) error {
+	for _, n := range s.notifiers {
+		if t, ok := n.t.(*emailTransport); ok {
+			html := "<pre>" + template.HTMLEscapeString(text) + "</pre>"
+			if err := t.deliverTo(ctx, []string{to}, subject, text, html, ""); err != nil {
+				return fmt.Errorf("%s: reply: %w", n.name, scrubErr(err, n.secrets...))
 			}
 			return nil
 		}
