@@ -3,9 +3,15 @@ package feeds
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"github.com/iocane/iocane/internal/store"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +33,7 @@ const taxiiType = "application/taxii+json;version=2.1"
 func (m *miniTAXII) add(o map[string]any) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	o["_added"] = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(len(m.objects)) * time.Second)
+	o["_added"] = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(len(m.objects)) * time.Millisecond)
 	m.objects = append(m.objects, o)
 }
 
@@ -41,27 +47,47 @@ func (m *miniTAXII) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/api1/collections/c1/objects/":
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		after, _ := time.Parse(time.RFC3339Nano, r.URL.Query().Get("added_after"))
+		q := r.URL.Query()
+		after, _ := time.Parse(time.RFC3339Nano, q.Get("added_after"))
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		if limit <= 0 {
+			limit = 1 << 30
+		}
+		start, _ := strconv.Atoi(q.Get("next")) // an offset, as the server chooses its tokens
 		var out []any
 		var last time.Time
+		k, more := 0, false
 		for _, o := range m.objects {
 			at := o["_added"].(time.Time)
 			if !at.After(after) {
 				continue
 			}
+			if k < start {
+				k++
+				continue
+			}
+			if len(out) == limit {
+				more = true
+				break
+			}
 			c := map[string]any{}
-			for k, v := range o {
-				if k != "_added" {
-					c[k] = v
+			for key, v := range o {
+				if key != "_added" {
+					c[key] = v
 				}
 			}
 			out = append(out, c)
 			last = at
+			k++
 		}
 		if !last.IsZero() {
 			w.Header().Set("X-TAXII-Date-Added-Last", last.Format("2006-01-02T15:04:05.000000Z"))
 		}
-		json.NewEncoder(w).Encode(map[string]any{"more": false, "objects": out})
+		env := map[string]any{"more": more, "objects": out}
+		if more {
+			env["next"] = strconv.Itoa(k)
+		}
+		json.NewEncoder(w).Encode(env)
 	default:
 		w.WriteHeader(404)
 		json.NewEncoder(w).Encode(map[string]any{"title": "not found", "http_status": "404"})
@@ -120,5 +146,62 @@ func TestSyncTAXIIFeed(t *testing.T) {
 	}
 	if f, _ := m.Lookup(ctx, ioc.IOC{Type: ioc.URL, Value: "http://evil-payload.xyz/stage2.bin"}); f.Status != provider.StatusOK || f.Summary != "on partner since 2026-12-04" {
 		t.Errorf("the new indicator: %+v", f)
+	}
+}
+
+// BenchmarkTAXIIIngest100k (issue 13, acceptance 3): a TAXII 2.1 server
+// holds 100,000 indicators, served in pages of 1,000; one Sync reads them
+// all into the store. It reports the time, indicators per second and the
+// peak heap in use (sampled every 10 ms).
+//
+//	go test ./internal/feeds -run '^$' -bench TAXIIIngest100k -benchtime 1x
+func BenchmarkTAXIIIngest100k(b *testing.B) {
+	fake := &miniTAXII{}
+	for k := range 100_000 {
+		fake.add(indicator(fmt.Sprintf("%08x-0000-4000-8000-%012x", k, k), fmt.Sprintf("[ipv4-addr:value = '45.%d.%d.%d']", k>>16&255, k>>8&255, k&255), nil))
+	}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	for b.Loop() {
+		ctx := context.Background()
+		db, err := store.Open(ctx, filepath.Join(b.TempDir(), "iocane.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f := Feed{Name: "big", Kind: KindTAXII, URL: srv.URL + "/api1/", Collection: "c1", Confidence: 70, TTL: time.Hour, MaxBody: 64 << 20}
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		go func() {
+			var ms runtime.MemStats
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+					runtime.ReadMemStats(&ms)
+					if ms.HeapInuse > peak.Load() {
+						peak.Store(ms.HeapInuse)
+					}
+				}
+			}
+		}()
+		start := time.Now()
+		r, err := (&Syncer{Store: db}).Sync(ctx, f)
+		took := time.Since(start)
+		close(stop)
+		if err != nil || r.Added != 100_000 {
+			b.Fatalf("%+v, %v", r, err)
+		}
+		st, _ := db.FeedState(ctx, "big", time.Now())
+		if st.Held != 100_000 {
+			b.Fatalf("held %d", st.Held)
+		}
+		db.Close()
+		b.ReportMetric(took.Seconds(), "s/100k")
+		b.ReportMetric(100_000/took.Seconds(), "indicators/s")
+		b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapInuse))/(1<<20), "peak_heap_MiB")
 	}
 }
