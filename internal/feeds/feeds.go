@@ -62,8 +62,8 @@ type Feed struct {
 	Confidence int `koanf:"confidence"`
 	// TTL is how long an indicator stays after it was last seen. Default 30d.
 	TTL time.Duration `koanf:"ttl"`
-	// Enrich asks for the feed's new indicators to be enriched (not yet
-	// built: accepted and reported).
+	// Enrich queues each sync's new indicators as a job of source feed
+	// (jobs.FeedSource), which runs behind every other job. Default false.
 	Enrich bool `koanf:"enrich"`
 	// Collection is a TAXII collection's id.
 	Collection string `koanf:"collection"`

@@ -83,7 +83,7 @@ func (s *Syncer) syncMISP(ctx context.Context, f Feed, st store.FeedState, now t
 		}
 	}
 	res.Read = len(inds)
-	res.Added, res.Removed, err = s.Store.SyncFeed(ctx, f.Name, inds, nil, false, store.FeedState{Cursor: strconv.FormatInt(newest, 10)}, now)
+	res.New, res.Removed, err = s.Store.SyncFeed(ctx, f.Name, inds, nil, false, store.FeedState{Cursor: strconv.FormatInt(newest, 10)}, now)
 	return err
 }
 

@@ -18,7 +18,7 @@ import (
 
 // Store is the local intel store (*store.DB satisfies it).
 type Store interface {
-	SyncFeed(ctx context.Context, feed string, inds []store.FeedIndicator, removed []ioc.IOC, replace bool, st store.FeedState, now time.Time) (int, int, error)
+	SyncFeed(ctx context.Context, feed string, inds []store.FeedIndicator, removed []ioc.IOC, replace bool, st store.FeedState, now time.Time) ([]ioc.IOC, int, error)
 	TouchFeed(ctx context.Context, feed string, ttl time.Duration, now time.Time) error
 	FeedFailed(ctx context.Context, feed string, why string, now time.Time) error
 	FeedState(ctx context.Context, feed string, now time.Time) (store.FeedState, error)
@@ -42,6 +42,9 @@ type Result struct {
 	Read           int  // indicators read from the feed
 	Added, Removed int
 	Took           time.Duration
+	// New are the indicators this sync added (Added of them), for a feed
+	// whose new indicators are enriched (enrich: true).
+	New []ioc.IOC
 }
 
 // Sync fetches f and updates its indicators. On any failure the feed keeps
@@ -62,6 +65,7 @@ func (s *Syncer) Sync(ctx context.Context, f Feed) (Result, error) {
 		err = s.syncList(ctx, f, st, now, &res)
 	}
 	res.Took = s.now().Sub(now)
+	res.Added = len(res.New)
 	if err != nil {
 		why := provider.Scrub(err, f.APIKey, f.Password).Error()
 		if ferr := s.Store.FeedFailed(context.WithoutCancel(ctx), f.Name, why, now); ferr != nil {
@@ -140,7 +144,7 @@ func (s *Syncer) syncList(ctx context.Context, f Feed, st store.FeedState, now t
 	}
 	res.Read = len(inds)
 	next := store.FeedState{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
-	res.Added, res.Removed, err = s.Store.SyncFeed(ctx, f.Name, inds, nil, true, next, now)
+	res.New, res.Removed, err = s.Store.SyncFeed(ctx, f.Name, inds, nil, true, next, now)
 	return err
 }
 
@@ -180,7 +184,7 @@ func (s *Syncer) syncTAXII(ctx context.Context, f Feed, st store.FeedState, now 
 		return err
 	}
 	res.Read = len(inds) + len(removed)
-	res.Added, res.Removed, err = s.Store.SyncFeed(ctx, f.Name, inds, removed, false, store.FeedState{Cursor: cursor}, now)
+	res.New, res.Removed, err = s.Store.SyncFeed(ctx, f.Name, inds, removed, false, store.FeedState{Cursor: cursor}, now)
 	return err
 }
 

@@ -424,3 +424,25 @@ func TestPruneFinishedJobs(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A feed's background job (feeds: enrich: true) runs behind the jobs
+// queued after it.
+func TestFeedJobsRunLast(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/q.db"
+	idle := newHarness(t, nil, path, Options{}) // accepts, runs nothing
+	feed, _, err := idle.q.Submit(ctx, Spec{Source: FeedSource, InputFormat: "text", Input: []byte("evil-feed-1.xyz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, _, err := idle.q.Submit(ctx, Spec{Source: "api", InputFormat: "text", Input: []byte("evil-api-1.xyz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle.q.Close()
+	h := newHarness(t, newEngine(t, newFake(), 1, nil), path, Options{Workers: 1})
+	first, second := h.wait(t), h.wait(t)
+	if first.ID != api.ID || second.ID != feed.ID {
+		t.Errorf("ran %s (%s) then %s (%s): want the API job first", first.ID, first.Source, second.ID, second.Source)
+	}
+}

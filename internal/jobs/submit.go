@@ -164,7 +164,7 @@ func (q *SQLiteQueue) commitGroup(group []*submitReq) ([]submitResp, error) {
 		for n, i := range fresh {
 			resps[i].j = Job{ID: newID(), State: Queued, Source: group[i].s.Source, Alert: group[i].s.Alert,
 				CreatedAt: group[i].now.UTC().Truncate(time.Millisecond)}
-			params[n] = river.InsertManyParams{Args: enrichArgs{JobID: resps[i].j.ID}}
+			params[n] = river.InsertManyParams{Args: enrichArgs{JobID: resps[i].j.ID}, InsertOpts: insertOpts(group[i].s)}
 		}
 		inserted, err := q.client.InsertManyTx(ctx, tx, params)
 		if err != nil {
@@ -241,4 +241,17 @@ func nullBytes(b []byte) any {
 		return nil
 	}
 	return b
+}
+
+// FeedSource is the source of a job that enriches a feed's new indicators
+// (feeds: enrich: true); it runs behind every other job.
+const FeedSource = "feed"
+
+// insertOpts gives a feed's background job River's lowest priority, so
+// alerts and API jobs queued after it still run first.
+func insertOpts(s Spec) *river.InsertOpts {
+	if s.Source == FeedSource {
+		return &river.InsertOpts{Priority: 4}
+	}
+	return nil
 }

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/feeds"
+	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/provider"
 	feedsrc "github.com/iocane/iocane/internal/provider/feeds"
 	"github.com/iocane/iocane/internal/store"
@@ -61,8 +64,10 @@ func (p *Pipeline) SyncFeeds(ctx context.Context, name string, log *slog.Logger)
 }
 
 // pollFeeds syncs each feed when due (its interval after its last sync)
-// until ctx ends, checking once a minute.
-func (p *Pipeline) pollFeeds(ctx context.Context, log *slog.Logger) {
+// until ctx ends, checking once a minute. A feed with enrich: true has its
+// new indicators enriched by a job of source feed, which runs behind every
+// other job and spends quota like any job.
+func (p *Pipeline) pollFeeds(ctx context.Context, q jobs.Queue, log *slog.Logger) {
 	if len(p.Settings.Feeds) == 0 {
 		return
 	}
@@ -85,6 +90,13 @@ func (p *Pipeline) pollFeeds(ctx context.Context, log *slog.Logger) {
 				continue
 			}
 			changed = changed || r.Added > 0 || r.Removed > 0
+			if f.Enrich && len(r.New) > 0 {
+				if j, err := submitFeedJob(ctx, q, f, r, now); err != nil {
+					log.Warn("the feed's new indicators were not queued for enrichment", "feed", f.Name, "error", err)
+				} else {
+					log.Info("feed's new indicators queued for enrichment", "feed", f.Name, "job", j.ID, "iocs", len(r.New))
+				}
+			}
 			log.Info("feed synced", "feed", f.Name, "read", r.Read, "added", r.Added, "removed", r.Removed, "not_modified", r.NotModified, "took_ms", r.Took.Milliseconds())
 		}
 		if changed && p.Feeds != nil {
@@ -108,4 +120,20 @@ func due(f feeds.Feed, st store.FeedState, now time.Time) bool {
 		return false
 	}
 	return st.LastSync.IsZero() || now.Sub(st.LastSync) >= f.Interval
+}
+
+// submitFeedJob queues the enrichment of a sync's new indicators: one job
+// of source feed, keyed by the feed and the sync, so a repeated submission
+// is the same job.
+func submitFeedJob(ctx context.Context, q jobs.Queue, f feeds.Feed, r feeds.Result, at time.Time) (jobs.Job, error) {
+	var b strings.Builder
+	for _, i := range r.New {
+		b.WriteString(i.Value)
+		b.WriteByte('\n')
+	}
+	j, _, err := q.Submit(ctx, jobs.Spec{
+		IdempotencyKey: "feed:" + f.Name + ":" + strconv.FormatInt(at.UnixMilli(), 10),
+		Source:         jobs.FeedSource, InputFormat: "text", Input: []byte(b.String()), TLP: f.Level.String(),
+	})
+	return j, err
 }

@@ -14,7 +14,9 @@ import (
 
 	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/fakeintel"
+	"github.com/iocane/iocane/internal/feeds"
 	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/tlp"
 )
@@ -69,5 +71,33 @@ func TestFeedsSourceSpendsNoQuota(t *testing.T) {
 	other := p.Engine.Enrich(context.Background(), enrich.Item{IOC: ioc.IOC{Type: ioc.IPv4, Value: "45.155.205.233"}, TLP: tlp.Amber})
 	if s, _ := other.Source("feeds"); s.Status != "not_found" {
 		t.Errorf("an IOC no feed holds: %+v", s)
+	}
+}
+
+type specQueue struct {
+	jobs.Queue
+	specs []jobs.Spec
+}
+
+func (q *specQueue) Submit(_ context.Context, s jobs.Spec) (jobs.Job, bool, error) {
+	q.specs = append(q.specs, s)
+	return jobs.Job{ID: "job-1"}, false, nil
+}
+
+// TestFeedEnrichJob: enrich: true queues a sync's new indicators as one
+// job of source feed (which runs behind the others), marked with the
+// feed's TLP and keyed by the sync.
+func TestFeedEnrichJob(t *testing.T) {
+	q := &specQueue{}
+	f := feeds.Feed{Name: "feodo", Enrich: true, Level: tlp.Green}
+	r := feeds.Result{New: []ioc.IOC{{Type: ioc.IPv4, Value: "91.215.85.142"}, {Type: ioc.URL, Value: "http://evil-payload.xyz/stage2.bin"}}}
+	at := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	if _, err := submitFeedJob(context.Background(), q, f, r, at); err != nil {
+		t.Fatal(err)
+	}
+	s := q.specs[0]
+	if s.Source != jobs.FeedSource || s.TLP != "green" || s.IdempotencyKey != "feed:feodo:1796374800000" ||
+		string(s.Input) != "91.215.85.142\nhttp://evil-payload.xyz/stage2.bin\n" {
+		t.Errorf("spec %+v input %q", s, s.Input)
 	}
 }

@@ -160,7 +160,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 		return err
 	}
 	go p.pruneHistory(ctx, log.With("component", "history"))
-	go p.pollFeeds(ctx, log.With("component", "feeds"))
+	go p.pollFeeds(ctx, q, log.With("component", "feeds"))
 	for _, mc := range s.Mailboxes {
 		mp, err := mailbox.New(mc, q, mailbox.Options{Logger: log.With("component", "mailbox", "mailbox", mc.Name), OnSubmitted: onSubmitted})
 		if err != nil {

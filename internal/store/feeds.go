@@ -62,12 +62,12 @@ type FeedState struct {
 // SyncFeed stores one successful sync of feed in a transaction: it upserts
 // inds (keeping each one's first_seen), removes the IOCs in removed, and,
 // for a snapshot feed (replace), every indicator the sync did not see. It
-// records st as the feed's state, error cleared. It returns how many
-// indicators were added and removed.
-func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, removed []ioc.IOC, replace bool, st FeedState, now time.Time) (added, gone int, err error) {
+// records st as the feed's state, error cleared. It returns the
+// indicators that were new, and how many were removed.
+func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, removed []ioc.IOC, replace bool, st FeedState, now time.Time) (added []ioc.IOC, gone int, err error) {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
 	defer tx.Rollback()
 	up, err := tx.PrepareContext(ctx, `INSERT INTO feed_indicators (feed, type, value, first_seen, last_seen, confidence, tlp, expires_at)
@@ -76,7 +76,7 @@ func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, r
 			tlp = excluded.tlp, expires_at = excluded.expires_at
 		RETURNING first_seen`)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
 	defer up.Close()
 	ms := now.UnixMilli()
@@ -84,16 +84,16 @@ func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, r
 		var first int64
 		if err := up.QueryRowContext(ctx, feed, string(in.IOC.Type), in.IOC.Value, ms, ms, in.Confidence, in.TLP.String(),
 			in.Expires.UnixMilli()).Scan(&first); err != nil {
-			return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+			return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 		}
 		if first == ms {
-			added++
+			added = append(added, in.IOC)
 		}
 	}
 	for _, i := range removed {
 		res, err := tx.ExecContext(ctx, `DELETE FROM feed_indicators WHERE feed = ? AND type = ? AND value = ?`, feed, string(i.Type), i.Value)
 		if err != nil {
-			return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+			return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 		}
 		n, _ := res.RowsAffected()
 		gone += int(n)
@@ -101,7 +101,7 @@ func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, r
 	if replace {
 		res, err := tx.ExecContext(ctx, `DELETE FROM feed_indicators WHERE feed = ? AND last_seen < ?`, feed, ms)
 		if err != nil {
-			return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+			return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 		}
 		n, _ := res.RowsAffected()
 		gone += int(n)
@@ -111,7 +111,7 @@ func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, r
 		ON CONFLICT (feed) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, cursor = excluded.cursor,
 			last_sync = excluded.last_sync, last_error = '', error_at = 0`,
 		feed, st.ETag, st.LastModified, st.Cursor, ms); err != nil {
-		return 0, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
 	return added, gone, tx.Commit()
 }
