@@ -77,6 +77,14 @@ func writeMarkdown(w io.Writer, r *Report) error {
 		b.WriteString("\n429s count 429 answers and requests the quota refused. \"not recorded\": no run in the window recorded HTTP counters for the provider (CLI runs do; server jobs share their HTTP clients, see /metrics).\n")
 	}
 
+	if len(c.Feeds) > 0 {
+		b.WriteString("\n## Feeds\n\n| feed | added | removed | expired | matched | alerts matched |\n|---|--:|--:|--:|--:|--:|\n")
+		for _, f := range c.Feeds {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d |\n", mdEscape(f.Feed), f.Added, f.Removed, f.Expired, f.Matched, f.Alerts)
+		}
+		b.WriteString("\nMatched counts the server-job results the feed matched; alerts matched, the alerts among their jobs.\n")
+	}
+
 	fmt.Fprintf(&b, "\n## Cache\n\n%d of %d look-ups answered from the cache (hit ratio %s, previous %s): %d calls not made, %d of them at providers with a quota.\n",
 		c.Cache.Hits, c.Cache.Lookups, fmtPct(c.Cache.HitRatio), fmtPct(p.Cache.HitRatio), c.Cache.Hits, c.Cache.QuotaSaved)
 

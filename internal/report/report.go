@@ -95,6 +95,15 @@ func (s storeSource) QuotaCounts(ctx context.Context, prefix string) (map[string
 	return s.db.Quotas().Counts(ctx, prefix)
 }
 
+func (s storeSource) FeedFigures(ctx context.Context, from, to time.Time) ([]store.FeedFigure, error) {
+	return s.db.FeedFigures(ctx, from, to)
+}
+
+// FeedSource is a Source that also knows the threat feeds' figures.
+type FeedSource interface {
+	FeedFigures(ctx context.Context, from, to time.Time) ([]store.FeedFigure, error)
+}
+
 // Options says which report to build.
 type Options struct {
 	// Now is the end of the window. Default time.Now.
@@ -137,6 +146,9 @@ type Figures struct {
 	Cache      Cache      `json:"cache"`
 	Alerts     Alerts     `json:"alerts"`
 	Deliveries Deliveries `json:"deliveries"`
+	// Feeds is what each threat feed did (feeds:), when the store keeps
+	// feeds.
+	Feeds []store.FeedFigure `json:"feeds"`
 }
 
 // IOCs counts the IOCs processed.
@@ -264,6 +276,7 @@ func figures(ctx context.Context, src Source, o Options, w Window) (Figures, err
 		return Figures{}, fmt.Errorf("report: %w", err)
 	}
 	f := Figures{
+		Feeds:    []store.FeedFigure{},
 		Runs:     int64(len(runs)),
 		IOCs:     IOCs{ByType: map[string]int64{}, BySource: map[string]int64{}},
 		Verdicts: map[string]int64{},
@@ -405,6 +418,11 @@ func figures(ctx context.Context, src Source, o Options, w Window) (Figures, err
 		}
 		if ok {
 			f.Alerts, f.Deliveries = deliveries(ds)
+		}
+	}
+	if fs, ok := src.(FeedSource); ok {
+		if f.Feeds, err = fs.FeedFigures(ctx, w.From, w.To); err != nil {
+			return Figures{}, fmt.Errorf("report: %w", err)
 		}
 	}
 	return f, nil

@@ -33,6 +33,7 @@ const wantJSON = `{
   "previous_window": {"from": "2026-11-16T08:00:00Z", "to": "2026-11-23T08:00:00Z"},
   "current": {
     "runs": 4,
+    "feeds": [],
     "iocs": {
       "total": 21,
       "by_type": {"ipv4": 10, "domain": 5, "sha256": 2, "url": 3, "email": 1},
@@ -80,6 +81,7 @@ const wantJSON = `{
   },
   "previous": {
     "runs": 2,
+    "feeds": [],
     "iocs": {"total": 12, "by_type": {"ipv4": 8, "domain": 2, "url": 2}, "by_source": {"cli": 10, "splunk": 2}},
     "verdicts": {"malicious": 4, "suspicious": 0, "benign": 6, "unknown": 2},
     "daily": [

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/iocane/iocane/internal/ioc"
@@ -113,7 +115,100 @@ func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, r
 		feed, st.ETag, st.LastModified, st.Cursor, ms); err != nil {
 		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_syncs (feed, at, added, removed) VALUES (?, ?, ?, ?)`, feed, ms, len(added), gone); err != nil {
+		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
+	}
 	return added, gone, tx.Commit()
+}
+
+// feedSyncsSchema is migration 7: each successful sync's counts, for the
+// weekly report.
+const feedSyncsSchema = `CREATE TABLE feed_syncs (
+	feed    TEXT NOT NULL,
+	at      INTEGER NOT NULL,
+	added   INTEGER NOT NULL,
+	removed INTEGER NOT NULL
+);
+CREATE INDEX feed_syncs_at ON feed_syncs (at);`
+
+// FeedFigure is what one feed did in a window, for the weekly report.
+type FeedFigure struct {
+	Feed    string `json:"feed"`
+	Added   int64  `json:"added"`
+	Removed int64  `json:"removed"`
+	Expired int64  `json:"expired"`
+	// Matched counts server-job results the feed matched; Alerts the
+	// alerts (jobs with an alert) among their jobs.
+	Matched int64 `json:"matched"`
+	Alerts  int64 `json:"alerts"`
+}
+
+// FeedFigures returns each feed's figures for [from, to): indicators added
+// and removed by syncs, indicators that expired, and the server-job
+// results and alerts it matched (the feeds source's ok answers, by the
+// feed names in their data).
+func (db *DB) FeedFigures(ctx context.Context, from, to time.Time) ([]FeedFigure, error) {
+	by := map[string]*FeedFigure{}
+	get := func(name string) *FeedFigure {
+		if by[name] == nil {
+			by[name] = &FeedFigure{Feed: name}
+		}
+		return by[name]
+	}
+	f, t := from.UnixMilli(), to.UnixMilli()
+	queries := []struct {
+		q    string
+		scan func(*sql.Rows) error
+	}{
+		{`SELECT feed, sum(added), sum(removed) FROM feed_syncs WHERE at >= ? AND at < ? GROUP BY feed`, func(r *sql.Rows) error {
+			var name string
+			var a, rm int64
+			err := r.Scan(&name, &a, &rm)
+			get(name).Added, get(name).Removed = a, rm
+			return err
+		}},
+		{`SELECT feed, count(*) FROM feed_indicators WHERE expires_at >= ? AND expires_at < ? GROUP BY feed`, func(r *sql.Rows) error {
+			var name string
+			var n int64
+			err := r.Scan(&name, &n)
+			get(name).Expired = n
+			return err
+		}},
+		{`SELECT fe.value, count(*), count(DISTINCT CASE WHEN j.alert IS NOT NULL THEN j.id END)
+			FROM jobs j JOIN job_results r ON r.job_id = j.id,
+				json_each(CAST(r.result AS TEXT), '$.sources') s,
+				json_each(s.value, '$.data.feeds') fe
+			WHERE j.created_at >= ? AND j.created_at < ?
+				AND json_extract(s.value, '$.provider') = 'feeds' AND json_extract(s.value, '$.status') = 'ok'
+			GROUP BY fe.value`, func(r *sql.Rows) error {
+			var name string
+			var m, a int64
+			err := r.Scan(&name, &m, &a)
+			get(name).Matched, get(name).Alerts = m, a
+			return err
+		}},
+	}
+	for _, qs := range queries {
+		rows, err := db.read.QueryContext(ctx, qs.q, f, t)
+		if err != nil {
+			return nil, fmt.Errorf("store: feed figures: %w", err)
+		}
+		for rows.Next() {
+			if err := qs.scan(rows); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: feed figures: %w", err)
+			}
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, fmt.Errorf("store: feed figures: %w", err)
+		}
+	}
+	out := make([]FeedFigure, 0, len(by))
+	for _, v := range by {
+		out = append(out, *v)
+	}
+	slices.SortFunc(out, func(a, b FeedFigure) int { return strings.Compare(a.Feed, b.Feed) })
+	return out, nil
 }
 
 // TouchFeed records a sync that found the feed unchanged (304): its

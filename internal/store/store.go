@@ -128,6 +128,8 @@ var migrations = []string{
 	historySchema,
 	// 6: the local intel store of threat feeds (internal/feeds; feeds.go).
 	feedsSchema,
+	// 7: each feed sync's counts, for the weekly report (feeds.go).
+	feedSyncsSchema,
 }
 
 // Open opens (creating if needed) the store at path and applies migrations.
