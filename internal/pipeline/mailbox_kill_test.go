@@ -120,7 +120,7 @@ func TestMailboxKill9BetweenJobAndMove(t *testing.T) {
 			t.Fatal("the child never stored the job")
 		}
 	}
-	time.Sleep(100 * time.Millisecond) // the child is now inside MOVE
+	time.Sleep(100 * time.Millisecond)           // the child is now inside MOVE
 	if err := child.Process.Kill(); err != nil { // SIGKILL: no deferred function runs
 		t.Fatal(err)
 	}
