@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +14,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 )
 
 // stallingSession is an in-memory IMAP session whose MOVE never completes
@@ -55,41 +52,8 @@ func TestMailboxKill9BetweenJobAndMove(t *testing.T) {
 	}
 	var stall atomic.Bool
 	stall.Store(true)
-	mem := imapmemserver.New()
-	u := imapmemserver.NewUser("phishing@corp.example", "imap-pass-K9!")
-	if err := u.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(u)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return stallingSession{mem.NewSession(), &stall}, nil, nil
-		},
-		Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}, InsecureAuth: true, Logger: quietIMAP{},
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	report, err := os.ReadFile(filepath.Join("..", "mailbox", "testdata", "report-rfc822.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := imapclient.DialInsecure(ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Login("phishing@corp.example", "imap-pass-K9!").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	app := c.Append("INBOX", int64(len(report)), nil)
-	app.Write(report)
-	app.Close()
-	if _, err := app.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	ln, c := memIMAP(t, "imap-pass-K9!", func(s imapserver.Session) imapserver.Session { return stallingSession{s, &stall} })
+	appendReport(t, c)
 
 	dir := t.TempDir()
 	cfg, db := filepath.Join(dir, "iocane.yaml"), filepath.Join(dir, "iocane.db")

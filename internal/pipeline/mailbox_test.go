@@ -26,42 +26,8 @@ func (quietIMAP) Println(...any)        {}
 // attached becomes one job with source mailbox whose input is the
 // original; a second poll submits nothing.
 func TestMailboxPollEndToEnd(t *testing.T) {
-	mem := imapmemserver.New()
-	u := imapmemserver.NewUser("phishing@corp.example", "imap-pass-E2e7!")
-	if err := u.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(u)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true, Logger: quietIMAP{},
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	report, err := os.ReadFile(filepath.Join("..", "mailbox", "testdata", "report-rfc822.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := imapclient.DialInsecure(ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Login("phishing@corp.example", "imap-pass-E2e7!").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	app := c.Append("INBOX", int64(len(report)), nil)
-	app.Write(report)
-	app.Close()
-	if _, err := app.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	ln, c := memIMAP(t, "imap-pass-E2e7!", nil)
+	appendReport(t, c)
 	c.Close()
 
 	cfg := filepath.Join(t.TempDir(), "iocane.yaml")
@@ -97,5 +63,58 @@ func TestMailboxPollEndToEnd(t *testing.T) {
 	}
 	if n != 1 || source != "mailbox" || !strings.Contains(alert, `"system":"mailbox"`) || !strings.Contains(alert, `"reporter"`) {
 		t.Fatalf("%d jobs, source %q, alert %s", n, source, alert)
+	}
+}
+
+// memIMAP serves go-imap's in-memory server on loopback with the user
+// phishing@corp.example, its sessions passed through wrap (nil: as they
+// are), and returns its listener and a logged-in client.
+func memIMAP(t *testing.T, pass string, wrap func(imapserver.Session) imapserver.Session) (net.Listener, *imapclient.Client) {
+	t.Helper()
+	mem := imapmemserver.New()
+	u := imapmemserver.NewUser("phishing@corp.example", pass)
+	if err := u.Create("INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	mem.AddUser(u)
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			if wrap != nil {
+				return wrap(mem.NewSession()), nil, nil
+			}
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+		InsecureAuth: true, Logger: quietIMAP{},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	c, err := imapclient.DialInsecure(ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login("phishing@corp.example", pass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return ln, c
+}
+
+// appendReport drops the mailbox package's report fixture (the original
+// attached as message/rfc822) into INBOX.
+func appendReport(t *testing.T, c *imapclient.Client) {
+	t.Helper()
+	report, err := os.ReadFile(filepath.Join("..", "mailbox", "testdata", "report-rfc822.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := c.Append("INBOX", int64(len(report)), nil)
+	app.Write(report)
+	app.Close()
+	if _, err := app.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }
