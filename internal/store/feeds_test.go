@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/ioc"
+	"github.com/iocane/iocane/internal/ratelimit/ratelimittest"
 )
 
 // TestFeedFigures: the weekly report's per-feed figures: added and
@@ -51,4 +52,11 @@ func TestFeedFigures(t *testing.T) {
 	if len(figs) != 1 || figs[0] != want {
 		t.Errorf("figures %+v, want %+v", figs, want)
 	}
+}
+
+// TestQuotaStoreConformance runs the QuotaStore suite every backend passes
+// against the SQLite store's.
+func TestQuotaStoreConformance(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
+	ratelimittest.QuotaStore(t, db.Quotas(), "sqlite")
 }
