@@ -9,10 +9,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/iocane/iocane/internal/ratelimit"
 )
 
 // retryTransport sends a request up to maxAttempts times: after a 429 it
@@ -97,7 +97,7 @@ func (t *retryTransport) decide(resp *http.Response, err error, attempt int) (re
 	default:
 		return "", 0, false
 	}
-	if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.o.Now()); ok {
+	if ra, ok := ratelimit.ParseRetryAfter(resp.Header.Get("Retry-After"), t.o.Now()); ok {
 		if ra > t.o.MaxRetryAfter {
 			return "", 0, false
 		}
@@ -115,26 +115,6 @@ func (t *retryTransport) backoff(attempt int) time.Duration {
 	d = min(d, t.o.BackoffMax)
 	d = d/2 + rand.N(d) // [d/2, 3d/2)
 	return min(d, t.o.BackoffMax)
-}
-
-// parseRetryAfter reads Retry-After as delta-seconds or an HTTP-date
-// (RFC 9110 10.2.3). A date in the past means no wait.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseUint(v, 10, 63); err == nil {
-		if secs > uint64(365*24*3600) { // absurd; certainly over any cap
-			secs = 365 * 24 * 3600
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	at, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(0, at.Sub(now)), true
 }
 
 func idempotent(method string) bool {

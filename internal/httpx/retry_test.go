@@ -311,25 +311,3 @@ func TestPOSTRetriedOnlyWhenAllowed(t *testing.T) {
 		})
 	}
 }
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	for in, want := range map[string]time.Duration{
-		"0":                                0,
-		"2":                                2 * time.Second,
-		" 120 ":                            2 * time.Minute,
-		"Thu, 26 Nov 2026 12:00:30 GMT":    30 * time.Second,
-		"Thu, 26 Nov 2026 11:00:00 GMT":    0,
-		"Thursday, 26-Nov-26 12:01:00 GMT": time.Minute,
-	} {
-		got, ok := parseRetryAfter(in, now)
-		if !ok || got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{"", "-1", "soon", "1.5"} {
-		if _, ok := parseRetryAfter(in, now); ok {
-			t.Errorf("parseRetryAfter(%q) accepted", in)
-		}
-	}
-}

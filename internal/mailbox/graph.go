@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/iocane/iocane/internal/ratelimit"
 	"io"
 	"net/http"
 	"net/url"
@@ -221,16 +222,9 @@ func (g *graphBackend) check(resp *http.Response) error {
 	return &StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(string(b)), RetryAfter: retryAfter(resp.Header.Get("Retry-After"), g.now())}
 }
 
-// retryAfter reads Retry-After in seconds or as an HTTP date.
+// retryAfter reads Retry-After (ratelimit.ParseRetryAfter); 0 when absent
+// or unreadable.
 func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
+	d, _ := ratelimit.ParseRetryAfter(v, now)
+	return d
 }

@@ -67,13 +67,7 @@ type Feedback struct {
 func FeedbackOf(resp *http.Response, now time.Time) Feedback {
 	f := Feedback{Throttled: resp.StatusCode == http.StatusTooManyRequests}
 	h := resp.Header
-	if v := h.Get("Retry-After"); v != "" {
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
-			f.RetryAfter = time.Duration(min(n, int(maxReset.Seconds()))) * time.Second
-		} else if t, err := http.ParseTime(v); err == nil {
-			f.RetryAfter = max(t.Sub(now), 0)
-		}
-	}
+	f.RetryAfter, _ = ParseRetryAfter(h.Get("Retry-After"), now)
 	rem := first(h, "X-RateLimit-Remaining", "X-Rate-Limit-Remaining", "RateLimit-Remaining")
 	n, err := strconv.Atoi(strings.TrimSpace(rem))
 	if rem == "" || err != nil || n < 0 {
@@ -83,6 +77,28 @@ func FeedbackOf(resp *http.Response, now time.Time) Feedback {
 		f.Budget, f.Remaining, f.Reset = true, n, reset
 	}
 	return f
+}
+
+// ParseRetryAfter reads Retry-After as delta-seconds or an HTTP-date
+// (RFC 9110 10.2.3), capped at a year. A date in the past means no wait;
+// ok is false for a missing or unreadable value. The retry transport, the
+// adaptive pace and the mailbox's Graph client all read it here.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseUint(v, 10, 63); err == nil {
+		if secs > uint64(365*24*3600) { // absurd; certainly over any cap
+			secs = 365 * 24 * 3600
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(0, at.Sub(now)), true
 }
 
 // resetOf reads when the window resets: urlscan's X-Rate-Limit-Reset-After
