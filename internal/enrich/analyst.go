@@ -32,12 +32,8 @@ func analystSource(v history.Verdict) result.Source {
 // and the first reason says who decided, until when and why. The other
 // reasons stay, for the record.
 func (e *Engine) settle(r *result.Result, v history.Verdict) {
-	p := e.opts.Policy
-	sus, mal := p.Suspicious, p.Malicious
-	if sus == 0 || mal == 0 {
-		sus, mal = 30, 70
-	}
-	r.Verdict, r.Score, r.Confidence = v.Verdict, v.Score(sus, mal), 100
+	p := e.opts.Policy.WithDefaults()
+	r.Verdict, r.Score, r.Confidence = v.Verdict, v.Score(p.Suspicious, p.Malicious), 100
 	r.DBotScore = result.DBotScore(v.Verdict)
 	// The scorer named the analyst source among the evidence too; its
 	// reason goes first, once.

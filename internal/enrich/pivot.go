@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -138,7 +139,7 @@ func (e *Engine) relations(ctx context.Context, it Item, r result.Result) []rela
 		}
 	}
 	if r.IOC.Type == ioc.Domain && activePivotAllowed(it.PAP) && !r.Internal {
-		timeout := cmpDuration(e.opts.Pivot.Timeout, DefaultDNSTimeout)
+		timeout := cmp.Or(e.opts.Pivot.Timeout, DefaultDNSTimeout)
 		dctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		res := e.opts.Pivot.Resolver
@@ -191,13 +192,6 @@ func (e *Engine) enrichTree(ctx context.Context, it Item, emitted *sync.Map) []r
 	e.inherit(&r, rels, related)
 	out[0] = r
 	return out
-}
-
-func cmpDuration(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 // urlHost returns a URL value's host, without port or brackets.
@@ -281,8 +275,8 @@ func (e *Engine) inherit(r *result.Result, rels []relation, related []result.Res
 			return
 		}
 	}
-	p := e.opts.Policy
-	sus, mal, minConf := cmpInt(p.Suspicious, 30), cmpInt(p.Malicious, 70), cmpInt(p.MinConfidence, 20)
+	p := e.opts.Policy.WithDefaults()
+	sus, mal, minConf := p.Suspicious, p.Malicious, p.MinConfidence
 	best, why := 0, ""
 	for k, c := range related {
 		if c.Verdict != result.Malicious || !slices.Contains(inheriting, rels[k].rel) {
@@ -324,13 +318,6 @@ func chainReason(rel string, c result.Result) string {
 		by = append(by, name)
 	}
 	return fmt.Sprintf("%s %s (%s: %s)", verb, c.IOC.Value, c.Verdict, strings.Join(by, ", "))
-}
-
-func cmpInt(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // PivotSection is the config section pivots are read from.

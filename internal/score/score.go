@@ -48,8 +48,9 @@ func DefaultPolicy() Policy {
 	return Policy{Mode: ModeWeighted, Malicious: 70, Suspicious: 30, Benign: 50, MinConfidence: 20, Strong: 0.9}
 }
 
-// withDefaults fills zero fields from DefaultPolicy.
-func (p Policy) withDefaults() Policy {
+// WithDefaults fills zero fields from DefaultPolicy, as scoring applies
+// them; code that reads the thresholds outside the scorer uses it too.
+func (p Policy) WithDefaults() Policy {
 	d := DefaultPolicy()
 	if p.Mode == "" {
 		p.Mode = d.Mode
@@ -74,7 +75,7 @@ func (p Policy) withDefaults() Policy {
 
 // Validate reports a policy that cannot be applied.
 func (p Policy) Validate() error {
-	p = p.withDefaults()
+	p = p.WithDefaults()
 	switch {
 	case p.Mode != ModeWeighted && p.Mode != ModeSeed:
 		return fmt.Errorf("score: unknown mode %q (want weighted or seed)", p.Mode)
@@ -201,7 +202,7 @@ func (it item) discount() float64 {
 
 // Score scores the evidence under policy p.
 func Score(p Policy, ev []Evidence) Outcome {
-	p = p.withDefaults()
+	p = p.WithDefaults()
 	var answered []item
 	for _, e := range ev {
 		if !e.Status.Answered() {

@@ -21,7 +21,7 @@ import (
 // any of this; a third-party benign signal of 0.9 or more (OTX's
 // allow-list, GreyNoise RIOT) is the other way in.
 func Settled(p Policy, ev []Evidence) (bool, []string) {
-	p = p.withDefaults()
+	p = p.WithDefaults()
 	if p.Mode == ModeSeed {
 		return false, nil
 	}
