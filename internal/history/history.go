@@ -13,7 +13,7 @@ package history
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"github.com/iocane/iocane/internal/settings"
 	"strings"
 	"time"
 
@@ -204,9 +204,7 @@ func ParseExpires(s string, now time.Time) (time.Time, error) {
 		t = v
 	} else if v, err := time.Parse(time.DateOnly, s); err == nil {
 		t = v
-	} else if d, err := parseDays(s); err == nil {
-		t = now.Add(d)
-	} else if d, err := time.ParseDuration(s); err == nil {
+	} else if d, err := settings.ParseLength(s); err == nil {
 		t = now.Add(d)
 	} else {
 		return time.Time{}, fmt.Errorf("expires %q: want an RFC 3339 time (2027-01-01T00:00:00Z), a date (2027-01-01) or a duration (72h, 30d, 2w)", s)
@@ -215,18 +213,6 @@ func ParseExpires(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("expires %q is in the past", s)
 	}
 	return t.UTC(), nil
-}
-
-func parseDays(s string) (time.Duration, error) {
-	unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[len(s)-1]]
-	if unit == 0 {
-		return 0, errors.New("no day unit")
-	}
-	n, err := strconv.Atoi(s[:len(s)-1])
-	if err != nil || n <= 0 {
-		return 0, errors.New("not a count")
-	}
-	return time.Duration(n) * unit, nil
 }
 
 // Answered lists the providers of r that answered (ok or not_found), for

@@ -37,10 +37,7 @@ func LoadSettings(k *koanf.Koanf, getenv func(string) string) (Settings, error) 
 	}
 	s.Keep = DefaultRetention
 	if s.Retention != "" {
-		d, err := parseDays(s.Retention)
-		if err != nil {
-			d, err = time.ParseDuration(s.Retention)
-		}
+		d, err := settings.ParseLength(s.Retention)
 		if err != nil || d < time.Hour {
 			return s, fmt.Errorf("config: history.retention: %q: want a period of at least an hour, such as 180d, 26w or 720h", s.Retention)
 		}

@@ -74,22 +74,9 @@ func LoadSettings(k *koanf.Koanf, getenv func(string) string) (Settings, error) 
 // ParseSince reads a window length: a number of days ("7d") or weeks
 // ("2w"), or a Go duration ("36h"), between 1s and 366d.
 func ParseSince(s string) (time.Duration, error) {
-	var d time.Duration
-	switch {
-	case strings.HasSuffix(s, "d"), strings.HasSuffix(s, "w"):
-		n, err := strconv.Atoi(s[:len(s)-1])
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a length such as 7d, 2w or 36h", s)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-		if strings.HasSuffix(s, "w") {
-			d *= 7
-		}
-	default:
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("%q is not a length such as 7d, 2w or 36h", s)
-		}
+	d, err := settings.ParseLength(s)
+	if err != nil {
+		return 0, err
 	}
 	if d <= 0 || d > 366*24*time.Hour {
 		return 0, fmt.Errorf("%q: want a length between 1s and 366d", s)

@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // UnknownKeyError is a configuration key that no owner claims.
@@ -138,3 +140,26 @@ type wrapped struct {
 
 func (w *wrapped) Error() string { return w.prefix + w.err.Error() }
 func (w *wrapped) Unwrap() error { return w.err }
+
+// ParseLength reads a length of time as the config writes them: a whole
+// number of days ("7d") or weeks ("2w"), or a Go duration ("36h"). It
+// sets no bounds; each caller checks its own.
+func ParseLength(s string) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a length such as 7d, 2w or 36h", s)
+	if strings.HasSuffix(s, "d") || strings.HasSuffix(s, "w") {
+		n, err := strconv.Atoi(s[:len(s)-1])
+		if err != nil {
+			return 0, bad
+		}
+		d := time.Duration(n) * 24 * time.Hour
+		if strings.HasSuffix(s, "w") {
+			d *= 7
+		}
+		return d, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, bad
+	}
+	return d, nil
+}

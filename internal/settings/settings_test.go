@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/knadh/koanf/v2"
 )
@@ -90,5 +91,18 @@ func TestDecode(t *testing.T) {
 	}
 	if err := Decode(k2, "absent", &s); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestParseLength(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "0d": 0, "-1d": -24 * time.Hour} {
+		if got, err := ParseLength(in); err != nil || got != want {
+			t.Errorf("ParseLength(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "1.5d", "soon", "7 d"} {
+		if _, err := ParseLength(in); err == nil {
+			t.Errorf("ParseLength(%q) accepted", in)
+		}
 	}
 }
