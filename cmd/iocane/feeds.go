@@ -32,25 +32,22 @@ A feed that fails keeps what it held, and its error is shown by
 		Example: "  iocane feeds sync\n  iocane feeds sync --name feodo",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			o := options(c.ErrOrStderr())
-			p, err := pipeline.Open(c.Context(), o)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			if len(p.Settings.Feeds) == 0 {
-				return usagef("no feed is configured: add one under feeds: in the config")
-			}
-			rs, err := p.SyncFeeds(c.Context(), name, slog.New(slog.DiscardHandler))
-			for _, r := range rs {
-				switch {
-				case r.NotModified:
-					fmt.Fprintf(c.OutOrStdout(), "%s: not modified (%s)\n", r.Feed, r.Took.Round(time.Millisecond))
-				default:
-					fmt.Fprintf(c.OutOrStdout(), "%s: %d read, %d added, %d removed (%s)\n", r.Feed, r.Read, r.Added, r.Removed, r.Took.Round(time.Millisecond))
+			// The store alone: a sync needs no provider built.
+			return withStore(c, func(p *pipeline.Pipeline) error {
+				if len(p.Settings.Feeds) == 0 {
+					return usagef("no feed is configured: add one under feeds: in the config")
 				}
-			}
-			return err
+				rs, err := p.SyncFeeds(c.Context(), name, slog.New(slog.DiscardHandler))
+				for _, r := range rs {
+					switch {
+					case r.NotModified:
+						fmt.Fprintf(c.OutOrStdout(), "%s: not modified (%s)\n", r.Feed, r.Took.Round(time.Millisecond))
+					default:
+						fmt.Fprintf(c.OutOrStdout(), "%s: %d read, %d added, %d removed (%s)\n", r.Feed, r.Read, r.Added, r.Removed, r.Took.Round(time.Millisecond))
+					}
+				}
+				return err
+			})
 		},
 	}
 	sync.Flags().StringVar(&name, "name", "", "sync only this feed")

@@ -90,16 +90,9 @@ func (s *Syncer) syncMISP(ctx context.Context, f Feed, st store.FeedState, now t
 // get fetches one file of a feed within its size cap, with its
 // credentials.
 func (s *Syncer) get(ctx context.Context, f Feed, u string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := newRequest(ctx, f, u, "Authorization") // a MISP instance's feed: its key
 	if err != nil {
 		return nil, 0, err
-	}
-	req.Header.Set("User-Agent", "iocane-feeds")
-	switch {
-	case f.Username != "":
-		req.SetBasicAuth(f.Username, f.Password.Reveal())
-	case !f.APIKey.IsZero():
-		req.Header.Set("Authorization", f.APIKey.Reveal()) // a MISP instance's feed: its key
 	}
 	resp, err := s.client().Do(req)
 	if err != nil {

@@ -21,7 +21,7 @@ type Store interface {
 	SyncFeed(ctx context.Context, feed string, inds []store.FeedIndicator, removed []ioc.IOC, replace bool, st store.FeedState, now time.Time) ([]ioc.IOC, int, error)
 	TouchFeed(ctx context.Context, feed string, ttl time.Duration, now time.Time) error
 	FeedFailed(ctx context.Context, feed string, why string, now time.Time) error
-	FeedState(ctx context.Context, feed string, now time.Time) (store.FeedState, error)
+	FeedSync(ctx context.Context, feed string) (store.FeedState, error)
 }
 
 // Syncer fetches feeds into the store.
@@ -52,7 +52,7 @@ type Result struct {
 func (s *Syncer) Sync(ctx context.Context, f Feed) (Result, error) {
 	now := s.now()
 	res := Result{Feed: f.Name}
-	st, err := s.Store.FeedState(ctx, f.Name, now)
+	st, err := s.Store.FeedSync(ctx, f.Name)
 	if err != nil {
 		return res, err
 	}
@@ -93,22 +93,15 @@ func (s *Syncer) client() *http.Client {
 // syncList fetches a csv or text feed with a conditional GET and replaces
 // the feed's indicators with what it lists.
 func (s *Syncer) syncList(ctx context.Context, f Feed, st store.FeedState, now time.Time, res *Result) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
+	req, err := newRequest(ctx, f, f.URL, "Auth-Key") // abuse.ch's header
 	if err != nil {
 		return err
 	}
-	req.Header.Set("User-Agent", "iocane-feeds")
 	if st.ETag != "" {
 		req.Header.Set("If-None-Match", st.ETag)
 	}
 	if st.LastModified != "" {
 		req.Header.Set("If-Modified-Since", st.LastModified)
-	}
-	switch {
-	case f.Username != "":
-		req.SetBasicAuth(f.Username, f.Password.Reveal())
-	case !f.APIKey.IsZero():
-		req.Header.Set("Auth-Key", f.APIKey.Reveal()) // abuse.ch's header
 	}
 	resp, err := s.client().Do(req)
 	if err != nil {
@@ -186,6 +179,23 @@ func (s *Syncer) syncTAXII(ctx context.Context, f Feed, st store.FeedState, now 
 	res.Read = len(inds) + len(removed)
 	res.New, res.Removed, err = s.Store.SyncFeed(ctx, f.Name, inds, removed, false, store.FeedState{Cursor: cursor}, now)
 	return err
+}
+
+// newRequest is a GET of u for feed f with its credentials: Basic auth
+// with a username, else the API key raw in keyHeader.
+func newRequest(ctx context.Context, f Feed, u, keyHeader string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "iocane-feeds")
+	switch {
+	case f.Username != "":
+		req.SetBasicAuth(f.Username, f.Password.Reveal())
+	case !f.APIKey.IsZero():
+		req.Header.Set(keyHeader, f.APIKey.Reveal())
+	}
+	return req, nil
 }
 
 type countingReader struct {

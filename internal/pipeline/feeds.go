@@ -78,7 +78,7 @@ func (p *Pipeline) pollFeeds(ctx context.Context, q jobs.Queue, log *slog.Logger
 		changed := false
 		for _, f := range p.Settings.Feeds {
 			now := time.Now()
-			st, err := p.Store.FeedState(ctx, f.Name, now)
+			st, err := p.Store.FeedSync(ctx, f.Name)
 			if err != nil || !due(f, st, now) {
 				continue
 			}

@@ -239,9 +239,9 @@ func (db *DB) FeedFailed(ctx context.Context, feed string, why string, now time.
 	return nil
 }
 
-// FeedState returns feed's sync record (zero when never synced) with the
-// indicators it holds at now.
-func (db *DB) FeedState(ctx context.Context, feed string, now time.Time) (FeedState, error) {
+// FeedSync returns feed's sync record (zero when never synced), without
+// counting what it holds: what a sync and the poller read.
+func (db *DB) FeedSync(ctx context.Context, feed string) (FeedState, error) {
 	st := FeedState{Feed: feed}
 	var last, errAt int64
 	err := db.read.QueryRowContext(ctx, `SELECT etag, last_modified, cursor, last_sync, last_error, error_at FROM feed_state WHERE feed = ?`, feed).
@@ -254,6 +254,16 @@ func (db *DB) FeedState(ctx context.Context, feed string, now time.Time) (FeedSt
 	}
 	if errAt > 0 {
 		st.ErrorAt = ms(errAt)
+	}
+	return st, nil
+}
+
+// FeedState is FeedSync with the indicators the feed holds at now, for
+// `iocane feeds list`.
+func (db *DB) FeedState(ctx context.Context, feed string, now time.Time) (FeedState, error) {
+	st, err := db.FeedSync(ctx, feed)
+	if err != nil {
+		return st, err
 	}
 	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM feed_indicators WHERE feed = ? AND expires_at > ?`, feed, now.UnixMilli()).Scan(&st.Held); err != nil {
 		return st, fmt.Errorf("store: feed %s: %w", feed, err)
