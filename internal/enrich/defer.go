@@ -216,7 +216,7 @@ func (e *Engine) Revise(r result.Result, f provider.Finding) result.Result {
 // sourceOf is a finding as a result's source.
 func sourceOf(f provider.Finding, cached bool) result.Source {
 	return result.Source{
-		Provider: f.Provider, Status: string(f.Status), Reason: f.Reason, Cached: cached,
+		Provider: f.Provider, Status: string(f.Status), Reason: f.Reason, Cached: cached || f.Cached,
 		LatencyMS: f.Latency.Milliseconds(), Summary: f.Summary, Link: f.Link, Data: f.Data, Tags: f.Tags,
 		Malicious: f.Malicious, Benign: f.Benign, Deferred: f.Deferred, Until: f.Until,
 	}

@@ -98,6 +98,10 @@ type Options struct {
 	Tiering bool
 	// Tiers overrides DefaultTiers by provider name.
 	Tiers map[string]Tier
+	// Leases, when set, keeps one look-up of a provider × IOC in flight
+	// across the processes sharing Cache (replicas on one Redis); nil
+	// collapses look-ups within this process only.
+	Leases Leases
 	// Memory recalls what is known of an IOC before it is enriched: its
 	// history (first and last seen, sightings, previous verdict) and the
 	// analyst verdict in force, which settles it before any quota is
@@ -143,7 +147,7 @@ func order(name string) int {
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.cancel = context.WithCancel(ctx)
 	for _, s := range e.sources {
-		s.cache, s.now = e.opts.Cache, e.opts.Now
+		s.cache, s.now, s.leases = e.opts.Cache, e.opts.Now, e.opts.Leases
 		s.start(ctx)
 	}
 }
@@ -188,51 +192,8 @@ type planned struct {
 // Enrich returns the Result for one IOC. It never fails: every source's
 // trouble is in its own status.
 func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
-	internal, why := e.opts.Classifier.Internal(it.IOC)
-	var plan []*planned
-	var recall history.Recall
-	if e.opts.Memory != nil {
-		// A store that does not answer costs the memory, never the result.
-		recall, _ = e.opts.Memory.Recall(ctx, it.IOC, e.opts.Now())
-	}
+	plan, recall, internal, why := e.plan(ctx, it)
 	analyst := recall.Analyst
-
-	// Local sources: fast, nothing leaves the machine.
-	allowed := false
-	for _, s := range e.local {
-		if !s.Spec.Supports(it.IOC.Type) {
-			continue
-		}
-		p := &planned{name: s.Spec.Name, src: s}
-		p.finding = s.call(ctx, it.IOC)
-		if s.Spec.Name == "allowlist" && p.finding.Status == provider.StatusOK && p.finding.Benign >= 0.9 {
-			allowed = true
-		}
-		plan = append(plan, p)
-	}
-
-	// External sources, in routing order.
-	for _, name := range e.route(it.IOC.Type) {
-		if len(it.Providers) > 0 && !slices.Contains(it.Providers, name) {
-			continue
-		}
-		p := &planned{name: name, src: e.sources[name]}
-		switch {
-		case p.src == nil:
-			p.skip = e.skipped[name]
-		case e.opts.Offline:
-			p.skip = "offline"
-		case analyst != nil:
-			p.skip = "settled by an analyst verdict"
-		case internal:
-			p.skip = "internal (" + why + "): never sent out"
-		case allowed:
-			p.skip = "allow-listed"
-		case !p.src.MaxTLP.Allows(it.TLP):
-			p.skip = fmt.Sprintf("TLP:%s is above %s's limit TLP:%s", strings.ToUpper(it.TLP.String()), name, strings.ToUpper(p.src.MaxTLP.String()))
-		}
-		plan = append(plan, p)
-	}
 
 	// Cache, then fan out what is left: all at once, or tier by tier.
 	var ask []*planned
@@ -276,6 +237,55 @@ func (e *Engine) Enrich(ctx context.Context, it Item) result.Result {
 	}
 	e.stats.Add(r)
 	return r
+}
+
+// plan calls the local sources about it and decides, for each external
+// source in routing order, whether it may be asked (skip is "") or why not.
+func (e *Engine) plan(ctx context.Context, it Item) (plan []*planned, recall history.Recall, internal bool, why string) {
+	internal, why = e.opts.Classifier.Internal(it.IOC)
+	if e.opts.Memory != nil {
+		// A store that does not answer costs the memory, never the result.
+		recall, _ = e.opts.Memory.Recall(ctx, it.IOC, e.opts.Now())
+	}
+	analyst := recall.Analyst
+
+	// Local sources: fast, nothing leaves the machine.
+	allowed := false
+	for _, s := range e.local {
+		if !s.Spec.Supports(it.IOC.Type) {
+			continue
+		}
+		p := &planned{name: s.Spec.Name, src: s}
+		p.finding = s.call(ctx, it.IOC)
+		if s.Spec.Name == "allowlist" && p.finding.Status == provider.StatusOK && p.finding.Benign >= 0.9 {
+			allowed = true
+		}
+		plan = append(plan, p)
+	}
+
+	// External sources, in routing order.
+	for _, name := range e.route(it.IOC.Type) {
+		if len(it.Providers) > 0 && !slices.Contains(it.Providers, name) {
+			continue
+		}
+		p := &planned{name: name, src: e.sources[name]}
+		switch {
+		case p.src == nil:
+			p.skip = e.skipped[name]
+		case e.opts.Offline:
+			p.skip = "offline"
+		case analyst != nil:
+			p.skip = "settled by an analyst verdict"
+		case internal:
+			p.skip = "internal (" + why + "): never sent out"
+		case allowed:
+			p.skip = "allow-listed"
+		case !p.src.MaxTLP.Allows(it.TLP):
+			p.skip = fmt.Sprintf("TLP:%s is above %s's limit TLP:%s", strings.ToUpper(it.TLP.String()), name, strings.ToUpper(p.src.MaxTLP.String()))
+		}
+		plan = append(plan, p)
+	}
+	return plan, recall, internal, why
 }
 
 // ask makes the planned look-ups at once and waits for them. The worker

@@ -49,6 +49,9 @@ type Source struct {
 	now   func() time.Time
 	// callTimeout bounds each look-up's answering time (Options.IOCTimeout).
 	callTimeout time.Duration
+	// leases keeps one look-up per IOC in flight across processes
+	// (Options.Leases); nil for none.
+	leases Leases
 
 	queue  chan *task
 	mu     sync.Mutex
@@ -164,8 +167,7 @@ func (s *Source) work(ctx context.Context) {
 	b, batching := s.Provider.(provider.Batcher)
 	for t := range s.queue {
 		if !batching || b.MaxBatch() <= 1 {
-			f := s.call(t.ctx, t.ioc)
-			s.store(t.ioc, f)
+			f := s.callOnce(t.ctx, t.ioc)
 			s.finish(t.ioc, t.c, f)
 			continue
 		}

@@ -13,10 +13,12 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/iocane/iocane/internal/backend"
 	"github.com/iocane/iocane/internal/cache"
 	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/httpx"
@@ -79,6 +81,11 @@ type Pipeline struct {
 	// Feeds matches IOCs against the feeds in the store; nil when no feed
 	// is configured. Reload it after a sync (SyncFeeds does).
 	Feeds *feedsrc.Matcher
+	// Backends says whether the shared backends answer
+	// (iocane_backend_up); nil when none is configured.
+	Backends *backend.Status
+	// redis is the shared Redis (redis.url); nil when not configured.
+	redis *redisBackend
 }
 
 // memoryCacheEntries bounds the in-memory layer in front of the store's
@@ -107,22 +114,34 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		return nil, err
 	}
 	p := &Pipeline{Settings: s, Store: db, HTTP: &runstats.HTTPCounter{Next: o.Observer}, noHistory: o.NoHistory}
-	if o.StoreOnly {
-		return p, nil
-	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	built, err := BuildSources(s.Config, BuildOptions{Quotas: db.Quotas(), Logger: logger, Observer: p.HTTP, Base: o.Base})
+	if s.Redis.Enabled() {
+		p.Backends = &backend.Status{}
+		if p.redis, err = openRedis(s.Redis, p.Backends, logger); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if o.StoreOnly {
+		return p, nil
+	}
+	bo := BuildOptions{Quotas: db.Quotas(), Logger: logger, Observer: p.HTTP, Base: o.Base}
+	if p.redis != nil {
+		p.redis.ping(ctx)
+		bo.Quotas, bo.Limiters = p.redis.quotas(db.Quotas()), p.redis.limiters()
+	}
+	built, err := BuildSources(s.Config, bo)
 	if err != nil {
-		db.Close()
+		p.Close()
 		return nil, configErr(err)
 	}
 	p.Sources = built
 	if len(s.Feeds) > 0 {
 		if err := p.addFeedsSource(ctx, o.Engine.Now); err != nil {
-			db.Close()
+			p.Close()
 			return nil, err
 		}
 	}
@@ -141,6 +160,11 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	}
 	p.memory = cache.NewMemory(memoryCacheEntries)
 	eo.Cache = cache.Layered{Front: p.memory, Back: db.Cache()}
+	if p.redis != nil {
+		// memory → Redis (shared by the fleet) → the store.
+		eo.Cache = cache.Layered{Front: p.memory, Back: cache.Layered{Front: p.redis.cache, Back: db.Cache()}}
+		eo.Leases = p.redis.leases()
+	}
 	eo.Memory = db
 	if o.NoHistory {
 		eo.Memory = verdictsOnly{db}
@@ -152,19 +176,29 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 
 // PurgeCache drops cached answers from the store and from this process's
 // in-memory layer, which would otherwise keep serving them (see
-// store.DB.PurgeCache for the arguments).
+// store.DB.PurgeCache for the arguments), and from Redis when configured
+// (every entry of the provider there, whatever its age: Redis keeps no
+// store time to select by; the count is the store's).
 func (p *Pipeline) PurgeCache(ctx context.Context, provider string, olderThan time.Duration) (int64, error) {
 	n, err := p.Store.PurgeCache(ctx, provider, olderThan)
 	if p.memory != nil {
 		p.memory.Purge(provider, olderThan)
 	}
+	if p.redis != nil {
+		if _, rerr := p.redis.cache.Purge(ctx, provider); rerr != nil && err == nil {
+			err = fmt.Errorf("redis: cache purge: %w", rerr)
+		}
+	}
 	return n, err
 }
 
-// Close stops the engine and closes the store.
+// Close stops the engine, and closes the store and the Redis client.
 func (p *Pipeline) Close() error {
 	if p.Engine != nil {
 		p.Engine.Close()
+	}
+	if p.redis != nil {
+		p.redis.close()
 	}
 	return p.Store.Close()
 }

@@ -177,7 +177,10 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	for _, spec := range provider.All() {
 		names = append(names, spec.Name)
 	}
-	srv, err := server.New(server.Options{Replays: p.Store,
+	if p.Backends != nil {
+		_ = metrics.Registry().Register(p.Backends) // iocane_backend_up; already there when served twice
+	}
+	srv, err := server.New(server.Options{Replays: p.replays(),
 		Engine: p.Engine, Queue: q, Store: purging{p.Store, p}, Memory: p.Store, OnVerdict: p.sightingPusher(log.With("component", "history")),
 		Providers: p.Providers, ProviderNames: names,
 		Tokens: sc.Tokens, InsecureNoAuth: o.InsecureNoAuth, WebhookSecret: sc.WebhookSecret,

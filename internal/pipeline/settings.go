@@ -15,6 +15,7 @@ import (
 	"github.com/iocane/iocane/internal/integrations/notify"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/ratelimit"
+	"github.com/iocane/iocane/internal/redisx"
 	"github.com/iocane/iocane/internal/report"
 	"github.com/iocane/iocane/internal/score"
 	"github.com/iocane/iocane/internal/server"
@@ -40,7 +41,7 @@ func configErr(err error) error {
 // sections are the top-level config sections other packages own, each
 // loaded by its owner in LoadSettings; config owns the rest (db, tlp,
 // internal_suffixes, admin_token, providers) and refuses anything else.
-var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection, feeds.Section, mailbox.Section}
+var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection, feeds.Section, mailbox.Section, redisx.Section}
 
 // Settings is the whole configuration, each section loaded and validated by
 // its owner. Loading it opens nothing.
@@ -61,6 +62,9 @@ type Settings struct {
 	Feeds []feeds.Feed
 	// Mailboxes are the reported-phishing mailboxes (internal/mailbox).
 	Mailboxes []mailbox.Config
+	// Redis is the shared Redis of a scaled-out fleet (internal/redisx);
+	// not Enabled by default.
+	Redis redisx.Settings
 }
 
 // LoadSettings reads the config file and the environment and has every
@@ -96,6 +100,8 @@ func LoadSettings(o Options) (*Settings, error) {
 	s.Feeds, err = feeds.LoadConfig(cfg.K, getenv)
 	collect(err)
 	s.Mailboxes, err = mailbox.LoadConfig(cfg.K, getenv)
+	collect(err)
+	s.Redis, err = redisx.LoadSettings(cfg.K, getenv)
 	collect(err)
 	err = errors.Join(errs...)
 	for _, e := range settings.UnknownKeys(err) {
