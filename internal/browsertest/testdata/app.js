@@ -1,0 +1,1 @@
+document.getElementById('msg')?.replaceChildren('set by script');
