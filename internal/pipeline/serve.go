@@ -191,6 +191,9 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	if err != nil {
 		return configErr(err)
 	}
+	if err := p.mountConsole(srv, q, metrics, log.With("component", "console")); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

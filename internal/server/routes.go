@@ -195,8 +195,26 @@ func bearer(r *http.Request) (string, bool) {
 // allow charges one request to the token's rate limit, answering 429 with
 // Retry-After when it is spent.
 func (s *Server) allow(w http.ResponseWriter, r *http.Request, name string) bool {
-	if s.o.TokenRate < 0 {
+	d := s.TokenWait(name)
+	if d == 0 {
 		return true
+	}
+	secs := int(math.Ceil(d.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeProblem(w, r, http.StatusTooManyRequests, probRateLimited,
+		"token "+strconv.Quote(name)+" is over its rate of "+strconv.FormatFloat(s.o.TokenRate, 'f', -1, 64)+" requests per second: retry after "+(time.Duration(secs)*time.Second).String())
+	return false
+}
+
+// TokenWait takes one request from token name's rate limit: 0 when it
+// may go now, else how long it should wait (nothing is taken then). The
+// console applies it to its pages.
+func (s *Server) TokenWait(name string) time.Duration {
+	if s.o.TokenRate < 0 {
+		return 0
 	}
 	s.limMu.Lock()
 	l := s.limiters[name]
@@ -208,16 +226,8 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request, name string) bool
 	now := s.o.Now()
 	res := l.ReserveN(now, 1)
 	d := res.DelayFrom(now)
-	if d == 0 {
-		return true
+	if d > 0 {
+		res.CancelAt(now)
 	}
-	res.CancelAt(now)
-	secs := int(math.Ceil(d.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeProblem(w, r, http.StatusTooManyRequests, probRateLimited,
-		"token "+strconv.Quote(name)+" is over its rate of "+strconv.FormatFloat(s.o.TokenRate, 'f', -1, 64)+" requests per second: retry after "+(time.Duration(secs)*time.Second).String())
-	return false
+	return d
 }

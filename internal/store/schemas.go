@@ -68,6 +68,11 @@ var jobsSchema = []string{
 	CREATE INDEX deferred_lookups_ioc ON deferred_lookups (provider, type, value);`,
 	// A large job input is stored gzip-compressed (internal/jobs, input.go).
 	`ALTER TABLE jobs ADD COLUMN input_encoding TEXT NOT NULL DEFAULT '';`,
+	// The console lists jobs newest first, and sorts and filters a job's
+	// results by verdict from the index alone, never reading the results
+	// of rows off the page (internal/jobs, list.go).
+	`CREATE INDEX jobs_created ON jobs (created_at);
+	CREATE INDEX job_results_verdict ON job_results (job_id, verdict);`,
 }
 
 // migrateJobs applies River's migrations (rivermigrate) and then the job
