@@ -1,7 +1,12 @@
 package console_test
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -9,6 +14,7 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/console"
+	"github.com/iocane/iocane/internal/enrich"
 )
 
 const phishing = `From: "PayPal" <service@secure-paypa1.com>
@@ -292,5 +298,94 @@ func TestNoInlineScript(t *testing.T) {
 		if tagRE.MatchString(page) || strings.Contains(page, "<style") || strings.Contains(page, " style=") || strings.Contains(page, " onclick=") {
 			t.Errorf("%s has inline script or style", p)
 		}
+	}
+}
+
+// TestFileUpload: an uploaded e-mail is previewed and run like pasted
+// text.
+func TestFileUpload(t *testing.T) {
+	e := newEnv(t)
+	c := e.signIn(t, adminToken)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "reported.eml")
+	fw.Write([]byte(phishing))
+	mw.WriteField("tlp", "green")
+	mw.Close()
+	resp, err := c.Post(e.URL+"/ui/enrich", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "found in reported.eml") || !strings.Contains(string(page), "185[.]220[.]101[.]47") {
+		t.Fatalf("upload preview: %d\n%s", resp.StatusCode, page)
+	}
+	resp, _ = e.post(t, c, "/ui/enrich", url.Values{"draft": {draftOf(t, string(page))}, "tlp": {"green"}, "action": {"run"}})
+	if !strings.HasPrefix(resp.Request.URL.Path, "/ui/jobs/") {
+		t.Fatalf("run of the upload ended at %s", resp.Request.URL)
+	}
+	if j := e.waitJob(t); j.Counts.IOCs < 3 {
+		t.Errorf("the uploaded e-mail's job has %d IOCs", j.Counts.IOCs)
+	}
+	// Nothing pasted, nothing chosen: a clear error, no job.
+	resp, pageS := e.post(t, c, "/ui/enrich", url.Values{"text": {"  "}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(pageS, "nothing to enrich") {
+		t.Errorf("empty input: %d", resp.StatusCode)
+	}
+}
+
+// TestSecureCookieOverTLS: over TLS the session cookie is Secure.
+func TestSecureCookieOverTLS(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewTLSServer(e.Console.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Do(mustForm(t, srv.URL+"/ui/login", url.Values{"token": {adminToken}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var secure bool
+	for r := resp; r != nil; r = r.Request.Response {
+		for _, ck := range r.Cookies() {
+			if ck.Name == console.CookieName {
+				secure = ck.Secure
+			}
+		}
+	}
+	if !secure {
+		t.Error("the session cookie is not Secure over TLS")
+	}
+}
+
+// TestTokenRateLimitApplies: a session's pages count against its token's
+// rate, as API requests do.
+func TestTokenRateLimitApplies(t *testing.T) {
+	tokens := map[string]console.Identity{adminToken: {Name: "soc-admin", Scopes: []string{console.ScopeAdmin}}}
+	left := 2
+	c, err := console.New(console.Options{
+		Auth: func(s string) (console.Identity, bool) { id, ok := tokens[s]; return id, ok },
+		Allow: func(name string) time.Duration {
+			if left > 0 {
+				left--
+				return 0
+			}
+			return 3 * time.Second
+		},
+		Jobs:    newEnv(t).Queue,
+		Preview: func(context.Context, enrich.Item) []enrich.Step { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c.Handler())
+	defer srv.Close()
+	e := &env{URL: srv.URL}
+	cl := client(t)
+	e.post(t, cl, "/ui/login", url.Values{"token": {adminToken}}) // lands on /ui/enrich: one request
+	e.get(t, cl, "/ui/jobs")
+	resp, page := e.get(t, cl, "/ui/jobs")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "3" || !strings.Contains(page, "over its request rate") {
+		t.Errorf("over the token's rate: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -114,8 +116,9 @@ func (c *Console) need(scope string, h func(http.ResponseWriter, *http.Request, 
 			return
 		}
 		if d := c.o.Allow(s.who.Name); d > 0 {
-			w.Header().Set("Retry-After", fmt.Sprint(int(d.Seconds())+1))
-			c.fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("Your token %q is over its request rate. Wait %d seconds and reload.", s.who.Name, int(d.Seconds())+1))
+			secs := max(1, int(math.Ceil(d.Seconds())))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			c.fail(w, r, http.StatusTooManyRequests, fmt.Sprintf("Your token %q is over its request rate. Wait %d seconds and reload.", s.who.Name, secs))
 			return
 		}
 		h(w, r, s)
