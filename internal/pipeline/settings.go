@@ -41,7 +41,7 @@ func configErr(err error) error {
 // sections are the top-level config sections other packages own, each
 // loaded by its owner in LoadSettings; config owns the rest (db, tlp,
 // internal_suffixes, admin_token, providers) and refuses anything else.
-var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection, feeds.Section, mailbox.Section, redisx.Section}
+var sections = []string{score.Section, enrich.RoutingSection, server.Section, notify.Section, integrations.Section, report.Section, history.Section, enrich.TieringSection, enrich.PivotSection, feeds.Section, mailbox.Section, redisx.Section, StoreSection, JobsSection}
 
 // Settings is the whole configuration, each section loaded and validated by
 // its owner. Loading it opens nothing.
@@ -65,6 +65,11 @@ type Settings struct {
 	// Redis is the shared Redis of a scaled-out fleet (internal/redisx);
 	// not Enabled by default.
 	Redis redisx.Settings
+	// Store is the shared PostgreSQL store (store.url); the SQLite file
+	// when none.
+	Store StoreSettings
+	// Jobs tunes the job queue across replicas (jobs.rescue_after).
+	Jobs JobsSettings
 }
 
 // LoadSettings reads the config file and the environment and has every
@@ -102,6 +107,8 @@ func LoadSettings(o Options) (*Settings, error) {
 	s.Mailboxes, err = mailbox.LoadConfig(cfg.K, getenv)
 	collect(err)
 	s.Redis, err = redisx.LoadSettings(cfg.K, getenv)
+	collect(err)
+	s.Store, s.Jobs, err = loadBackends(cfg.K, getenv)
 	collect(err)
 	err = errors.Join(errs...)
 	for _, e := range settings.UnknownKeys(err) {
