@@ -9,6 +9,7 @@ import (
 	"github.com/iocane/iocane/internal/history"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -324,8 +325,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, spec jobs.Spec) 
 		return
 	}
 	if err != nil {
-		s.o.Logger.Error("job not stored", "request_id", requestID(r.Context()), "error", err)
-		writeProblem(w, r, http.StatusServiceUnavailable, probUnavailable, "the job could not be stored, so it was not accepted: retry later")
+		s.o.Logger.Error("job not stored", "request_id", requestID(r.Context()), "backend", s.o.StoreName, "error", err)
+		w.Header().Set("Retry-After", strconv.Itoa(int(StoreRetryAfter.Seconds())))
+		writeProblem(w, r, http.StatusServiceUnavailable, probUnavailable, "the job could not be stored ("+s.o.StoreName+" did not answer), so it was not accepted: retry later")
 		return
 	}
 	w.Header().Set("Location", "/v1/jobs/"+j.ID)

@@ -49,6 +49,9 @@ const (
 	MaxSyncTimeout     = 50 * time.Second
 	SignatureSkew      = 5 * time.Minute
 	ShutdownGrace      = 30 * time.Second
+	// StoreRetryAfter is the Retry-After of a 503 when the store does not
+	// answer (a PostgreSQL outage).
+	StoreRetryAfter = 5 * time.Second
 )
 
 // ErrNoTokens is returned by New when no token is configured and
@@ -89,6 +92,9 @@ type Options struct {
 	Engine  Enricher
 	Queue   jobs.Queue
 	Store   Store
+	// StoreName names the store's backend in readiness and 503 answers
+	// ("sqlite" or "postgres"). Default "store".
+	StoreName string
 	// Memory, when set, keeps each synchronous enrichment in the IOC
 	// history and serves …/history and the analyst verdicts.
 	Memory Memory
@@ -181,6 +187,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.StoreName == "" {
+		o.StoreName = "store"
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,8 +34,9 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.o.Store.Ping(ctx); err != nil {
-		s.o.Logger.Warn("not ready", "request_id", requestID(r.Context()), "error", err)
-		writeProblem(w, r, http.StatusServiceUnavailable, probUnavailable, "the store is not ready: "+err.Error())
+		s.o.Logger.Warn("not ready", "request_id", requestID(r.Context()), "backend", s.o.StoreName, "error", err)
+		w.Header().Set("Retry-After", strconv.Itoa(int(StoreRetryAfter.Seconds())))
+		writeProblem(w, r, http.StatusServiceUnavailable, probUnavailable, "the store ("+s.o.StoreName+") is not ready: "+err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -230,6 +230,3 @@ func quotaLimited(base, id, p string) (int, error) {
 	return n, serr
 }
 
-func death(f *fleet) error      { return fmt.Errorf("not built yet") }
-func intakeKill(f *fleet) error { return fmt.Errorf("not built yet") }
-func faults(f *fleet) error     { return fmt.Errorf("not built yet") }

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iocane/iocane/internal/fakeintel"
+)
+
+// death is acceptance 4, first part: a 2,000-IOC job running on replica
+// 0 when it is killed (SIGKILL); with IOCANE_JOBS_RESCUE_AFTER=15s another
+// replica completes it: 2,000 results, each once, and few repeated calls.
+func death(f *fleet) error {
+	if f.dbURL == "" {
+		return fmt.Errorf("needs -pg: replicas share jobs only on PostgreSQL")
+	}
+	const p = "abuseipdb"
+	f.startFake(fakeintel.Options{Latency: map[string]time.Duration{p: 100 * time.Millisecond}},
+		"IOCANE_JOBS_RESCUE_AFTER=15s", "IOCANE_ABUSEIPDB_RATE=100/s")
+	if err := f.migrate(); err != nil {
+		return err
+	}
+	if err := f.startReplica(0); err != nil { // alone, so the job is surely its
+		return err
+	}
+	iocs := ips(51, 2000)
+	id, err := submit(f.reps[0].base, iocs, p)
+	if err != nil {
+		return err
+	}
+	for {
+		var j jobView
+		if _, err := call("GET", f.reps[0].base+"/v1/jobs/"+id, nil, &j); err != nil {
+			return err
+		}
+		if j.Counts.Done >= 400 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for i := 1; i < 3; i++ {
+		if err := f.startReplica(i); err != nil {
+			return err
+		}
+	}
+	before := f.lookups(p)
+	killed := time.Now()
+	f.stop(0, true)
+	fmt.Printf("killed replica 0 (SIGKILL) after %d look-ups\n", before)
+	j, err := wait(f.reps[1].base, id, 5*time.Minute)
+	if err != nil {
+		return fmt.Errorf("%w\n%s", err, f.logTail(20))
+	}
+	took := time.Since(killed)
+	lines, unique, err := results(f.reps[2].base, id)
+	if err != nil {
+		return err
+	}
+	per := f.perIOC(p, iocs)
+	repeated := 0
+	for _, v := range iocs {
+		if per[v] > 1 {
+			repeated += per[v] - 1
+		}
+	}
+	fmt.Printf("job %s completed %.1f s after the kill: %d results (%d distinct) of %d IOCs, %d look-ups in all, %d repeated\n",
+		id, took.Seconds(), lines, unique, j.Counts.IOCs, f.lookups(p), repeated)
+	if lines != 2000 || unique != 2000 {
+		return errScenario
+	}
+	return nil
+}
+
+// results reads a job's results (JSONL) and counts them and their
+// distinct IOCs.
+func results(base, id string) (lines, unique int, err error) {
+	req, _ := http.NewRequest("GET", base+"/v1/jobs/"+id+"/results", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	seen := map[string]bool{}
+	scan(resp.Body, func(line string) bool {
+		var r struct {
+			IOC struct{ Type, Value string } `json:"ioc"`
+		}
+		if json.Unmarshal([]byte(line), &r) == nil {
+			lines++
+			seen[r.IOC.Type+" "+r.IOC.Value] = true
+		}
+		return true
+	})
+	return lines, len(seen), nil
+}
+
+// sender posts generic alerts, each a new alert id, to the replicas in
+// turn, and keeps the job id of every alert answered 202.
+type sender struct {
+	mu       sync.Mutex
+	accepted map[string]string // alert id → job id
+	codes    map[int]int
+	next     atomic.Int64
+}
+
+func (s *sender) run(bases func() []string, stop <-chan struct{}, n int) {
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 10 * time.Second}
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				bs := bases()
+				base := bs[(w+k)%len(bs)]
+				alert := fmt.Sprintf("fleet-%d", s.next.Add(1))
+				body, _ := json.Marshal(map[string]any{"rule": "fleetbench", "src_ip": fmt.Sprintf("45.61.%d.%d", (k/250)%250, k%250+1)})
+				req, _ := http.NewRequest("POST", base+"/v1/webhooks/generic?id="+url.QueryEscape(alert), bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				code := 0
+				var j jobView
+				if err == nil {
+					json.NewDecoder(resp.Body).Decode(&j)
+					resp.Body.Close()
+					code = resp.StatusCode
+				}
+				s.mu.Lock()
+				s.codes[code]++
+				if code == http.StatusAccepted {
+					s.accepted[alert] = j.ID
+				}
+				s.mu.Unlock()
+				if code != http.StatusAccepted {
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// check finds every accepted alert's job on base.
+func (s *sender) check(base string) (found, missing int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range s.accepted {
+		if _, err := call("GET", base+"/v1/jobs/"+id, nil, nil); err != nil {
+			missing++
+		} else {
+			found++
+		}
+	}
+	return found, missing
+}
+
+func (s *sender) codeLine() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ks []int
+	for k := range s.codes {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	var parts []string
+	for _, k := range ks {
+		name := fmt.Sprint(k)
+		if k == 0 {
+			name = "no answer"
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", name, s.codes[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// intakeKill is acceptance 4, second part: 16 senders post alerts across
+// the replicas; replica 1 is killed (SIGKILL) meanwhile; every alert that
+// got a 202 exists as a job afterwards.
+func intakeKill(f *fleet) error {
+	if f.dbURL == "" {
+		return fmt.Errorf("needs -pg: replicas share jobs only on PostgreSQL")
+	}
+	f.startFake(fakeintel.Options{})
+	if err := f.migrate(); err != nil {
+		return err
+	}
+	if err := f.start(3); err != nil {
+		return err
+	}
+	s := &sender{accepted: map[string]string{}, codes: map[int]int{}}
+	stop := make(chan struct{})
+	bases := func() []string { return []string{f.reps[0].base, f.reps[1].base, f.reps[2].base} }
+	done := make(chan struct{})
+	go func() { s.run(bases, stop, 16); close(done) }()
+	time.Sleep(4 * time.Second)
+	f.stop(1, true)
+	fmt.Println("killed replica 1 (SIGKILL) after 4 s of intake")
+	time.Sleep(4 * time.Second)
+	close(stop)
+	<-done
+	found, missing := s.check(f.reps[0].base)
+	fmt.Printf("answers: %s; alerts accepted %d: found as jobs %d, missing %d\n", s.codeLine(), found+missing, found, missing)
+	if missing > 0 || found == 0 {
+		return errScenario
+	}
+	return nil
+}
+
+// faults is acceptance 5: Redis, then PostgreSQL, unreachable for 10 s
+// each (a proxy in front of each goes down and comes back) while a
+// rate-limited job runs and alerts arrive.
+func faults(f *fleet) error {
+	if f.dbURL == "" {
+		return fmt.Errorf("needs -pg")
+	}
+	rp, err := newProxy("127.0.0.1:6379")
+	if err != nil {
+		return err
+	}
+	pu, _ := url.Parse(f.dbURL)
+	pp, err := newProxy(pu.Host)
+	if err != nil {
+		return err
+	}
+	ru, _ := url.Parse(*redisDB)
+	ru.Host = rp.addr
+	pu.Host = pp.addr
+	const p, rate = "abuseipdb", 20.0
+	f.startFake(fakeintel.Options{Rate: map[string]float64{p: rate}}, "IOCANE_ABUSEIPDB_RATE=20/s",
+		"IOCANE_REDIS_URL="+ru.String(), "IOCANE_DATABASE_URL="+pu.String())
+	if err := f.migrate(); err != nil {
+		return err
+	}
+	if err := f.start(3); err != nil {
+		return err
+	}
+	var ids []string
+	for i, r := range f.reps {
+		id, err := submit(r.base, ips(71+i, 400), p)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	}
+	s := &sender{accepted: map[string]string{}, codes: map[int]int{}}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		s.run(func() []string { return []string{f.reps[0].base, f.reps[1].base, f.reps[2].base} }, stop, 4)
+		close(done)
+	}()
+	time.Sleep(8 * time.Second)
+	redisDown := time.Now()
+	rp.down()
+	fmt.Println("Redis unreachable")
+	time.Sleep(10 * time.Second)
+	rp.up()
+	redisUp := time.Now()
+	fmt.Println("Redis back")
+	time.Sleep(8 * time.Second)
+	pgDown := time.Now()
+	pp.down()
+	fmt.Println("PostgreSQL unreachable")
+	time.Sleep(10 * time.Second)
+	pp.up()
+	pgUp := time.Now()
+	fmt.Println("PostgreSQL back")
+	time.Sleep(5 * time.Second)
+	close(stop)
+	<-done
+	for i, id := range ids {
+		if _, err := wait(f.reps[i].base, id, 5*time.Minute); err != nil {
+			return fmt.Errorf("after recovery: %w\n%s", err, f.logTail(30))
+		}
+	}
+	found, missing := s.check(f.reps[0].base)
+	peak, mean := f.rateIn(p, redisDown.Add(time.Second), redisUp)
+	fmt.Printf("during the Redis outage: the provider saw at most %d requests in any second, %.1f/s on average (fleet rate 20/s, fallback share 1/3 each)\n", peak, mean)
+	pk2, mean2 := f.rateIn(p, pgDown, pgUp)
+	fmt.Printf("during the PostgreSQL outage: at most %d requests in any second, %.1f/s on average\n", pk2, mean2)
+	fmt.Printf("webhooks: %s; accepted %d: found as jobs %d, missing %d; the three jobs completed after recovery\n", s.codeLine(), found+missing, found, missing)
+	for i := range f.reps {
+		if f.reps[i].cmd.ProcessState != nil {
+			return fmt.Errorf("replica %d exited: %s", i, f.reps[i].cmd.ProcessState)
+		}
+	}
+	if missing > 0 || float64(peak) > rate+2 {
+		return errScenario
+	}
+	return nil
+}
+
+// rateIn returns the most requests provider p answered in any one-second
+// window between from and to, and their mean rate.
+func (f *fleet) rateIn(p string, from, to time.Time) (peak int, mean float64) {
+	var at []time.Time
+	for _, r := range f.fake.Requests(p) {
+		if !r.At.Before(from) && r.At.Before(to) {
+			at = append(at, r.At)
+		}
+	}
+	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	j := 0
+	for i := range at {
+		for at[i].Sub(at[j]) >= time.Second {
+			j++
+		}
+		peak = max(peak, i-j+1)
+	}
+	return peak, float64(len(at)) / to.Sub(from).Seconds()
+}
