@@ -229,4 +229,3 @@ func quotaLimited(base, id, p string) (int, error) {
 	})
 	return n, serr
 }
-
