@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iocane/iocane/internal/fakeintel"
+	"github.com/iocane/iocane/internal/tcpproxy"
 )
 
 // death is acceptance 4, first part: a 2,000-IOC job running on replica
@@ -226,18 +227,19 @@ func faults(f *fleet) error {
 	if f.dbURL == "" {
 		return fmt.Errorf("needs -pg")
 	}
-	rp, err := newProxy("127.0.0.1:6379")
-	if err != nil {
-		return err
-	}
-	pu, _ := url.Parse(f.dbURL)
-	pp, err := newProxy(pu.Host)
-	if err != nil {
-		return err
-	}
 	ru, _ := url.Parse(*redisDB)
-	ru.Host = rp.addr
-	pu.Host = pp.addr
+	pu, _ := url.Parse(f.dbURL)
+	rp, err := tcpproxy.New(ru.Host)
+	if err != nil {
+		return err
+	}
+	defer rp.Close()
+	pp, err := tcpproxy.New(pu.Host)
+	if err != nil {
+		return err
+	}
+	defer pp.Close()
+	ru.Host, pu.Host = rp.Addr(), pp.Addr()
 	const p, rate = "abuseipdb", 20.0
 	f.startFake(fakeintel.Options{Rate: map[string]float64{p: rate}}, "IOCANE_ABUSEIPDB_RATE=20/s",
 		"IOCANE_REDIS_URL="+ru.String(), "IOCANE_DATABASE_URL="+pu.String())
@@ -263,21 +265,15 @@ func faults(f *fleet) error {
 		close(done)
 	}()
 	time.Sleep(8 * time.Second)
-	redisDown := time.Now()
-	rp.down()
-	fmt.Println("Redis unreachable")
-	time.Sleep(10 * time.Second)
-	rp.up()
-	redisUp := time.Now()
-	fmt.Println("Redis back")
+	redisDown, redisUp, err := outage("Redis", rp)
+	if err != nil {
+		return err
+	}
 	time.Sleep(8 * time.Second)
-	pgDown := time.Now()
-	pp.down()
-	fmt.Println("PostgreSQL unreachable")
-	time.Sleep(10 * time.Second)
-	pp.up()
-	pgUp := time.Now()
-	fmt.Println("PostgreSQL back")
+	pgDown, pgUp, err := outage("PostgreSQL", pp)
+	if err != nil {
+		return err
+	}
 	time.Sleep(5 * time.Second)
 	close(stop)
 	<-done
@@ -301,6 +297,19 @@ func faults(f *fleet) error {
 		return errScenario
 	}
 	return nil
+}
+
+// outage takes a backend away for 10 s through its proxy.
+func outage(name string, p *tcpproxy.Proxy) (down, up time.Time, err error) {
+	down = time.Now()
+	p.Down()
+	fmt.Println(name, "unreachable")
+	time.Sleep(10 * time.Second)
+	if err := p.Up(); err != nil {
+		return down, up, err
+	}
+	fmt.Println(name, "back")
+	return down, time.Now(), nil
 }
 
 // rateIn returns the most requests provider p answered in any one-second

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/redisx"
 	"github.com/iocane/iocane/internal/redisx/redistest"
+	"github.com/iocane/iocane/internal/tcpproxy"
 )
 
 // switchable is a shared limiter whose Redis can be switched off: each
@@ -148,8 +148,8 @@ func TestFallbackDuringOutage(t *testing.T) {
 func TestFallbackQuotaStore(t *testing.T) {
 	c := client(t)
 	h := &redisx.Health{ProbeEvery: time.Nanosecond}
-	p := newProxy(t, c.Options().Addr)
-	pc, err := redisx.NewClient(redisx.Settings{URL: redisx.URL(p.url(t))})
+	p, pu := proxyURL(t, c.Options().Addr)
+	pc, err := redisx.NewClient(redisx.Settings{URL: redisx.URL(pu)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestFallbackQuotaStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p.stop()
+	p.Down()
 	taken := 0
 	for range 10 {
 		if q.Take(ctx) == nil {
@@ -175,7 +175,9 @@ func TestFallbackQuotaStore(t *testing.T) {
 	if taken != 3 {
 		t.Errorf("with Redis down, %d of 10 takes went through a fresh local quota of 3", taken)
 	}
-	p.start(t)
+	if err := p.Up(); err != nil {
+		t.Fatal(err)
+	}
 	if err := q.Take(ctx); err != nil {
 		t.Errorf("third take after recovery, counted in Redis: %v", err)
 	}
@@ -190,8 +192,8 @@ func TestFallbackQuotaStore(t *testing.T) {
 // again by itself. No timing is asserted, only what happens.
 func TestFallbackOnRealOutage(t *testing.T) {
 	c := client(t)
-	p := newProxy(t, c.Options().Addr)
-	pc, err := redisx.NewClient(redisx.Settings{URL: redisx.URL(p.url(t))})
+	p, pu := proxyURL(t, c.Options().Addr)
+	pc, err := redisx.NewClient(redisx.Settings{URL: redisx.URL(pu)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +208,7 @@ func TestFallbackOnRealOutage(t *testing.T) {
 	if err := l.Wait(ctx); err != nil || !h.Up() {
 		t.Fatalf("through the proxy: %v, up=%v", err, h.Up())
 	}
-	p.stop()
+	p.Down()
 	for range 5 {
 		if err := l.Wait(ctx); err != nil {
 			t.Fatalf("Redis down: %v (want a local turn)", err)
@@ -215,7 +217,9 @@ func TestFallbackOnRealOutage(t *testing.T) {
 	if up, _ := st.Up(redisx.Name); up {
 		t.Fatal("gauge still 1 with the proxy closed")
 	}
-	p.start(t)
+	if err := p.Up(); err != nil {
+		t.Fatal(err)
+	}
 	for !h.Up() {
 		if err := l.Wait(ctx); err != nil {
 			t.Fatalf("Redis back, still not found: %v", err)
@@ -226,72 +230,18 @@ func TestFallbackOnRealOutage(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP to a Redis and can be stopped (every connection cut,
-// the port refused) and started again on the same port.
-type proxy struct {
-	target, addr string
-	mu           sync.Mutex
-	ln           net.Listener
-	conns        []net.Conn
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	p := &proxy{target: target}
-	p.start(t)
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *proxy) url(t *testing.T) string {
+// proxyURL starts a proxy in front of the test Redis, closed when the
+// test ends, and returns the Redis URL through it.
+func proxyURL(t *testing.T, target string) (*tcpproxy.Proxy, string) {
+	p, err := tcpproxy.New(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
 	u, err := url.Parse(redistest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = p.addr
-	return u.String()
-}
-
-func (p *proxy) start(t *testing.T) {
-	addr := p.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln, p.addr = ln, ln.Addr().String()
-	p.mu.Unlock()
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", p.target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, in, out)
-			p.mu.Unlock()
-			go func() { io.Copy(out, in); out.Close() }()
-			go func() { io.Copy(in, out); in.Close() }()
-		}
-	}()
-}
-
-func (p *proxy) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
+	u.Host = p.Addr()
+	return p, u.String()
 }
