@@ -8,6 +8,7 @@ import (
 
 	"github.com/iocane/iocane/internal/backend"
 	"github.com/iocane/iocane/internal/cache/rediscache"
+	"github.com/iocane/iocane/internal/integrations/notify"
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/ratelimit/redisrl"
 	"github.com/iocane/iocane/internal/redisx"
@@ -71,6 +72,15 @@ func (r *redisBackend) leases() *redisx.Leases { return &redisx.Leases{C: r.clie
 // replays keeps webhook signatures in Redis, and in local during an outage.
 func (r *redisBackend) replays(local redisx.ReplayStore) *redisx.Replays {
 	return &redisx.Replays{C: r.client, Health: r.health, Fallback: local}
+}
+
+// notifyOptions shares the notifiers' dedupe and storm windows across replicas;
+// o unchanged when Redis is not configured (r nil).
+func (r *redisBackend) notifyOptions(o notify.Options) notify.Options {
+	if r != nil {
+		o.Shared, o.SharedHealth, o.FallbackShare = r.client, r.health, r.share
+	}
+	return o
 }
 
 func (r *redisBackend) close() error { return r.client.Close() }

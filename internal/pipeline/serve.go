@@ -117,7 +117,7 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	defer q.Close()
 	recorder.q = q
 
-	notifiers, err := notify.New(s.Notify, notify.Options{Logger: log.With("component", "notify"), Held: p.Store})
+	notifiers, err := notify.New(s.Notify, p.redis.notifyOptions(notify.Options{Logger: log.With("component", "notify"), Held: p.Store}))
 	if err != nil {
 		return configErr(err)
 	}

@@ -2,12 +2,78 @@ package notify
 
 import (
 	"container/list"
+	"context"
+	"sync"
 	"time"
 )
 
+// dedupe is the set of alerts a channel has notified (or holds for a
+// digest): this process's (localDedupe, the default) or the fleet's, in
+// Redis (redisDedupe). It is safe for concurrent use.
+type dedupe interface {
+	// claim adds key at now and reports whether it was absent: the caller
+	// notifies the alert.
+	claim(ctx context.Context, key string, now time.Time) bool
+	// forget removes key after a send failed at now, so that a retry
+	// notifies.
+	forget(ctx context.Context, key string, now time.Time)
+	// restored claims key in this process only and reports whether it was
+	// absent here: an alert a previous process held for a digest, which
+	// the fleet already counts as notified.
+	restored(key string, now time.Time) bool
+}
+
+// localDedupe is the dedupe of a process alone: a seen LRU under a mutex.
+type localDedupe struct {
+	mu sync.Mutex
+	s  *seen
+}
+
+var _ dedupe = (*localDedupe)(nil)
+
+func newLocalDedupe(max int, ttl time.Duration) *localDedupe {
+	return &localDedupe{s: newSeen(max, ttl)}
+}
+
+func (d *localDedupe) claim(_ context.Context, key string, now time.Time) bool {
+	return d.restored(key, now)
+}
+
+func (d *localDedupe) restored(key string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.s.has(key, now) {
+		return false
+	}
+	d.s.add(key, now)
+	return true
+}
+
+func (d *localDedupe) forget(_ context.Context, key string, _ time.Time) {
+	d.mu.Lock()
+	d.s.remove(key)
+	d.mu.Unlock()
+}
+
+// mark adds key at now, present or not.
+func (d *localDedupe) mark(key string, now time.Time) {
+	d.mu.Lock()
+	d.s.add(key, now)
+	d.mu.Unlock()
+}
+
+// drop removes key and reports whether it was there.
+func (d *localDedupe) drop(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.s.m[key]
+	d.s.remove(key)
+	return ok
+}
+
 // seen is a bounded LRU of alert keys with a TTL: the alerts a channel has
-// notified (or holds for a digest). It is not safe for concurrent use; the
-// notifier's mutex guards it.
+// notified (or holds for a digest). It is not safe for concurrent use;
+// localDedupe's mutex guards it.
 type seen struct {
 	max int
 	ttl time.Duration

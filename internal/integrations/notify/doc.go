@@ -29,9 +29,9 @@
 // Each channel remembers the alerts it has notified (key: alert system and
 // id, or the job id when there is no alert) in a bounded LRU with a TTL
 // (default 10,000 alerts, 24 h). A second delivery of the same alert, or a
-// retry after success, sends nothing. The memory is in-process: it does not
-// survive a restart, so a job re-delivered after a crash may be notified
-// again (at most once more per restart).
+// retry after success, sends nothing. By default the memory is in-process:
+// it does not survive a restart, so a job re-delivered after a crash may be
+// notified again (at most once more per restart).
 //
 // # Storms
 //
@@ -43,6 +43,25 @@
 // names at most DigestSize alerts (default 50); a longer one is split into
 // parts. No held alert is dropped: a digest that fails to send is kept and
 // tried again.
+//
+// # Across a fleet
+//
+// With Options.Shared (a Redis client; redis.url in serve), the dedupe and
+// the storm window are the fleet's, under iocane:notify:, and survive
+// restarts: an alert is claimed by SET NX with the dedupe TTL
+// (iocane:notify:seen:<sink>:<alert>; Redis bounds it by the TTL alone),
+// and each channel's window is a sorted set of send times that one Lua
+// script prunes, counts and adds to atomically
+// (iocane:notify:window:<sink>), timed by the replicas' clocks. Held
+// alerts and their digests stay with the replica that held them.
+//
+// While Redis does not answer, each replica falls back, per call, to its
+// own memory of what it sent or saw claimed: an alert is notified at most
+// once per replica, never more, and each channel keeps rate ×
+// FallbackShare (redis.fallback_share, default 1/3) per replica, counting
+// the sends the replica made while Redis answered. The outage and the
+// recovery are logged once each. An alert a replica notified during the
+// outage is claimed in Redis the next time it reaches that replica.
 //
 // # Secrets
 //

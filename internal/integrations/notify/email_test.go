@@ -150,7 +150,7 @@ func TestEmailDigest(t *testing.T) {
 	clock := newClock()
 	s := emailSet(t, srv, "mandatory", &tls.Config{RootCAs: pool}, clock)
 	n := s.Notifiers()[0]
-	n.win = window{n: 1, per: time.Minute}
+	n.win = &window{n: 1, per: time.Minute}
 	for _, id := range []string{"e1", "e2", "e3"} {
 		if err := n.Deliver(context.Background(), alertDelivery("xsoar", id)); err != nil && !errors.Is(err, integrations.ErrHeld) {
 			t.Fatal(err)

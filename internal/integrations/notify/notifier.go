@@ -38,9 +38,10 @@ type Notifier struct {
 	secrets    []provider.Secret
 	store      HeldStore // nil: held alerts live in memory only
 
+	seen dedupe // safe for concurrent use
+
 	mu       sync.Mutex
-	seen     *seen
-	win      window
+	win      storm
 	held     []Entry
 	flushing bool
 	wake     chan struct{}
@@ -66,7 +67,8 @@ var RetryDelay = 30 * time.Second
 func newNotifier(name, channel string, c Config, rate ratelimit.Rate, maxTLP tlp.Level, t transport, o Options, secrets ...provider.Secret) *Notifier {
 	n := &Notifier{name: name, channel: channel, maxIOCs: c.MaxIOCs, maxTLP: maxTLP, digestSize: c.DigestSize, t: t,
 		now: o.Now, log: o.Logger.With("sink", name), secrets: secrets, store: o.Held,
-		seen: newSeen(c.DedupeSize, c.DedupeTTL), win: window{n: rate.N, per: rate.Per}, wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1)}
+	n.seen, n.win = o.memory(name, c, rate)
 	for _, r := range c.Rules {
 		if r.Channel == channel {
 			n.rules = append(n.rules, r)
@@ -98,15 +100,13 @@ func (n *Notifier) Deliver(ctx context.Context, d integrations.Delivery) error {
 		return nil
 	}
 	key := m.Alert.Key
-	n.mu.Lock()
-	now := n.now()
-	if n.seen.has(key, now) {
-		n.mu.Unlock()
+	if !n.seen.claim(ctx, key, n.now()) {
 		n.log.Debug("notify: already notified", "alert", key, "job", m.Alert.JobID)
 		return nil
 	}
-	n.seen.add(key, now)
-	if len(n.held) > 0 || n.flushing || !n.win.take(now) {
+	n.mu.Lock()
+	now := n.now()
+	if len(n.held) > 0 || n.flushing || n.win.take(ctx, now, 1) == 0 {
 		e := entryOf(m, now)
 		n.held = append(n.held, e)
 		held := len(n.held)
@@ -121,9 +121,7 @@ func (n *Notifier) Deliver(ctx context.Context, d integrations.Delivery) error {
 	}
 	n.mu.Unlock()
 	if err := n.t.send(ctx, m); err != nil {
-		n.mu.Lock()
-		n.seen.remove(key)
-		n.mu.Unlock()
+		n.seen.forget(context.WithoutCancel(ctx), key, n.now())
 		return fmt.Errorf("%s: %w", n.name, scrubErr(err, n.secrets...))
 	}
 	n.log.Info("notify: sent", "alert", key, "job", m.Alert.JobID, "iocs", len(m.IOCs)+m.More)
@@ -170,17 +168,13 @@ func (n *Notifier) flush(ctx context.Context, force bool) error {
 			return nil
 		}
 		parts := (total + n.digestSize - 1) / n.digestSize
-		now := n.now()
-		k := parts
-		if !force {
-			k = min(parts, n.win.available(now))
+		k := n.win.take(ctx, n.now(), parts)
+		if force {
+			k = parts // shutdown: what the window allowed is counted, the rest sent anyway
 		}
 		if k <= 0 {
 			n.mu.Unlock()
 			return nil
-		}
-		for range k {
-			n.win.take(now)
 		}
 		take := min(total, k*n.digestSize)
 		batch := append([]Entry(nil), n.held[:take]...)
@@ -218,7 +212,7 @@ func (n *Notifier) Run(ctx context.Context) {
 		wait := time.Hour
 		if len(n.held) > 0 {
 			now := n.now()
-			wait = max(n.win.next(now).Sub(now), time.Millisecond)
+			wait = max(n.win.next(ctx, now).Sub(now), time.Millisecond)
 		}
 		n.mu.Unlock()
 		t := time.NewTimer(wait)
@@ -290,10 +284,9 @@ func (n *Notifier) restore(ctx context.Context) error {
 			n.log.Warn("notify: a stored held alert does not read; dropped", "error", err)
 			continue
 		}
-		if n.seen.has(e.Alert.Key, now) {
+		if !n.seen.restored(e.Alert.Key, now) {
 			continue
 		}
-		n.seen.add(e.Alert.Key, now)
 		n.held = append(n.held, e)
 	}
 	if len(n.held) > 0 {

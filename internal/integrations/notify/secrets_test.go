@@ -65,7 +65,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	}
 	n := s2.Notifiers()[0]
 	check(n.Deliver(context.Background(), alertDelivery("splunk", "dead-1")))
-	n.win.take(clock.Now()) // spend the window: the next alerts are held
+	n.win.take(context.Background(), clock.Now(), 1) // spend the window: the next alerts are held
 	check(n.Deliver(context.Background(), alertDelivery("splunk", "dead-2")))
 	check(n.Deliver(context.Background(), alertDelivery("splunk", "dead-3")))
 	check(n.Close(context.Background()))

@@ -9,7 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/iocane/iocane/internal/integrations"
+	"github.com/iocane/iocane/internal/redisx"
 )
 
 // Options are what New needs besides the configuration.
@@ -19,8 +22,8 @@ type Options struct {
 	// Logger receives one line per message, held alert and digest; it never
 	// sees a secret. Default: discard.
 	Logger *slog.Logger
-	// Now is the clock for the rate limit and deduplication. Default
-	// time.Now.
+	// Now is the clock for the rate limit and deduplication (with Shared,
+	// the dedupe TTL runs on Redis's clock instead). Default time.Now.
 	Now func() time.Time
 	// SMTPTLS replaces the TLS configuration for STARTTLS (e.g. RootCAs for
 	// a relay with a private CA). Default: system roots, the configured
@@ -29,6 +32,23 @@ type Options struct {
 	// Held keeps the alerts held for digests across restarts; nil keeps
 	// them in memory only.
 	Held HeldStore
+	// Shared, when set, keeps each channel's dedupe and storm window in
+	// Redis (keys under iocane:notify:), so that the fleet sends one
+	// message per alert and one channel rate, across restarts too. Default
+	// nil: both live in this process.
+	Shared *redis.Client
+	// SharedHealth is the Redis health every user of Shared reports to,
+	// which exports an outage and paces the probes while it lasts.
+	// Default: the Set's own. Either way the Set logs an outage, and the
+	// recovery, once each to Logger.
+	SharedHealth *redisx.Health
+	// FallbackShare is the share of each channel's rate this process keeps
+	// while Shared is unreachable (redis.fallback_share). Default
+	// redisx.DefaultFallbackShare.
+	FallbackShare float64
+
+	shared    *sharedState // built by New from Shared, one per Set
+	keyPrefix string       // tests keep their keys apart; default redisx.KeyPrefix+"notify:"
 }
 
 // Set is every configured notification channel.
@@ -57,6 +77,7 @@ func New(c Config, o Options) (*Set, error) {
 	if c.DedupeTTL <= 0 {
 		c.DedupeTTL = DefaultDedupeTTL
 	}
+	o.shared = newSharedState(o)
 	s := &Set{}
 	if w := c.Slack; w != nil {
 		p := poster{client: o.Client, url: w.URL, now: o.Now}
