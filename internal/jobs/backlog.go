@@ -25,10 +25,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/iocane/iocane/internal/history"
 	"sync"
 	"time"
 
+	"github.com/iocane/iocane/internal/dbx"
+	"github.com/iocane/iocane/internal/history"
 	"github.com/iocane/iocane/internal/ioc"
 	"github.com/iocane/iocane/internal/provider"
 	"github.com/iocane/iocane/internal/result"
@@ -61,7 +62,7 @@ func newBacklog() *backlog {
 }
 
 // wakeBacklog asks for a round soon.
-func (q *SQLiteQueue) wakeBacklog() {
+func (q *RiverQueue) wakeBacklog() {
 	select {
 	case q.bl.wake <- struct{}{}:
 	default:
@@ -70,13 +71,13 @@ func (q *SQLiteQueue) wakeBacklog() {
 
 // startBacklog starts the loop; stopBacklog stops it and waits for the
 // look-ups in flight (a look-up cut short is deferred again, never lost).
-func (q *SQLiteQueue) startBacklog(ctx context.Context) {
+func (q *RiverQueue) startBacklog(ctx context.Context) {
 	ctx, q.bl.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	q.bl.done = make(chan struct{})
 	go q.backlogLoop(ctx)
 }
 
-func (q *SQLiteQueue) stopBacklog() {
+func (q *RiverQueue) stopBacklog() {
 	if q.bl.done == nil {
 		return
 	}
@@ -85,7 +86,7 @@ func (q *SQLiteQueue) stopBacklog() {
 	q.bl.done = nil
 }
 
-func (q *SQLiteQueue) backlogLoop(ctx context.Context) {
+func (q *RiverQueue) backlogLoop(ctx context.Context) {
 	defer close(q.bl.done)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -104,7 +105,7 @@ func (q *SQLiteQueue) backlogLoop(ctx context.Context) {
 
 // backlogRound starts the look-ups due that are not in flight, within each
 // provider's capacity.
-func (q *SQLiteQueue) backlogRound(ctx context.Context, wg *sync.WaitGroup) {
+func (q *RiverQueue) backlogRound(ctx context.Context, wg *sync.WaitGroup) {
 	due, err := q.dueLookups(ctx, q.now(), backlogBatch)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -136,9 +137,9 @@ func (q *SQLiteQueue) backlogRound(ctx context.Context, wg *sync.WaitGroup) {
 
 // dueLookups returns the look-ups due at now, alerts first, then the
 // longest due.
-func (q *SQLiteQueue) dueLookups(ctx context.Context, now time.Time, limit int) ([]lookupKey, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT provider, type, value FROM deferred_lookups WHERE due_at <= ?
-		GROUP BY provider, type, value ORDER BY min(priority), min(due_at) LIMIT ?`, now.UnixMilli(), limit)
+func (q *RiverQueue) dueLookups(ctx context.Context, now time.Time, limit int) ([]lookupKey, error) {
+	rows, err := q.r.QueryContext(ctx, q.dialect.Rebind(`SELECT provider, type, value FROM deferred_lookups WHERE due_at <= ?
+		GROUP BY provider, type, value ORDER BY min(priority), min(due_at) LIMIT ?`), now.UnixMilli(), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -156,12 +157,15 @@ func (q *SQLiteQueue) dueLookups(ctx context.Context, now time.Time, limit int) 
 
 // resolve makes one deferred look-up and lands its answer in every job
 // waiting for it, or puts it off again.
-func (q *SQLiteQueue) resolve(ctx context.Context, k lookupKey) {
+func (q *RiverQueue) resolve(ctx context.Context, k lookupKey) {
+	if q.dialect == dbx.Postgres && !q.claim(ctx, k) {
+		return // another process took it
+	}
 	f := q.opts.Engine.Later(ctx, k.provider, k.ioc)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	if f.Deferred {
-		if _, err := q.w.ExecContext(wctx, `UPDATE deferred_lookups SET due_at = ? WHERE provider = ? AND type = ? AND value = ?`,
+		if _, err := q.w.ExecContext(wctx, q.dialect.Rebind(`UPDATE deferred_lookups SET due_at = ? WHERE provider = ? AND type = ? AND value = ?`),
 			f.Until.UnixMilli(), k.provider, string(k.ioc.Type), k.ioc.Value); err != nil {
 			q.log.Warn("backlog: cannot put a look-up off", "provider", k.provider, "ioc", k.ioc.String(), "err", err)
 		}
@@ -184,10 +188,33 @@ func (q *SQLiteQueue) resolve(ctx context.Context, k lookupKey) {
 	}
 }
 
+// claimFor is how long a process holds a deferred look-up it took
+// (PostgreSQL): past it, a look-up whose process died is due again.
+const claimFor = time.Minute
+
+// claim takes look-up k for this process on PostgreSQL, where several
+// processes work one backlog: its rows are put off by claimFor, and only
+// the process whose UPDATE moved them makes the look-up. Resolving it
+// then deletes the rows or sets their next due time.
+func (q *RiverQueue) claim(ctx context.Context, k lookupKey) bool {
+	now := q.now()
+	res, err := q.w.ExecContext(ctx, q.dialect.Rebind(`UPDATE deferred_lookups SET due_at = ?
+		WHERE provider = ? AND type = ? AND value = ? AND due_at <= ?`),
+		now.Add(claimFor).UnixMilli(), k.provider, string(k.ioc.Type), k.ioc.Value, now.UnixMilli())
+	if err != nil {
+		if ctx.Err() == nil {
+			q.log.Warn("backlog: cannot claim a look-up", "provider", k.provider, "ioc", k.ioc.String(), "err", err)
+		}
+		return false
+	}
+	n, _ := res.RowsAffected()
+	return n > 0
+}
+
 // land revises every stored result waiting for k with f, in one
 // transaction, and returns the completed jobs it left with nothing
 // deferred.
-func (q *SQLiteQueue) land(ctx context.Context, k lookupKey, f provider.Finding) ([]string, error) {
+func (q *RiverQueue) land(ctx context.Context, k lookupKey, f provider.Finding) ([]string, error) {
 	tx, err := q.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -198,9 +225,11 @@ func (q *SQLiteQueue) land(ctx context.Context, k lookupKey, f provider.Finding)
 		verdict result.Verdict
 		b       []byte
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT d.job_id, r.verdict, r.result FROM deferred_lookups d
+	// Ordered by job, so that two processes landing look-ups of the same
+	// jobs on PostgreSQL lock their rows in one order.
+	rows, err := tx.QueryContext(ctx, q.dialect.Rebind(`SELECT d.job_id, r.verdict, r.result FROM deferred_lookups d
 		JOIN job_results r ON r.job_id = d.job_id AND r.type = d.type AND r.value = d.value
-		WHERE d.provider = ? AND d.type = ? AND d.value = ?`, k.provider, string(k.ioc.Type), k.ioc.Value)
+		WHERE d.provider = ? AND d.type = ? AND d.value = ? ORDER BY d.job_id`), k.provider, string(k.ioc.Type), k.ioc.Value)
 	if err != nil {
 		return nil, err
 	}
@@ -235,19 +264,19 @@ func (q *SQLiteQueue) land(ctx context.Context, k lookupKey, f provider.Finding)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE job_results SET verdict = ?, result = ? WHERE job_id = ? AND type = ? AND value = ?`,
+		if _, err := tx.ExecContext(ctx, q.dialect.Rebind(`UPDATE job_results SET verdict = ?, result = ? WHERE job_id = ? AND type = ? AND value = ?`),
 			string(r.Verdict), b, w.job, string(k.ioc.Type), k.ioc.Value); err != nil {
 			return nil, err
 		}
 		if r.Verdict != w.verdict {
-			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET `+countColumn(w.verdict)+` = `+countColumn(w.verdict)+` - 1, `+
-				countColumn(r.Verdict)+` = `+countColumn(r.Verdict)+` + 1 WHERE id = ?`, w.job); err != nil {
+			if _, err := tx.ExecContext(ctx, q.dialect.Rebind(`UPDATE jobs SET `+countColumn(w.verdict)+` = `+countColumn(w.verdict)+` - 1, `+
+				countColumn(r.Verdict)+` = `+countColumn(r.Verdict)+` + 1 WHERE id = ?`), w.job); err != nil {
 				return nil, err
 			}
 		}
 		revised = append(revised, r)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM deferred_lookups WHERE provider = ? AND type = ? AND value = ?`,
+	if _, err := tx.ExecContext(ctx, q.dialect.Rebind(`DELETE FROM deferred_lookups WHERE provider = ? AND type = ? AND value = ?`),
 		k.provider, string(k.ioc.Type), k.ioc.Value); err != nil {
 		return nil, err
 	}
@@ -255,7 +284,7 @@ func (q *SQLiteQueue) land(ctx context.Context, k lookupKey, f provider.Finding)
 	for _, w := range ws {
 		var state State
 		var left int
-		if err := tx.QueryRowContext(ctx, `SELECT state, (SELECT count(*) FROM deferred_lookups WHERE job_id = ?) FROM jobs WHERE id = ?`,
+		if err := tx.QueryRowContext(ctx, q.dialect.Rebind(`SELECT state, (SELECT count(*) FROM deferred_lookups WHERE job_id = ?) FROM jobs WHERE id = ?`),
 			w.job, w.job).Scan(&state, &left); err != nil {
 			return nil, err
 		}

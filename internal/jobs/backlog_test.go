@@ -46,12 +46,16 @@ func pacedEngine(t *testing.T, p *fakeProvider, rate ratelimit.Rate, horizon tim
 // revises the stored result (verdict, score, counts, final) and the job's
 // deferred count falls to 0, then OnSettled hears of the job once.
 func TestDeferredLookupsLandAndReviseTheJob(t *testing.T) {
+	backends(t, testDeferredLookupsLandAndReviseTheJob)
+}
+
+func testDeferredLookupsLandAndReviseTheJob(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
 	e := pacedEngine(t, f, ratelimit.Rate{N: 10, Per: time.Second}, 250*time.Millisecond)
 	settled := make(chan Job, 4)
 	hist := &memHistory{}
-	h := newHarness(t, e, "", Options{BacklogPoll: 50 * time.Millisecond, OnSettled: func(j Job) { settled <- j }, History: hist})
+	h := newHarness(t, e, db, Options{BacklogPoll: 50 * time.Millisecond, OnSettled: func(j Job) { settled <- j }, History: hist})
 
 	var lines []string
 	for n := range 12 {
@@ -128,10 +132,14 @@ func TestDeferredLookupsLandAndReviseTheJob(t *testing.T) {
 // The backlog is durable: deferred look-ups left by a process that
 // stopped are made by the next one, and alerts' look-ups go before bulk.
 func TestBacklogSurvivesRestartAlertsFirst(t *testing.T) {
+	backends(t, testBacklogSurvivesRestartAlertsFirst)
+}
+
+func testBacklogSurvivesRestartAlertsFirst(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
 	f.hang = true // the first process never gets an answer: everything is deferred
-	path := t.TempDir() + "/iocane.db"
+	path := db
 	e1 := pacedEngine(t, f, ratelimit.Rate{N: 1000, Per: time.Second}, time.Minute)
 	h1 := newHarness(t, e1, path, Options{BacklogPoll: time.Hour})
 	bulk, _, err := h1.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-bulk-1.badsite.com\nevil-bulk-2.badsite.com"), Timeout: 200 * time.Millisecond})
@@ -192,11 +200,13 @@ func TestBacklogSurvivesRestartAlertsFirst(t *testing.T) {
 }
 
 // Pruning a job drops its deferred look-ups.
-func TestPruneDropsDeferredLookups(t *testing.T) {
+func TestPruneDropsDeferredLookups(t *testing.T) { backends(t, testPruneDropsDeferredLookups) }
+
+func testPruneDropsDeferredLookups(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
 	e := pacedEngine(t, f, ratelimit.Rate{N: 1, Per: time.Hour}, time.Minute)
-	h := newHarness(t, e, "", Options{BacklogPoll: time.Hour})
+	h := newHarness(t, e, db, Options{BacklogPoll: time.Hour})
 	text, _ := ips(5)
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text)})
 	if err != nil {
@@ -210,7 +220,7 @@ func TestPruneDropsDeferredLookups(t *testing.T) {
 		t.Fatalf("prune: %d, %v", n, err)
 	}
 	var left int
-	if err := h.q.w.QueryRowContext(ctx, `SELECT count(*) FROM deferred_lookups WHERE job_id = ?`, j.ID).Scan(&left); err != nil || left != 0 {
+	if err := h.q.w.QueryRowContext(ctx, h.q.dialect.Rebind(`SELECT count(*) FROM deferred_lookups WHERE job_id = ?`), j.ID).Scan(&left); err != nil || left != 0 {
 		t.Errorf("%d deferred look-ups left after the job was pruned (%v)", left, err)
 	}
 }

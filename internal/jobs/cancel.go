@@ -15,7 +15,7 @@ import (
 // Cancel marks a queued or running job canceled and stops its look-ups:
 // look-ups already sent finish or fail, no new one starts. It returns
 // ErrNotFound for an unknown job and ErrFinished for a terminal one.
-func (q *SQLiteQueue) Cancel(ctx context.Context, id string) error {
+func (q *RiverQueue) Cancel(ctx context.Context, id string) error {
 	tx, err := q.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("jobs: cancel %s: %w", id, err)
@@ -25,7 +25,7 @@ func (q *SQLiteQueue) Cancel(ctx context.Context, id string) error {
 		state   State
 		riverID sql.NullInt64
 	)
-	err = tx.QueryRowContext(ctx, `SELECT state, river_id FROM jobs WHERE id = ?`, id).Scan(&state, &riverID)
+	err = tx.QueryRowContext(ctx, q.dialect.Rebind(`SELECT state, river_id FROM jobs WHERE id = ?`), id).Scan(&state, &riverID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -35,11 +35,17 @@ func (q *SQLiteQueue) Cancel(ctx context.Context, id string) error {
 	if state.Terminal() {
 		return ErrFinished
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, finished_at = ?, error = 'canceled' WHERE id = ?`,
-		Canceled, q.now().UnixMilli(), id); err != nil {
+	// Guarded by the state: on PostgreSQL a worker in another process may
+	// have finished the job since it was read.
+	res, err := tx.ExecContext(ctx, q.dialect.Rebind(`UPDATE jobs SET state = ?, finished_at = ?, error = 'canceled' WHERE id = ? AND state IN (?, ?)`),
+		Canceled, q.now().UnixMilli(), id, Queued, Running)
+	if err != nil {
 		return fmt.Errorf("jobs: cancel %s: %w", id, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM deferred_lookups WHERE job_id = ?`, id); err != nil {
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrFinished
+	}
+	if _, err := tx.ExecContext(ctx, q.dialect.Rebind(`DELETE FROM deferred_lookups WHERE job_id = ?`), id); err != nil {
 		return fmt.Errorf("jobs: cancel %s: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -68,7 +74,7 @@ func (q *SQLiteQueue) Cancel(ctx context.Context, id string) error {
 }
 
 // finished reports a terminal job to the hooks.
-func (q *SQLiteQueue) finished(j Job) {
+func (q *RiverQueue) finished(j Job) {
 	if q.opts.Observer != nil {
 		var ran time.Duration
 		if !j.StartedAt.IsZero() {

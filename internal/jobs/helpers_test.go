@@ -126,8 +126,8 @@ func newHarness(t testing.TB, e *enrich.Engine, path string, o Options) *harness
 	if h.path == "" {
 		h.path = filepath.Join(t.TempDir(), "iocane.db")
 	}
-	po := pools(t, h.path)
-	o.DB, o.Reader, o.Engine = po.DB, po.Reader, e
+	po := openPools(t, h.path)
+	o.Dialect, o.DB, o.Reader, o.Pool, o.Engine = po.Dialect, po.DB, po.Reader, po.Pool, e
 	o.OnComplete = func(j Job) { h.done <- j }
 	o.FetchPollInterval = 50 * time.Millisecond
 	q, err := Open(context.Background(), o)

@@ -10,7 +10,9 @@ import (
 
 // A large input is stored compressed and read back as received; a small
 // or incompressible one is stored as it is.
-func TestInputStoredCompressed(t *testing.T) {
+func TestInputStoredCompressed(t *testing.T) { backends(t, testInputStoredCompressed) }
+
+func testInputStoredCompressed(t *testing.T, db string) {
 	text := []byte(jobBody(200_000))
 	random := make([]byte, 200_000)
 	rand.Read(random)
@@ -40,14 +42,14 @@ func TestInputStoredCompressed(t *testing.T) {
 	}
 
 	// Through a job: every IOC of a compressed input gets its result.
-	h := newHarness(t, newEngine(t, newFake(), 4, nil), "", Options{})
+	h := newHarness(t, newEngine(t, newFake(), 4, nil), db, Options{})
 	text2, all := ips(6000) // about 80 KB: over the threshold
 	j, _, err := h.q.Submit(context.Background(), Spec{InputFormat: "text", Input: []byte(text2)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var enc string
-	if err := h.q.r.QueryRow(`SELECT input_encoding FROM jobs WHERE id = ?`, j.ID).Scan(&enc); err != nil || enc != encGzip {
+	if err := h.q.r.QueryRow(h.q.dialect.Rebind(`SELECT input_encoding FROM jobs WHERE id = ?`), j.ID).Scan(&enc); err != nil || enc != encGzip {
 		t.Fatalf("stored with encoding %q (%v), want gzip", enc, err)
 	}
 	if fin := h.wait(t); fin.Counts.Done != len(all) || fin.Counts.IOCs != len(all) {

@@ -5,8 +5,9 @@
 //
 // # Design
 //
-// SQLiteQueue runs jobs with River (riverqueue/river, SQLite driver) in the
-// store's own SQLite file (--db): one file holds the cache, quotas, results
+// RiverQueue (SQLiteQueue is its older name) runs jobs with River
+// (riverqueue/river). With no database URL it uses River's SQLite driver in
+// the store's own SQLite file (--db): one file holds the cache, quotas, results
 // and jobs, so one backup or one --db move takes everything. The store
 // creates every table of that file (River's, through rivermigrate, and the
 // ones below) and hands the queue its pools (store.DB.QueuePools): a writer
@@ -14,6 +15,13 @@
 // IMMEDIATE and synchronous=FULL, and a small read-only pool for Get,
 // Results and Depth, so a slow client streaming results never holds the
 // writer.
+//
+// On PostgreSQL (Options.Dialect, issue 11) several iocane serve processes
+// share one queue: River's riverpgxv5 driver on the store's pgx pool
+// (Options.Pool), iocane's statements on a pgx stdlib pool, the same SQL
+// rebound to $n (dbx). A job is run by one process; one whose process
+// died is handed to another by River's rescuer after Options.RescueAfter
+// without a heartbeat (rescue.go), and resumes from its stored results.
 //
 // iocane's own rows sit beside River's: jobs (spec, input, alert reference,
 // state, counts, attempts, error, times; UNIQUE idempotency key) and

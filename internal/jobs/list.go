@@ -10,17 +10,18 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/iocane/iocane/internal/dbx"
 	"github.com/iocane/iocane/internal/result"
 )
 
 // List returns limit jobs, newest first, after skipping offset, and how
 // many jobs there are in all.
-func (q *SQLiteQueue) List(ctx context.Context, offset, limit int) ([]Job, int, error) {
+func (q *RiverQueue) List(ctx context.Context, offset, limit int) ([]Job, int, error) {
 	var total int
 	if err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM jobs`).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("jobs: list: %w", err)
 	}
-	rows, err := q.r.QueryContext(ctx, selectJob+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, limit, max(offset, 0))
+	rows, err := q.r.QueryContext(ctx, q.dialect.Rebind(selectJob+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), limit, max(offset, 0))
 	if err != nil {
 		return nil, 0, fmt.Errorf("jobs: list: %w", err)
 	}
@@ -50,7 +51,7 @@ type ResultQuery struct {
 
 // ResultsPage returns one page of job id's results and how many match the
 // query in all. It returns ErrNotFound for an unknown job.
-func (q *SQLiteQueue) ResultsPage(ctx context.Context, id string, rq ResultQuery) ([]result.Result, int, error) {
+func (q *RiverQueue) ResultsPage(ctx context.Context, id string, rq ResultQuery) ([]result.Result, int, error) {
 	if _, err := q.Get(ctx, id); err != nil {
 		return nil, 0, err
 	}
@@ -63,7 +64,7 @@ func (q *SQLiteQueue) ResultsPage(ctx context.Context, id string, rq ResultQuery
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := q.r.QueryRowContext(ctx, `SELECT count(*) FROM job_results WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := q.r.QueryRowContext(ctx, q.dialect.Rebind(`SELECT count(*) FROM job_results WHERE `+cond), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("jobs: results %s: %w", id, err)
 	}
 	order := "type, value"
@@ -73,9 +74,16 @@ func (q *SQLiteQueue) ResultsPage(ctx context.Context, id string, rq ResultQuery
 	// The page's keys are sorted first, without the results, which are
 	// then read for that page alone: sorting 10,000 rows with their
 	// results moved every result.
-	rows, err := q.r.QueryContext(ctx, `WITH page AS (SELECT type, value, row_number() OVER () AS n FROM
-		(SELECT type, value FROM job_results WHERE `+cond+` ORDER BY `+order+` LIMIT ? OFFSET ?))
-		SELECT r.result FROM page JOIN job_results r ON r.job_id = ? AND r.type = page.type AND r.value = page.value ORDER BY page.n`,
+	page := `WITH page AS (SELECT type, value, row_number() OVER () AS n FROM
+		(SELECT type, value FROM job_results WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?))`
+	if q.dialect == dbx.Postgres {
+		// PostgreSQL wants the subquery named, and keeps a subquery's
+		// order for row_number() only when told it.
+		page = `WITH page AS (SELECT type, value, row_number() OVER (ORDER BY ` + order + `) AS n FROM job_results
+			WHERE ` + cond + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?)`
+	}
+	rows, err := q.r.QueryContext(ctx, q.dialect.Rebind(page+`
+		SELECT r.result FROM page JOIN job_results r ON r.job_id = ? AND r.type = page.type AND r.value = page.value ORDER BY page.n`),
 		append(args, rq.Limit, max(rq.Offset, 0), id)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("jobs: results %s: %w", id, err)

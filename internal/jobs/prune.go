@@ -11,7 +11,7 @@ import (
 
 // pruneLoop deletes the jobs past Options.Retention at once and then every
 // Options.PruneInterval, until Close.
-func (q *SQLiteQueue) pruneLoop() {
+func (q *RiverQueue) pruneLoop() {
 	defer close(q.pruned)
 	t := time.NewTicker(q.opts.PruneInterval)
 	defer t.Stop()
@@ -38,7 +38,7 @@ func (q *SQLiteQueue) pruneLoop() {
 // before t, with their inputs and results, and returns how many. Queued and
 // running jobs are never deleted. A later Submit with the idempotency key
 // of a pruned job makes a new job.
-func (q *SQLiteQueue) Prune(ctx context.Context, t time.Time) (int, error) {
+func (q *RiverQueue) Prune(ctx context.Context, t time.Time) (int, error) {
 	tx, err := q.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: prune: %w", err)
@@ -46,13 +46,13 @@ func (q *SQLiteQueue) Prune(ctx context.Context, t time.Time) (int, error) {
 	defer tx.Rollback()
 	const old = `SELECT id FROM jobs WHERE state IN (?, ?, ?) AND finished_at < ?`
 	args := []any{Completed, Failed, Canceled, t.UnixMilli()}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM deferred_lookups WHERE job_id IN (`+old+`)`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, q.dialect.Rebind(`DELETE FROM deferred_lookups WHERE job_id IN (`+old+`)`), args...); err != nil {
 		return 0, fmt.Errorf("jobs: prune: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM job_results WHERE job_id IN (`+old+`)`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, q.dialect.Rebind(`DELETE FROM job_results WHERE job_id IN (`+old+`)`), args...); err != nil {
 		return 0, fmt.Errorf("jobs: prune: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE id IN (`+old+`)`, args...)
+	res, err := tx.ExecContext(ctx, q.dialect.Rebind(`DELETE FROM jobs WHERE id IN (`+old+`)`), args...)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: prune: %w", err)
 	}

@@ -9,11 +9,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/iocane/iocane/internal/history"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 
+	"github.com/iocane/iocane/internal/dbx"
 	"github.com/iocane/iocane/internal/enrich"
+	"github.com/iocane/iocane/internal/history"
 	"github.com/iocane/iocane/internal/result"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -24,6 +25,8 @@ const (
 	DefaultTimeout     = 10 * time.Minute
 	DefaultWorkers     = 4
 	DefaultMaxAttempts = 3
+	// DefaultRescueAfter is Options.RescueAfter's default.
+	DefaultRescueAfter = 5 * time.Minute
 )
 
 // More errors a caller can test with errors.Is.
@@ -62,14 +65,32 @@ type Observer interface {
 
 // Options configures a queue.
 type Options struct {
-	// DB is the writer on the store's file (store.DB.QueuePools), whose
-	// tables the store created: a SQLite (modernc) pool in WAL mode
-	// limited to one connection, as River's SQLite driver requires. The
-	// caller closes it after the queue.
+	// Dialect is the store's backend: dbx.SQLite (the default, the
+	// embedded file) or dbx.Postgres (several iocane serve processes
+	// sharing one queue).
+	Dialect dbx.Dialect
+	// DB is the writer on the store's database, whose tables the store
+	// created. On SQLite (store.DB.QueuePools) it is a modernc pool in WAL
+	// mode limited to one connection, as River's SQLite driver requires;
+	// on PostgreSQL a pgx stdlib pool (sql.Open("pgx", url)). The caller
+	// closes it after the queue.
 	DB *sql.DB
 	// Reader, when set, serves reads (job status, results) so that a slow
 	// reader never holds the writer; nil reads through DB.
 	Reader *sql.DB
+	// Pool is River's pool on PostgreSQL (riverpgxv5), required when
+	// Dialect is dbx.Postgres and unused on SQLite: River runs on it, and
+	// Submit stores a job row and its River job in one of its
+	// transactions. The caller closes it after the queue.
+	Pool *pgxpool.Pool
+	// RescueAfter is how long a running job may go without a sign of life
+	// from its worker before River's rescuer runs it again elsewhere
+	// (River's RescueStuckJobsAfter), on PostgreSQL: a process that died
+	// mid-job has its jobs finished by another after about this long.
+	// Live workers mark their jobs every RescueAfter/4, so a job may run
+	// longer than RescueAfter. Default 5 minutes. SQLite ignores it: one
+	// process owns the file and re-queues its dead jobs at start.
+	RescueAfter time.Duration
 	// Engine enriches the IOCs; it is shared by every job and must have
 	// been started. It may be nil for a queue that only accepts jobs.
 	Engine *enrich.Engine
@@ -114,30 +135,35 @@ type Options struct {
 	PruneInterval time.Duration
 }
 
-// SQLiteQueue is the Queue on the embedded SQLite store, run by River.
-type SQLiteQueue struct {
-	opts   Options
-	w      *sql.DB // writes and River: one connection, BEGIN IMMEDIATE
-	r      *sql.DB // reads (Get, Results, Depth): several connections
-	client *river.Client[*sql.Tx]
-	log    *slog.Logger
-	now    func() time.Time
+// RiverQueue is the Queue run by River, on the embedded SQLite store or on
+// PostgreSQL (Options.Dialect).
+type RiverQueue struct {
+	opts    Options
+	dialect dbx.Dialect
+	w       *sql.DB     // writes; on SQLite also River's: one connection, BEGIN IMMEDIATE
+	r       *sql.DB     // reads (Get, Results, Depth): several connections
+	client  riverClient // River on SQLite or PostgreSQL (client.go)
+	log     *slog.Logger
+	now     func() time.Time
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
+	beating map[int64]bool // River ids of the jobs running here (PostgreSQL: heartbeat, rescue.go)
 	started bool
 	bl      *backlog // deferred look-ups (backlog.go)
+	keeper  keeper   // heartbeat and sweep on PostgreSQL (rescue.go)
 
-	findKey   *sql.Stmt       // the job with an idempotency key
-	insertJob *sql.Stmt       // a new job row
-	submits   chan *submitReq // to the committer (submit.go)
+	submits   chan *submitReq // to the committers (submit.go)
 	closing   chan struct{}   // closed by Close
-	committed chan struct{}   // closed when the committer is gone
+	committed chan struct{}   // closed when the committers are gone
 	pruned    chan struct{}   // closed when the pruner is gone (nil: none runs)
 	closeOnce sync.Once
 }
 
-var _ Queue = (*SQLiteQueue)(nil)
+// SQLiteQueue is the name RiverQueue had when SQLite was its only store.
+type SQLiteQueue = RiverQueue
+
+var _ Queue = (*RiverQueue)(nil)
 
 // kind is the River job kind of an iocane enrichment job.
 const kind = "iocane_enrich"
@@ -150,8 +176,8 @@ type enrichArgs struct {
 func (enrichArgs) Kind() string { return kind }
 
 // Open opens the queue on the store's pools; the store has created its
-// tables. Nothing runs until Start.
-func Open(ctx context.Context, o Options) (*SQLiteQueue, error) {
+// tables (River's and iocane's). Nothing runs until Start.
+func Open(ctx context.Context, o Options) (*RiverQueue, error) {
 	if o.Workers <= 0 {
 		o.Workers = DefaultWorkers
 	}
@@ -170,13 +196,20 @@ func Open(ctx context.Context, o Options) (*SQLiteQueue, error) {
 	if o.BacklogPoll <= 0 {
 		o.BacklogPoll = DefaultBacklogPoll
 	}
+	if o.RescueAfter <= 0 {
+		o.RescueAfter = DefaultRescueAfter
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	q := &SQLiteQueue{opts: o, log: log, now: time.Now, running: map[string]context.CancelCauseFunc{}, bl: newBacklog()}
+	q := &RiverQueue{opts: o, dialect: o.Dialect, log: log, now: time.Now, running: map[string]context.CancelCauseFunc{},
+		beating: map[int64]bool{}, bl: newBacklog()}
 	if o.DB == nil {
 		return nil, errors.New("jobs: no database (Options.DB)")
+	}
+	if o.Dialect == dbx.Postgres && o.Pool == nil {
+		return nil, errors.New("jobs: PostgreSQL needs River's pool (Options.Pool)")
 	}
 	q.w, q.r = o.DB, o.DB
 	if o.Reader != nil {
@@ -184,7 +217,12 @@ func Open(ctx context.Context, o Options) (*SQLiteQueue, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &worker{q: q})
-	client, err := river.NewClient(riversqlite.New(q.w), &river.Config{
+	cfg := &river.Config{
+		// River's free tier bounds concurrency per process, not across
+		// processes (riverqueue/river#1145): Workers jobs run at once in
+		// each iocane serve, so N replicas run up to N × Workers. The
+		// providers' shared budget (rate limits and quotas, in Redis when
+		// configured) is what bounds the fleet's calls.
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:           workers,
 		MaxAttempts:       o.MaxAttempts,
@@ -193,30 +231,32 @@ func Open(ctx context.Context, o Options) (*SQLiteQueue, error) {
 		FetchCooldown:     min(o.FetchPollInterval, river.FetchCooldownDefault),
 		// The worker applies each job's own deadline; River's must not cut
 		// it shorter. A job running far past every deadline is stuck in a
-		// process that died: River's rescuer retries it (Start also
-		// re-queues such jobs at once, see rescue).
+		// process that died: River's rescuer retries it (on SQLite, Start
+		// also re-queues such jobs at once, see rescue).
 		JobTimeout:           -1,
 		RescueStuckJobsAfter: o.DefaultTimeout + 10*time.Minute,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("jobs: river: %w", err)
 	}
-	q.client = client
-	if q.findKey, err = q.w.PrepareContext(ctx, selectJob+` WHERE idempotency_key = ?`); err == nil {
-		q.insertJob, err = q.w.PrepareContext(ctx,
-			`INSERT INTO jobs (id, idempotency_key, river_id, source, alert, spec, input, input_encoding, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	var err error
+	if o.Dialect == dbx.Postgres {
+		// Several processes share the queue: a job whose worker has shown
+		// no sign of life for RescueAfter ran in a process that died, and
+		// River's rescuer hands it to another (rescue.go).
+		cfg.RescueStuckJobsAfter = o.RescueAfter
+		q.client, err = newPostgresClient(o.Pool, cfg)
+	} else {
+		q.client, err = newSQLiteClient(ctx, q.w, cfg)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("jobs: prepare: %w", err)
+		return nil, err
 	}
 	q.submits, q.closing, q.committed = make(chan *submitReq), make(chan struct{}), make(chan struct{})
-	go q.commitLoop()
+	q.startCommitters()
 	return q, nil
 }
 
 // Start re-queues jobs left running by a process that died, then starts
 // the workers. It needs Options.Engine.
-func (q *SQLiteQueue) Start(ctx context.Context) error {
+func (q *RiverQueue) Start(ctx context.Context) error {
 	if q.opts.Engine == nil {
 		return errors.New("jobs: Start needs Options.Engine")
 	}
@@ -233,6 +273,7 @@ func (q *SQLiteQueue) Start(ctx context.Context) error {
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	q.startKeeper(ctx)
 	q.startBacklog(ctx)
 	if startPruner {
 		go q.pruneLoop()
@@ -244,7 +285,7 @@ func (q *SQLiteQueue) Start(ctx context.Context) error {
 // ends; then it interrupts them, and each goes back to the queue (River
 // snooze, no attempt spent) to resume after restart from the results it
 // stored.
-func (q *SQLiteQueue) Stop(ctx context.Context) error {
+func (q *RiverQueue) Stop(ctx context.Context) error {
 	q.mu.Lock()
 	started := q.started
 	q.started = false
@@ -253,6 +294,7 @@ func (q *SQLiteQueue) Stop(ctx context.Context) error {
 		return nil
 	}
 	defer q.stopBacklog() // after the jobs: a job stopping may still defer look-ups
+	defer q.stopKeeper()  // after the jobs too: they are alive until they stop
 	err := q.client.Stop(ctx)
 	if ctx.Err() != nil {
 		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -267,7 +309,7 @@ func (q *SQLiteQueue) Stop(ctx context.Context) error {
 
 // Close stops the queue (see Stop, without waiting for running jobs) and
 // closes the database when the queue opened it.
-func (q *SQLiteQueue) Close() error {
+func (q *RiverQueue) Close() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := q.Stop(ctx)

@@ -28,10 +28,12 @@ func collect(t *testing.T, q *SQLiteQueue, id string) []result.Result {
 	return rs
 }
 
-func TestSubmitRunsToCompletion(t *testing.T) {
+func TestSubmitRunsToCompletion(t *testing.T) { backends(t, testSubmitRunsToCompletion) }
+
+func testSubmitRunsToCompletion(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
-	h := newHarness(t, newEngine(t, f, 4, nil), "", Options{})
+	h := newHarness(t, newEngine(t, f, 4, nil), db, Options{})
 	j, existing, err := h.q.Submit(ctx, Spec{Source: "splunk", InputFormat: "text", Input: []byte(alertText),
 		Alert: &AlertRef{System: "splunk", ID: "scheduler__admin__search__RMD5_at_1700000000_42"}})
 	if err != nil || existing {
@@ -95,10 +97,12 @@ func TestSubmitRunsToCompletion(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKeyEnrichesOnce(t *testing.T) {
+func TestIdempotencyKeyEnrichesOnce(t *testing.T) { backends(t, testIdempotencyKeyEnrichesOnce) }
+
+func testIdempotencyKeyEnrichesOnce(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
-	h := newHarness(t, newEngine(t, f, 4, nil), "", Options{})
+	h := newHarness(t, newEngine(t, f, 4, nil), db, Options{})
 	spec := Spec{IdempotencyKey: "thehive:~41234", Source: "thehive", InputFormat: "text", Input: []byte(alertText)}
 
 	var wg sync.WaitGroup
@@ -145,8 +149,10 @@ func TestIdempotencyKeyEnrichesOnce(t *testing.T) {
 	}
 }
 
-func TestSubmitRejectsBadSpecs(t *testing.T) {
-	h := newHarness(t, nil, "", Options{})
+func TestSubmitRejectsBadSpecs(t *testing.T) { backends(t, testSubmitRejectsBadSpecs) }
+
+func testSubmitRejectsBadSpecs(t *testing.T, db string) {
+	h := newHarness(t, nil, db, Options{})
 	for name, s := range map[string]Spec{
 		"empty input": {InputFormat: "text"},
 		"format":      {InputFormat: "docx", Input: []byte("x")},
@@ -172,10 +178,14 @@ func TestSubmitRejectsBadSpecs(t *testing.T) {
 // hanging source's look-up is deferred to the backlog (not failed), the
 // result not final, and the job counts them.
 func TestDeadlineEndsJobWithHangingProvider(t *testing.T) {
+	backends(t, testDeadlineEndsJobWithHangingProvider)
+}
+
+func testDeadlineEndsJobWithHangingProvider(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
 	f.hang = true
-	h := newHarness(t, newEngine(t, f, 2, nil), "", Options{})
+	h := newHarness(t, newEngine(t, f, 2, nil), db, Options{})
 	text, all := ips(40)
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text), Timeout: 300 * time.Millisecond})
 	if err != nil {
@@ -221,13 +231,15 @@ func TestDeadlineEndsJobWithHangingProvider(t *testing.T) {
 
 // Canceling a running job stops it: the look-ups in flight end, and no
 // other IOC of the job reaches the provider.
-func TestCancelRunningJob(t *testing.T) {
+func TestCancelRunningJob(t *testing.T) { backends(t, testCancelRunningJob) }
+
+func testCancelRunningJob(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
 	f.hang = true
 	f.entered = make(chan ioc.IOC, 64)
 	const workers = 2
-	h := newHarness(t, newEngine(t, f, workers, nil), "", Options{})
+	h := newHarness(t, newEngine(t, f, workers, nil), db, Options{})
 	text, _ := ips(30)
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text)})
 	if err != nil {
@@ -258,10 +270,12 @@ func TestCancelRunningJob(t *testing.T) {
 }
 
 // A job canceled while queued never runs.
-func TestCancelQueuedJob(t *testing.T) {
+func TestCancelQueuedJob(t *testing.T) { backends(t, testCancelQueuedJob) }
+
+func testCancelQueuedJob(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
-	path := t.TempDir() + "/q.db"
+	path := db
 	idle := newHarness(t, nil, path, Options{}) // accepts, runs nothing
 	j, _, err := idle.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(alertText)})
 	if err != nil {
@@ -296,9 +310,11 @@ func TestCancelQueuedJob(t *testing.T) {
 
 // A job whose input yields nothing but an error fails at once, with the
 // error visible, and is not retried.
-func TestBadInputFailsVisibly(t *testing.T) {
+func TestBadInputFailsVisibly(t *testing.T) { backends(t, testBadInputFailsVisibly) }
+
+func testBadInputFailsVisibly(t *testing.T, db string) {
 	ctx := context.Background()
-	h := newHarness(t, newEngine(t, newFake(), 2, nil), "", Options{})
+	h := newHarness(t, newEngine(t, newFake(), 2, nil), db, Options{})
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "json", Input: []byte(`{"alert": "185.220.101.47`)})
 	if err != nil {
 		t.Fatal(err)
@@ -314,12 +330,14 @@ func TestBadInputFailsVisibly(t *testing.T) {
 
 // Stop interrupts a running job and puts it back in the queue with what it
 // stored; the next process completes it.
-func TestStopRequeuesRunningJob(t *testing.T) {
+func TestStopRequeuesRunningJob(t *testing.T) { backends(t, testStopRequeuesRunningJob) }
+
+func testStopRequeuesRunningJob(t *testing.T, db string) {
 	ctx := context.Background()
 	hang := newFake()
 	hang.hang = true
 	hang.entered = make(chan ioc.IOC, 64)
-	h := newHarness(t, newEngine(t, hang, 2, nil), "", Options{})
+	h := newHarness(t, newEngine(t, hang, 2, nil), db, Options{})
 	text, all := ips(10)
 	j, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte(text)})
 	if err != nil {
@@ -353,10 +371,12 @@ func TestStopRequeuesRunningJob(t *testing.T) {
 // newer ones and those not finished stay, and an idempotency key of a
 // pruned job makes a new job. With Options.Retention the running queue
 // prunes by itself.
-func TestPruneFinishedJobs(t *testing.T) {
+func TestPruneFinishedJobs(t *testing.T) { backends(t, testPruneFinishedJobs) }
+
+func testPruneFinishedJobs(t *testing.T, db string) {
 	ctx := context.Background()
 	f := newFake()
-	h := newHarness(t, newEngine(t, f, 2, nil), "", Options{})
+	h := newHarness(t, newEngine(t, f, 2, nil), db, Options{})
 	old, _, err := h.q.Submit(ctx, Spec{InputFormat: "text", Input: []byte("evil-old.xyz"), IdempotencyKey: "k-old"})
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +410,7 @@ func TestPruneFinishedJobs(t *testing.T) {
 		t.Errorf("old job's results: %v, want ErrNotFound", err)
 	}
 	var rows int
-	if err := idle.q.r.QueryRowContext(ctx, `SELECT count(*) FROM job_results WHERE job_id = ?`, old.ID).Scan(&rows); err != nil || rows != 0 {
+	if err := idle.q.r.QueryRowContext(ctx, idle.q.dialect.Rebind(`SELECT count(*) FROM job_results WHERE job_id = ?`), old.ID).Scan(&rows); err != nil || rows != 0 {
 		t.Errorf("%d result rows left for the pruned job (%v)", rows, err)
 	}
 	if j, err := idle.q.Get(ctx, recent.ID); err != nil || j.State != Completed || len(collect(t, idle.q, recent.ID)) == 0 {
@@ -412,7 +432,7 @@ func TestPruneFinishedJobs(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var left int
-		if err := h2.q.r.QueryRowContext(ctx, `SELECT count(*) FROM jobs WHERE state IN (?, ?, ?)`, Completed, Failed, Canceled).Scan(&left); err != nil {
+		if err := h2.q.r.QueryRowContext(ctx, h2.q.dialect.Rebind(`SELECT count(*) FROM jobs WHERE state IN (?, ?, ?)`), Completed, Failed, Canceled).Scan(&left); err != nil {
 			t.Fatal(err)
 		}
 		if left == 0 {
@@ -427,9 +447,11 @@ func TestPruneFinishedJobs(t *testing.T) {
 
 // A feed's background job (feeds: enrich: true) runs behind the jobs
 // queued after it.
-func TestFeedJobsRunLast(t *testing.T) {
+func TestFeedJobsRunLast(t *testing.T) { backends(t, testFeedJobsRunLast) }
+
+func testFeedJobsRunLast(t *testing.T, db string) {
 	ctx := context.Background()
-	path := t.TempDir() + "/q.db"
+	path := db
 	idle := newHarness(t, nil, path, Options{}) // accepts, runs nothing
 	feed, _, err := idle.q.Submit(ctx, Spec{Source: FeedSource, InputFormat: "text", Input: []byte("evil-feed-1.xyz")})
 	if err != nil {

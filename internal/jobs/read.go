@@ -50,8 +50,8 @@ func scanJob(row interface{ Scan(...any) error }) (Job, error) {
 }
 
 // Get returns a job's state and counts.
-func (q *SQLiteQueue) Get(ctx context.Context, id string) (Job, error) {
-	j, err := scanJob(q.r.QueryRowContext(ctx, selectJob+` WHERE id = ?`, id))
+func (q *RiverQueue) Get(ctx context.Context, id string) (Job, error) {
+	j, err := scanJob(q.r.QueryRowContext(ctx, q.dialect.Rebind(selectJob+` WHERE id = ?`), id))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Job{}, fmt.Errorf("jobs: get %s: %w", id, err)
 	}
@@ -65,7 +65,7 @@ func (q *SQLiteQueue) Get(ctx context.Context, id string) (Job, error) {
 
 // DeferredLookups counts the backlog's look-ups by provider, over every
 // job (the iocane_deferred_lookups metric).
-func (q *SQLiteQueue) DeferredLookups(ctx context.Context) (map[string]int, error) {
+func (q *RiverQueue) DeferredLookups(ctx context.Context) (map[string]int, error) {
 	out, err := q.countByProvider(ctx, ``)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: backlog: %w", err)
@@ -74,14 +74,14 @@ func (q *SQLiteQueue) DeferredLookups(ctx context.Context) (map[string]int, erro
 }
 
 // deferredByProvider counts a job's deferred look-ups by provider.
-func (q *SQLiteQueue) deferredByProvider(ctx context.Context, id string) (map[string]int, error) {
+func (q *RiverQueue) deferredByProvider(ctx context.Context, id string) (map[string]int, error) {
 	return q.countByProvider(ctx, `WHERE job_id = ?`, id)
 }
 
 // countByProvider counts the deferred look-ups that where selects, by
 // provider.
-func (q *SQLiteQueue) countByProvider(ctx context.Context, where string, args ...any) (map[string]int, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups `+where+` GROUP BY provider`, args...)
+func (q *RiverQueue) countByProvider(ctx context.Context, where string, args ...any) (map[string]int, error) {
+	rows, err := q.r.QueryContext(ctx, q.dialect.Rebind(`SELECT provider, count(*) FROM deferred_lookups `+where+` GROUP BY provider`), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ const resultsPage = 500
 
 // Results calls fn with each stored result of the job, ordered by IOC type
 // and value. It returns ErrNotFound for an unknown job.
-func (q *SQLiteQueue) Results(ctx context.Context, id string, fn func(result.Result) error) error {
+func (q *RiverQueue) Results(ctx context.Context, id string, fn func(result.Result) error) error {
 	if _, err := q.Get(ctx, id); err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (q *SQLiteQueue) Results(ctx context.Context, id string, fn func(result.Res
 		n := 0
 		var page [][]byte
 		rows, err := q.r.QueryContext(ctx,
-			`SELECT type, value, result FROM job_results WHERE job_id = ? AND (type, value) > (?, ?) ORDER BY type, value LIMIT ?`,
+			q.dialect.Rebind(`SELECT type, value, result FROM job_results WHERE job_id = ? AND (type, value) > (?, ?) ORDER BY type, value LIMIT ?`),
 			id, lastType, lastValue, resultsPage)
 		if err != nil {
 			return fmt.Errorf("jobs: results %s: %w", id, err)
@@ -149,8 +149,8 @@ func (q *SQLiteQueue) Results(ctx context.Context, id string, fn func(result.Res
 }
 
 // Depth returns the number of queued and running jobs.
-func (q *SQLiteQueue) Depth(ctx context.Context) (queued, running int, err error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT state, count(*) FROM jobs WHERE state IN (?, ?) GROUP BY state`, Queued, Running)
+func (q *RiverQueue) Depth(ctx context.Context) (queued, running int, err error) {
+	rows, err := q.r.QueryContext(ctx, q.dialect.Rebind(`SELECT state, count(*) FROM jobs WHERE state IN (?, ?) GROUP BY state`), Queued, Running)
 	if err != nil {
 		return 0, 0, fmt.Errorf("jobs: depth: %w", err)
 	}

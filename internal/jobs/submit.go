@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/iocane/iocane/internal/dbx"
 	"github.com/iocane/iocane/internal/input"
 	"github.com/iocane/iocane/internal/tlp"
 	"github.com/riverqueue/river"
@@ -42,7 +44,7 @@ type submitResp struct {
 // returns without error the job is durable. If ctx ends first, Submit
 // returns ctx's error, but the job may still be stored; submitting again
 // with the same idempotency key then returns it.
-func (q *SQLiteQueue) Submit(ctx context.Context, s Spec) (Job, bool, error) {
+func (q *RiverQueue) Submit(ctx context.Context, s Spec) (Job, bool, error) {
 	if err := validate(&s); err != nil {
 		return Job{}, false, err
 	}
@@ -76,9 +78,29 @@ func (q *SQLiteQueue) Submit(ctx context.Context, s Spec) (Job, bool, error) {
 	}
 }
 
-// commitLoop is the committer goroutine.
-func (q *SQLiteQueue) commitLoop() {
-	defer close(q.committed)
+// startCommitters starts the committer goroutines: one on SQLite, whose
+// writes are serial anyway; a few on PostgreSQL, which takes concurrent
+// writers, so that one group's round trips do not hold up the next.
+func (q *RiverQueue) startCommitters() {
+	n := 1
+	if q.dialect == dbx.Postgres {
+		n = pgCommitters
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(q.commitLoop)
+	}
+	go func() {
+		wg.Wait()
+		close(q.committed)
+	}()
+}
+
+// pgCommitters is how many groups commit at once on PostgreSQL.
+const pgCommitters = 4
+
+// commitLoop is a committer goroutine.
+func (q *RiverQueue) commitLoop() {
 	for {
 		var first *submitReq
 		select {
@@ -98,8 +120,11 @@ func (q *SQLiteQueue) commitLoop() {
 			}
 		}
 		resps, err := q.commitGroup(group)
-		if err != nil && len(group) > 1 {
+		if err != nil && (len(group) > 1 || conflict(err)) {
 			// One bad submission must not sink the others: retry alone.
+			// On PostgreSQL a submission alone is also retried when another
+			// process committed the same idempotency key first (or a
+			// deadlock chose this group): the retry finds that job.
 			for i, r := range group {
 				one, err := q.commitGroup([]*submitReq{r})
 				if err != nil {
@@ -117,20 +142,15 @@ func (q *SQLiteQueue) commitLoop() {
 }
 
 // commitGroup stores a group of submissions in one transaction.
-func (q *SQLiteQueue) commitGroup(group []*submitReq) ([]submitResp, error) {
+func (q *RiverQueue) commitGroup(group []*submitReq) ([]submitResp, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	resps := make([]submitResp, len(group))
-	tx, err := q.w.BeginTx(ctx, nil)
+	tx, err := q.client.begin(ctx)
 	if err != nil {
 		return resps, fmt.Errorf("jobs: submit: %w", err)
 	}
-	defer tx.Rollback()
-
-	// Statements prepared once on the writer's connection (see Open).
-	findKey, insertJob := tx.StmtContext(ctx, q.findKey), tx.StmtContext(ctx, q.insertJob)
-	defer findKey.Close()
-	defer insertJob.Close()
+	defer tx.rollback(ctx)
 
 	// Idempotency: an earlier job with the key, or an earlier submission
 	// in this very group.
@@ -147,7 +167,7 @@ func (q *SQLiteQueue) commitGroup(group []*submitReq) ([]submitResp, error) {
 			resps[i].existing = true
 			continue
 		}
-		j, err := scanJob(findKey.QueryRowContext(ctx, k))
+		j, err := tx.findKey(ctx, k)
 		switch {
 		case err == nil:
 			resps[i] = submitResp{j: j, existing: true}
@@ -166,19 +186,19 @@ func (q *SQLiteQueue) commitGroup(group []*submitReq) ([]submitResp, error) {
 				CreatedAt: group[i].now.UTC().Truncate(time.Millisecond)}
 			params[n] = river.InsertManyParams{Args: enrichArgs{JobID: resps[i].j.ID}, InsertOpts: insertOpts(group[i].s)}
 		}
-		inserted, err := q.client.InsertManyTx(ctx, tx, params)
+		inserted, err := tx.insertRiver(ctx, params)
 		if err != nil {
 			return resps, fmt.Errorf("jobs: submit: %w", err)
 		}
 		for n, i := range fresh {
 			r := group[i]
-			if _, err := insertJob.ExecContext(ctx, resps[i].j.ID, nullString(r.s.IdempotencyKey), inserted[n].Job.ID, r.s.Source,
+			if err := tx.insertJob(ctx, resps[i].j.ID, nullString(r.s.IdempotencyKey), inserted[n].Job.ID, r.s.Source,
 				nullBytes(r.alert), r.spec, r.input, r.enc, Queued, r.now.UnixMilli()); err != nil {
 				return resps, fmt.Errorf("jobs: submit: %w", err)
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return resps, fmt.Errorf("jobs: submit: %w", err)
 	}
 	for i, r := range group {
@@ -223,7 +243,7 @@ func newID() string {
 	return id.String()
 }
 
-func (q *SQLiteQueue) observeSubmit(source string, existing bool) {
+func (q *RiverQueue) observeSubmit(source string, existing bool) {
 	if q.opts.Observer != nil {
 		q.opts.Observer.JobSubmitted(source, existing)
 	}

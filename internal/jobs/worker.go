@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/iocane/iocane/internal/dbx"
 
 	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/input"
@@ -30,23 +33,62 @@ var (
 // worker is River's side of a job: everything else is in the jobs row.
 type worker struct {
 	river.WorkerDefaults[enrichArgs]
-	q *SQLiteQueue
+	q *RiverQueue
 }
 
 func (w *worker) Work(ctx context.Context, rj *river.Job[enrichArgs]) error {
+	if u, ok := ctx.Value(untimedKey{}).(context.Context); ok {
+		ctx = u // River's timeout is for its rescuer only (Timeout)
+	}
+	w.q.beat(rj.ID, true)
+	defer w.q.beat(rj.ID, false)
 	return w.q.run(ctx, rj.Args.JobID, rj.Attempt, rj.MaxAttempts)
+}
+
+// Timeout is River's job timeout: none on SQLite (the client's -1). On
+// PostgreSQL it is RescueAfter, because River's rescuer leaves alone a job
+// without a timeout; the job's own deadline is the worker's (Spec.Timeout),
+// so Work runs under the context from before River applied its timeout
+// (untimed), and jobs running longer than RescueAfter only draw River's
+// "job appears to be stuck" warning. The heartbeat (rescue.go) keeps the
+// rescuer off the jobs of live processes.
+func (w *worker) Timeout(*river.Job[enrichArgs]) time.Duration {
+	if w.q.dialect == dbx.Postgres {
+		return w.q.opts.RescueAfter
+	}
+	return 0
+}
+
+// Middleware hands Work the job's context from outside River's timeout, on
+// PostgreSQL (see Timeout).
+func (w *worker) Middleware(*rivertype.JobRow) []rivertype.WorkerMiddleware {
+	if w.q.dialect == dbx.Postgres {
+		return []rivertype.WorkerMiddleware{&untimed{}}
+	}
+	return nil
+}
+
+// untimed is a worker middleware: River runs it before it applies the job
+// timeout, and it keeps that context (canceled by Stop and by a cancel from
+// another process, with no deadline) for Work.
+type untimed struct{ river.MiddlewareDefaults }
+
+type untimedKey struct{}
+
+func (*untimed) Work(ctx context.Context, _ *rivertype.JobRow, doInner func(context.Context) error) error {
+	return doInner(context.WithValue(ctx, untimedKey{}, ctx))
 }
 
 // run is one attempt of a job. It resumes from the results already stored
 // (a job re-run after a crash enriches only the IOCs without one; the
 // engine's cache answers the look-ups that finished before the crash).
-func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts int) error {
+func (q *RiverQueue) run(ctx context.Context, id string, attempt, maxAttempts int) error {
 	var (
 		specJSON []byte
 		in       storedInput
 		spec     Spec
 	)
-	err := q.w.QueryRowContext(ctx, `SELECT spec, input, input_encoding FROM jobs WHERE id = ?`, id).Scan(&specJSON, &in.b, &in.enc)
+	err := q.w.QueryRowContext(ctx, q.dialect.Rebind(`SELECT spec, input, input_encoding FROM jobs WHERE id = ?`), id).Scan(&specJSON, &in.b, &in.enc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return river.JobCancel(fmt.Errorf("%w: %s", ErrNotFound, id))
 	}
@@ -71,7 +113,7 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 	}()
 
 	res, err := q.w.ExecContext(ctx,
-		`UPDATE jobs SET state = ?, attempts = ?, started_at = coalesce(started_at, ?) WHERE id = ? AND state IN (?, ?)`,
+		q.dialect.Rebind(`UPDATE jobs SET state = ?, attempts = ?, started_at = coalesce(started_at, ?) WHERE id = ? AND state IN (?, ?)`),
 		Running, attempt, q.now().UnixMilli(), id, Queued, Running)
 	if err != nil {
 		return fmt.Errorf("jobs: start %s: %w", id, err)
@@ -107,7 +149,7 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 	if err != nil {
 		return q.retry(ctx, id, attempt, maxAttempts, err)
 	}
-	if _, err := q.w.ExecContext(ctx, `UPDATE jobs SET iocs = max(iocs, ?) WHERE id = ?`, total, id); err != nil {
+	if _, err := q.w.ExecContext(ctx, q.dialect.Rebind(`UPDATE jobs SET iocs = ? WHERE id = ? AND iocs < ?`), total, id, total); err != nil {
 		return q.retry(ctx, id, attempt, maxAttempts, fmt.Errorf("jobs: %w", err))
 	}
 
@@ -179,13 +221,19 @@ func (q *SQLiteQueue) run(ctx context.Context, id string, attempt, maxAttempts i
 		wr.close()
 		q.report(context.WithoutCancel(ctx), id)
 		return river.JobCancel(errCanceled)
+	case errors.Is(cause, river.ErrJobCancelledRemotely):
+		// Canceled through another process (PostgreSQL): River told this
+		// one, which ran the job and reports it.
+		wr.close()
+		q.report(context.WithoutCancel(ctx), id)
+		return river.JobCancel(errCanceled)
 	case ctx.Err() != nil:
 		// The process is stopping: keep what was stored and put the job
 		// back without spending an attempt.
 		wctx, c := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer c()
 		wr.close()
-		_, _ = q.w.ExecContext(wctx, `UPDATE jobs SET state = ? WHERE id = ? AND state = ?`, Queued, id, Running)
+		_, _ = q.w.ExecContext(wctx, q.dialect.Rebind(`UPDATE jobs SET state = ? WHERE id = ? AND state = ?`), Queued, id, Running)
 		return river.JobSnooze(0)
 	case runErr != nil && cause == nil:
 		return q.retry(ctx, id, attempt, maxAttempts, runErr) // a write failed
@@ -267,8 +315,8 @@ func countItems(ctx context.Context, s Spec, body storedInput) (int, error) {
 }
 
 // doneSet returns the IOCs of the job that already have a result.
-func (q *SQLiteQueue) doneSet(ctx context.Context, id string) (map[ioc.IOC]bool, error) {
-	rows, err := q.w.QueryContext(ctx, `SELECT type, value FROM job_results WHERE job_id = ?`, id)
+func (q *RiverQueue) doneSet(ctx context.Context, id string) (map[ioc.IOC]bool, error) {
+	rows, err := q.w.QueryContext(ctx, q.dialect.Rebind(`SELECT type, value FROM job_results WHERE job_id = ?`), id)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: resume %s: %w", id, err)
 	}
@@ -285,9 +333,9 @@ func (q *SQLiteQueue) doneSet(ctx context.Context, id string) (map[ioc.IOC]bool,
 }
 
 // finish moves a running job to a terminal state and reports it.
-func (q *SQLiteQueue) finish(ctx context.Context, id string, s State, msg string) error {
+func (q *RiverQueue) finish(ctx context.Context, id string, s State, msg string) error {
 	ctx = context.WithoutCancel(ctx)
-	res, err := q.w.ExecContext(ctx, `UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state IN (?, ?)`,
+	res, err := q.w.ExecContext(ctx, q.dialect.Rebind(`UPDATE jobs SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state IN (?, ?)`),
 		s, msg, q.now().UnixMilli(), id, Queued, Running)
 	if err != nil {
 		return fmt.Errorf("jobs: finish %s: %w", id, err)
@@ -299,7 +347,7 @@ func (q *SQLiteQueue) finish(ctx context.Context, id string, s State, msg string
 }
 
 // fail ends a job that no retry can fix.
-func (q *SQLiteQueue) fail(ctx context.Context, id string, err error) error {
+func (q *RiverQueue) fail(ctx context.Context, id string, err error) error {
 	if ferr := q.finish(ctx, id, Failed, err.Error()); ferr != nil {
 		return ferr
 	}
@@ -309,18 +357,18 @@ func (q *SQLiteQueue) fail(ctx context.Context, id string, err error) error {
 // retry records a failed attempt: the job goes back to queued with the
 // error visible, or fails when it was the last attempt. River schedules
 // the retry with backoff.
-func (q *SQLiteQueue) retry(ctx context.Context, id string, attempt, maxAttempts int, err error) error {
+func (q *RiverQueue) retry(ctx context.Context, id string, attempt, maxAttempts int, err error) error {
 	q.log.Warn("job attempt failed", "job", id, "attempt", attempt, "err", err)
 	if attempt >= maxAttempts {
 		return q.fail(ctx, id, fmt.Errorf("attempt %d of %d: %w", attempt, maxAttempts, err))
 	}
-	_, _ = q.w.ExecContext(context.WithoutCancel(ctx), `UPDATE jobs SET state = ?, error = ? WHERE id = ? AND state = ?`,
+	_, _ = q.w.ExecContext(context.WithoutCancel(ctx), q.dialect.Rebind(`UPDATE jobs SET state = ?, error = ? WHERE id = ? AND state = ?`),
 		Queued, fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, err), id, Running)
 	return err
 }
 
 // report tells the hooks that the job is terminal.
-func (q *SQLiteQueue) report(ctx context.Context, id string) {
+func (q *RiverQueue) report(ctx context.Context, id string) {
 	j, err := q.Get(context.WithoutCancel(ctx), id)
 	if err != nil || !j.State.Terminal() {
 		return

@@ -22,7 +22,7 @@ const (
 
 // writer stores a job's results in batches.
 type writer struct {
-	q    *SQLiteQueue
+	q    *RiverQueue
 	id   string
 	prio int // of the job's deferred look-ups: 0 for alerts, 1 for bulk
 	// origin and alert go into each IOC's history: the job's source and
@@ -36,7 +36,7 @@ type writer struct {
 	once          sync.Once
 }
 
-func (q *SQLiteQueue) newWriter(id string, prio int, origin, alert string) *writer {
+func (q *RiverQueue) newWriter(id string, prio int, origin, alert string) *writer {
 	w := &writer{q: q, id: id, prio: prio, origin: origin, alert: alert, stop: make(chan struct{})}
 	w.wg.Add(1)
 	go func() {
@@ -121,14 +121,14 @@ func (w *writer) flushLocked() {
 // priority prio. An IOC that already has a result keeps it (exactly one per
 // IOC, even when a job is re-run) and is not counted twice. It returns the
 // results that were new.
-func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs []result.Result) ([]result.Result, error) {
+func (q *RiverQueue) writeResults(ctx context.Context, id string, prio int, rs []result.Result) ([]result.Result, error) {
 	tx, err := q.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: store results: %w", err)
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx,
-		`INSERT INTO job_results (job_id, type, value, verdict, result) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		q.dialect.Rebind(`INSERT INTO job_results (job_id, type, value, verdict, result) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`))
 	if err != nil {
 		return nil, fmt.Errorf("jobs: store results: %w", err)
 	}
@@ -157,8 +157,8 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs 
 			if !src.Deferred {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deferred_lookups (job_id, provider, type, value, priority, due_at, queued_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			if _, err := tx.ExecContext(ctx, q.dialect.Rebind(`INSERT INTO deferred_lookups (job_id, provider, type, value, priority, due_at, queued_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
 				id, src.Provider, string(r.IOC.Type), r.IOC.Value, prio, src.Until.UnixMilli(), q.now().UnixMilli()); err != nil {
 				return nil, fmt.Errorf("jobs: store deferred look-ups: %w", err)
 			}
@@ -177,7 +177,7 @@ func (q *SQLiteQueue) writeResults(ctx context.Context, id string, prio int, rs 
 		}
 	}
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE jobs SET done = done + ?, malicious = malicious + ?, suspicious = suspicious + ?, benign = benign + ?, unknown = unknown + ?, iocs = iocs + ? WHERE id = ?`,
+		q.dialect.Rebind(`UPDATE jobs SET done = done + ?, malicious = malicious + ?, suspicious = suspicious + ?, benign = benign + ?, unknown = unknown + ?, iocs = iocs + ? WHERE id = ?`),
 		c.Done, c.Malicious, c.Suspicious, c.Benign, c.Unknown, pivots, id); err != nil {
 		return nil, fmt.Errorf("jobs: store results: %w", err)
 	}
