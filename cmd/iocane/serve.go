@@ -26,6 +26,7 @@ type serveFlags struct {
 	iocTimeout     time.Duration
 	maxBody        int64
 	tokenRate      float64
+	noMigrate      bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -85,6 +86,7 @@ stderr) names the token used, never the token itself.`,
 	fl.DurationVar(&f.jobTimeout, "job-timeout", jobs.DefaultTimeout, "deadline for one job attempt")
 	fl.DurationVar(&f.iocTimeout, "ioc-timeout", 30*time.Second, "deadline for each provider's answer about an IOC; waiting for a rate-limit turn or a Retry-After does not count (a look-up whose turn is more than a minute away, or past --job-timeout, is deferred to the backlog instead); a provider that takes longer gets status error \"deadline\"")
 	fl.Int64Var(&f.maxBody, "max-body", 0, "largest request body in bytes (default server.max_body or 10 MiB)")
+	fl.BoolVar(&f.noMigrate, "no-migrate", false, "with store.url (PostgreSQL), do not migrate at start: fail unless the schema is current (run iocane db migrate first)")
 	fl.Float64Var(&f.tokenRate, "token-rate", 0, "requests per second per token, negative for no limit (default server.token_rate or 100)")
 	return c
 }
@@ -118,6 +120,7 @@ func runServe(c *cobra.Command, f serveFlags) error {
 	}
 	metrics := server.NewMetrics()
 	o.Settings, o.Engine, o.Observer = settings, enrich.Options{IOCTimeout: f.iocTimeout}, metrics
+	o.NoMigrate = f.noMigrate
 	p, err := pipeline.Open(ctx, o)
 	if err != nil {
 		return err

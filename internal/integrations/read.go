@@ -25,6 +25,17 @@ func ReadOutcomes(ctx context.Context, path string, from, to time.Time) (outs []
 	if !ok {
 		return nil, false, nil
 	}
-	outs, err = (&Store{db: db, now: time.Now}).Outcomes(ctx, from, to)
+	outs, err = NewStore(db).Outcomes(ctx, from, to)
+	return outs, err == nil, err
+}
+
+// ReadOutcomesDB is ReadOutcomes through a pool on the store's database,
+// SQLite or PostgreSQL (store.DB.OpenReader), which it does not close.
+func ReadOutcomesDB(ctx context.Context, db *sql.DB, from, to time.Time) (outs []Outcome, recorded bool, err error) {
+	ok, err := HasOutcomes(ctx, db)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	outs, err = NewStore(db).Outcomes(ctx, from, to)
 	return outs, err == nil, err
 }

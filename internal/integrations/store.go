@@ -7,20 +7,33 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/iocane/iocane/internal/dbx"
 )
 
-// Store keeps delivery outcomes and per-step progress in SQLite. It is
-// safe for concurrent use.
+// Store keeps delivery outcomes and per-step progress in the store's
+// database, SQLite or PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	db  *sql.DB
-	now func() time.Time
+	db      *sql.DB
+	dialect dbx.Dialect
+	now     func() time.Time
 }
 
-// NewStore keeps outcomes in db, a one-connection pool on the store's file
-// (store.DB.OpenWriter), whose tables the store created. The caller closes
-// db.
-func NewStore(db *sql.DB) *Store { return &Store{db: db, now: time.Now} }
+// NewStore keeps outcomes in db, a pool from store.DB.OpenWriter (on
+// SQLite one connection on the store's file; on PostgreSQL a pgx stdlib
+// pool), whose tables the store created; the dialect follows db's driver.
+// The caller closes db.
+func NewStore(db *sql.DB) *Store { return &Store{db: db, dialect: dialectOf(db), now: time.Now} }
+
+// dialectOf tells a pgx stdlib pool (PostgreSQL) from a SQLite one.
+func dialectOf(db *sql.DB) dbx.Dialect {
+	if _, ok := db.Driver().(*stdlib.Driver); ok {
+		return dbx.Postgres
+	}
+	return dbx.SQLite
+}
 
 func ms(t time.Time) int64 {
 	if t.IsZero() {
@@ -41,8 +54,8 @@ func fromMS(v int64) time.Time {
 // made, or is being made, and is not started again).
 func (s *Store) begin(ctx context.Context, o Outcome) (prev Outcome, started bool, err error) {
 	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO integration_outcomes (job_id, sink, kind, alert_system, alert_id, state, received_at, started_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, sink) DO NOTHING`,
+		s.dialect.Rebind(`INSERT INTO integration_outcomes (job_id, sink, kind, alert_system, alert_id, state, received_at, started_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, sink) DO NOTHING`),
 		o.JobID, o.Sink, o.Kind, o.AlertSystem, o.AlertID, StatePending, ms(o.Received), ms(o.StartedAt))
 	if err != nil {
 		return Outcome{}, false, fmt.Errorf("integrations: record outcome: %w", err)
@@ -56,7 +69,7 @@ func (s *Store) begin(ctx context.Context, o Outcome) (prev Outcome, started boo
 
 // attempt records the attempts made so far and the last error.
 func (s *Store) attempt(ctx context.Context, jobID, sink string, attempts int, errText string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE integration_outcomes SET attempts = ?, error = ? WHERE job_id = ? AND sink = ?`,
+	_, err := s.db.ExecContext(ctx, s.dialect.Rebind(`UPDATE integration_outcomes SET attempts = ?, error = ? WHERE job_id = ? AND sink = ?`),
 		attempts, errText, jobID, sink)
 	if err != nil {
 		return fmt.Errorf("integrations: record attempt: %w", err)
@@ -67,7 +80,7 @@ func (s *Store) attempt(ctx context.Context, jobID, sink string, attempts int, e
 // finish records the end of a delivery.
 func (s *Store) finish(ctx context.Context, o Outcome) error {
 	_, err := s.db.ExecContext(ctx,
-		`UPDATE integration_outcomes SET state = ?, attempts = ?, error = ?, finished_at = ? WHERE job_id = ? AND sink = ?`,
+		s.dialect.Rebind(`UPDATE integration_outcomes SET state = ?, attempts = ?, error = ?, finished_at = ? WHERE job_id = ? AND sink = ?`),
 		o.State, o.Attempts, o.Error, ms(o.Finished), o.JobID, o.Sink)
 	if err != nil {
 		return fmt.Errorf("integrations: record outcome: %w", err)
@@ -101,7 +114,7 @@ var ErrNoOutcome = errors.New("integrations: no such outcome")
 
 // Outcome returns the outcome of job's delivery to sink.
 func (s *Store) Outcome(ctx context.Context, jobID, sink string) (Outcome, error) {
-	o, err := scanOutcome(s.db.QueryRowContext(ctx, selectOutcome+` WHERE job_id = ? AND sink = ?`, jobID, sink))
+	o, err := scanOutcome(s.db.QueryRowContext(ctx, s.dialect.Rebind(selectOutcome+` WHERE job_id = ? AND sink = ?`), jobID, sink))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Outcome{}, ErrNoOutcome
 	}
@@ -130,7 +143,7 @@ func (s *Store) Pending(ctx context.Context) ([]Outcome, error) {
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]Outcome, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, s.dialect.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("integrations: outcomes: %w", err)
 	}
@@ -149,16 +162,24 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]Outcome, er
 	return out, nil
 }
 
-// HasOutcomes reports whether the file at db has recorded any delivery:
-// the store creates the outcomes table in every file, so an empty one means
-// no server ever delivered from it.
+// HasOutcomes reports whether the database at db (SQLite or PostgreSQL)
+// has recorded any delivery: the store creates the outcomes table in every
+// database, so an empty one means no server ever delivered from it.
 func HasOutcomes(ctx context.Context, db *sql.DB) (bool, error) {
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'integration_outcomes'`).Scan(&n)
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'integration_outcomes'`
+	if dialectOf(db) == dbx.Postgres {
+		q = `SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'integration_outcomes' AND schemaname = ANY (current_schemas(false))`
+	}
+	err := db.QueryRowContext(ctx, q).Scan(&n)
 	if err != nil || n == 0 {
 		return false, err
 	}
-	err = db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM integration_outcomes)`).Scan(&n)
+	q = `SELECT EXISTS (SELECT 1 FROM integration_outcomes)`
+	if dialectOf(db) == dbx.Postgres {
+		q = `SELECT CASE WHEN EXISTS (SELECT 1 FROM integration_outcomes) THEN 1 ELSE 0 END` // EXISTS is a boolean there
+	}
+	err = db.QueryRowContext(ctx, q).Scan(&n)
 	return n > 0, err
 }
 
@@ -173,7 +194,7 @@ type storeProgress struct {
 func (p storeProgress) Done(ctx context.Context, step string) (string, bool, error) {
 	var v string
 	err := p.s.db.QueryRowContext(context.WithoutCancel(ctx),
-		`SELECT value FROM integration_steps WHERE job_id = ? AND sink = ? AND step = ?`, p.job, p.sinkN, step).Scan(&v)
+		p.s.dialect.Rebind(`SELECT value FROM integration_steps WHERE job_id = ? AND sink = ? AND step = ?`), p.job, p.sinkN, step).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -187,15 +208,15 @@ func (p storeProgress) Done(ctx context.Context, step string) (string, bool, err
 // it would repeat it.
 func (p storeProgress) Mark(ctx context.Context, step, value string) error {
 	_, err := p.s.db.ExecContext(context.WithoutCancel(ctx),
-		`INSERT INTO integration_steps (job_id, sink, step, value, done_at) VALUES (?, ?, ?, ?, ?)
-		 ON CONFLICT (job_id, sink, step) DO UPDATE SET value = excluded.value, done_at = excluded.done_at`,
+		p.s.dialect.Rebind(`INSERT INTO integration_steps (job_id, sink, step, value, done_at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (job_id, sink, step) DO UPDATE SET value = excluded.value, done_at = excluded.done_at`),
 		p.job, p.sinkN, step, value, p.s.now().UnixMilli())
 	return err
 }
 
 // Steps returns the steps marked for job's delivery to sink, step → value.
 func (s *Store) Steps(ctx context.Context, jobID, sink string) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT step, value FROM integration_steps WHERE job_id = ? AND sink = ?`, jobID, sink)
+	rows, err := s.db.QueryContext(ctx, s.dialect.Rebind(`SELECT step, value FROM integration_steps WHERE job_id = ? AND sink = ?`), jobID, sink)
 	if err != nil {
 		return nil, fmt.Errorf("integrations: steps: %w", err)
 	}

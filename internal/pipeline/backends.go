@@ -1,14 +1,19 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/knadh/koanf/v2"
 
+	"github.com/iocane/iocane/internal/dbx"
+	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/settings"
+	"github.com/iocane/iocane/internal/store"
 )
 
 // The config sections of the shared backends: store.url (PostgreSQL) and
@@ -84,4 +89,100 @@ func loadBackends(k *koanf.Koanf, getenv func(string) string) (StoreSettings, Jo
 		js.Rescue = d
 	}
 	return st, js, nil
+}
+
+// openStore opens the store the settings name: PostgreSQL with store.url,
+// else the SQLite file (the --db flag, db, or the default path).
+func openStore(ctx context.Context, s *Settings, dbFlag string, noMigrate bool) (*store.DB, error) {
+	if s.Store.Postgres() {
+		db, err := store.OpenURL(ctx, s.Store.URL, store.URLOptions{NoMigrate: noMigrate})
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", s.Store.Redacted(), err)
+		}
+		return db, nil
+	}
+	path, err := s.dbPath(dbFlag)
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, path)
+}
+
+// Migrate applies the store's migrations (iocane db migrate) and says
+// which store it migrated, its password redacted.
+func Migrate(ctx context.Context, s *Settings, dbFlag string) (string, error) {
+	if !s.Store.Postgres() {
+		path, err := s.dbPath(dbFlag)
+		if err != nil {
+			return "", err
+		}
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			return "", err
+		}
+		return path, db.Close()
+	}
+	db, err := store.OpenURL(ctx, s.Store.URL, store.URLOptions{}) // opening migrates, under the advisory lock
+	if err != nil {
+		return "", fmt.Errorf("store %s: %w", s.Store.Redacted(), err)
+	}
+	if err := db.Close(); err != nil {
+		return "", err
+	}
+	return s.Store.Redacted(), nil
+}
+
+// queuePools opens the job queue's pools on the store (River's pgx pool
+// too on PostgreSQL) and returns the queue options that name them, with
+// jobs.rescue_after, and the function that closes them after the queue.
+func (p *Pipeline) queuePools(ctx context.Context) (jobs.Options, func(), error) {
+	w, r, err := p.Store.QueuePools()
+	if err != nil {
+		return jobs.Options{}, nil, err
+	}
+	o := jobs.Options{DB: w, Reader: r, Dialect: p.Store.Dialect(), RescueAfter: p.Settings.Jobs.Rescue}
+	closeAll := func() { r.Close(); w.Close() }
+	if o.Dialect == dbx.Postgres {
+		if o.Pool, err = p.Store.RiverPool(ctx); err != nil {
+			closeAll()
+			return jobs.Options{}, nil, err
+		}
+		pool := o.Pool
+		closeAll = func() { pool.Close(); r.Close(); w.Close() }
+	}
+	return o, closeAll, nil
+}
+
+// storeWatch is how often a replica checks that PostgreSQL answers.
+const storeWatch = 2 * time.Second
+
+// watchStore keeps iocane_backend_up{backend="postgres"} current and logs
+// an outage and the recovery once each, until ctx ends. /readyz and every
+// request find out for themselves; this is for the metric and the log.
+func (p *Pipeline) watchStore(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(storeWatch)
+	defer t.Stop()
+	up := true
+	p.Backends.Set("postgres", true)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, storeWatch)
+		err := p.Store.Ping(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case err != nil && up:
+			log.Warn("PostgreSQL is unreachable: webhooks and job submissions answer 503 until it is back", "backend", "postgres", "error", err)
+		case err == nil && !up:
+			log.Info("PostgreSQL answers again", "backend", "postgres")
+		}
+		up = err == nil
+		p.Backends.Set("postgres", up)
+	}
 }

@@ -35,13 +35,13 @@ func (p *Pipeline) PollMailboxes(ctx context.Context, name string, once bool, lo
 		}
 		return nil, configErr(errors.New("no mailbox is configured: add one under mailboxes: in the config"))
 	}
-	qw, qr, err := p.Store.QueuePools()
+	qo, closePools, err := p.queuePools(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer qr.Close()
-	defer qw.Close()
-	q, err := jobs.Open(ctx, jobs.Options{DB: qw, Reader: qr, Logger: log}) // submits only: the server runs the jobs
+	defer closePools()
+	qo.Logger = log
+	q, err := jobs.Open(ctx, qo) // submits only: the server runs the jobs
 	if err != nil {
 		return nil, err
 	}

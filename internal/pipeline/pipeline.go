@@ -52,6 +52,10 @@ type Options struct {
 	// Settings, when set, are used instead of loading them again (a
 	// command that checked them before opening anything).
 	Settings *Settings
+	// NoMigrate opens a PostgreSQL store without migrating it, failing when
+	// its schema is not current (serve --no-migrate, after iocane db
+	// migrate). The SQLite file is always migrated as it opens.
+	NoMigrate bool
 	// StoreOnly opens the settings and the store, and builds no sources and
 	// no engine (iocane report, iocane cache).
 	StoreOnly bool
@@ -105,11 +109,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 			return nil, err
 		}
 	}
-	path, err := s.dbPath(o.DBPath)
-	if err != nil {
-		return nil, err
-	}
-	db, err := store.Open(ctx, path)
+	db, err := openStore(ctx, s, o.DBPath, o.NoMigrate)
 	if err != nil {
 		return nil, err
 	}

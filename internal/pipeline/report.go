@@ -18,7 +18,7 @@ import (
 // ends at until, from the run statistics and deliveries in the store.
 func (p *Pipeline) Report(ctx context.Context, until time.Time, since time.Duration) (*report.Report, error) {
 	return report.Build(ctx, report.StoreSource(p.Store), report.Options{
-		Now: until, Since: since, Quotas: p.Settings.Quotas(), Deliveries: report.OutcomeSource(p.Store.Path()),
+		Now: until, Since: since, Quotas: p.Settings.Quotas(), Deliveries: report.StoreOutcomeSource(p.Store.OpenReader),
 	})
 }
 
@@ -49,7 +49,7 @@ func (p *Pipeline) scheduleReport(ctx context.Context, notifiers *notify.Set, lo
 	}
 	s := &report.Scheduler{
 		Schedule: sched, Source: report.StoreSource(p.Store),
-		Options: report.Options{Since: since, Quotas: p.Settings.Quotas(), Deliveries: report.OutcomeSource(p.Store.Path())},
+		Options: report.Options{Since: since, Quotas: p.Settings.Quotas(), Deliveries: report.StoreOutcomeSource(p.Store.OpenReader)},
 		Senders: senders,
 		OnError: func(err error) { log.Error("scheduled report failed", "error", err) },
 		OnSent:  func(r report.Rendered) { log.Info("report sent", "title", r.Title, "dir", rs.Dir, "email", rs.Email) },

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iocane/iocane/internal/backend"
+	"github.com/iocane/iocane/internal/dbx"
 	"github.com/iocane/iocane/internal/integrations"
 	_ "github.com/iocane/iocane/internal/integrations/all" // every write-back sink registers itself
 	"github.com/iocane/iocane/internal/integrations/notify"
@@ -87,30 +89,28 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	recorder := &jobRecorder{db: p.Store, log: log.With("component", "report")}
 	var disp *integrations.Dispatcher // set before the workers start
 	var replyDone func(jobs.Job)      // the verdict reply to a reporter; set before the workers start
-	qw, qr, err := p.Store.QueuePools()
+	qo, closePools, err := p.queuePools(ctx)
 	if err != nil {
 		return err
 	}
-	defer qr.Close()
-	defer qw.Close() // after the queue: defers run last first
-	q, err := jobs.Open(ctx, jobs.Options{
-		DB: qw, Reader: qr, Engine: p.Engine, Results: p.Store, History: p.Store, Observer: metrics, Logger: log.With("component", "jobs"),
-		Workers: firstPositive(o.Workers, sc.Workers), DefaultTimeout: o.JobTimeout, Retention: sc.JobRetention,
-		OnComplete: func(j jobs.Job) {
-			recorder.record(j)
-			if disp != nil {
-				disp.OnComplete(j)
-			}
-			if replyDone != nil {
-				replyDone(j)
-			}
-		},
-		OnSettled: func(j jobs.Job) {
-			if disp != nil {
-				disp.OnSettled(j) // deferred answers landed: the alert gets the update
-			}
-		},
-	})
+	defer closePools() // after the queue: defers run last first
+	qo.Engine, qo.Results, qo.History, qo.Observer, qo.Logger = p.Engine, p.Store, p.Store, metrics, log.With("component", "jobs")
+	qo.Workers, qo.DefaultTimeout, qo.Retention = firstPositive(o.Workers, sc.Workers), o.JobTimeout, sc.JobRetention
+	qo.OnComplete = func(j jobs.Job) {
+		recorder.record(j)
+		if disp != nil {
+			disp.OnComplete(j)
+		}
+		if replyDone != nil {
+			replyDone(j)
+		}
+	}
+	qo.OnSettled = func(j jobs.Job) {
+		if disp != nil {
+			disp.OnSettled(j) // deferred answers landed: the alert gets the update
+		}
+	}
+	q, err := jobs.Open(ctx, qo)
 	if err != nil {
 		return err
 	}
@@ -177,10 +177,16 @@ func (p *Pipeline) Serve(ctx context.Context, metrics *server.Metrics, o ServeOp
 	for _, spec := range provider.All() {
 		names = append(names, spec.Name)
 	}
+	if p.Store.Dialect() == dbx.Postgres {
+		if p.Backends == nil {
+			p.Backends = &backend.Status{}
+		}
+		go p.watchStore(ctx, log.With("component", "store"))
+	}
 	if p.Backends != nil {
 		_ = metrics.Registry().Register(p.Backends) // iocane_backend_up; already there when served twice
 	}
-	srv, err := server.New(server.Options{Replays: p.replays(),
+	srv, err := server.New(server.Options{Replays: p.replays(), StoreName: p.Store.Dialect().String(),
 		Engine: p.Engine, Queue: q, Store: purging{p.Store, p}, Memory: p.Store, OnVerdict: p.sightingPusher(log.With("component", "history")),
 		Providers: p.Providers, ProviderNames: names,
 		Tokens: sc.Tokens, InsecureNoAuth: o.InsecureNoAuth, WebhookSecret: sc.WebhookSecret,

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/iocane/iocane/internal/integrations"
@@ -20,12 +21,18 @@ func FromOutcomes(outs []integrations.Outcome) []Delivery {
 	return ds
 }
 
-// OutcomeSource reads the dispatcher's outcomes from the store file at
-// path (--db); a file in which no server ever delivered has none recorded,
-// and the report says "no data" rather than zero.
-func OutcomeSource(path string) DeliverySource {
+// StoreOutcomeSource reads the dispatcher's outcomes through a pool open
+// gives on the store's database (store.DB.OpenReader), SQLite or
+// PostgreSQL: what a PostgreSQL store needs, since its Path is a redacted
+// URL, not something to open.
+func StoreOutcomeSource(open func() (*sql.DB, error)) DeliverySource {
 	return func(ctx context.Context, from, to time.Time) ([]Delivery, bool, error) {
-		outs, ok, err := integrations.ReadOutcomes(ctx, path, from, to)
+		db, err := open()
+		if err != nil {
+			return nil, false, err
+		}
+		defer db.Close()
+		outs, ok, err := integrations.ReadOutcomesDB(ctx, db, from, to)
 		if err != nil || !ok {
 			return nil, ok, err
 		}

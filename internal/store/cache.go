@@ -23,7 +23,7 @@ func (c *Cache) Get(ctx context.Context, k cache.Key) (cache.Entry, bool, error)
 	var blob []byte
 	var stored, expires int64
 	err := c.db.sql.QueryRowContext(ctx,
-		`SELECT finding, stored_at, expires_at FROM cache WHERE provider = ? AND type = ? AND value = ? AND expires_at > ?`,
+		c.db.q(`SELECT finding, stored_at, expires_at FROM cache WHERE provider = ? AND type = ? AND value = ? AND expires_at > ?`),
 		k.Provider, string(k.IOC.Type), k.IOC.Value, c.db.now().UnixMilli()).Scan(&blob, &stored, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cache.Entry{}, false, nil
@@ -45,9 +45,9 @@ func (c *Cache) Put(ctx context.Context, k cache.Key, e cache.Entry) error {
 		return fmt.Errorf("store: cache put: %w", err)
 	}
 	_, err = c.db.sql.ExecContext(ctx,
-		`INSERT INTO cache (provider, type, value, status, finding, stored_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		c.db.q(`INSERT INTO cache (provider, type, value, status, finding, stored_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (provider, type, value) DO UPDATE SET status = excluded.status, finding = excluded.finding,
-		 stored_at = excluded.stored_at, expires_at = excluded.expires_at`,
+		 stored_at = excluded.stored_at, expires_at = excluded.expires_at`),
 		k.Provider, string(k.IOC.Type), k.IOC.Value, string(e.Finding.Status), blob, e.StoredAt.UnixMilli(), e.ExpiresAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: cache put: %w", err)
@@ -71,7 +71,7 @@ func (db *DB) PurgeCache(ctx context.Context, provider string, olderThan time.Du
 		args = append(args, db.now().Add(-olderThan).UnixMilli())
 	}
 	q += cond + `))`
-	res, err := db.sql.ExecContext(ctx, q, args...)
+	res, err := db.sql.ExecContext(ctx, db.q(q), args...)
 	if err != nil {
 		return 0, fmt.Errorf("store: purge: %w", err)
 	}
@@ -80,7 +80,7 @@ func (db *DB) PurgeCache(ctx context.Context, provider string, olderThan time.Du
 
 // CacheSize returns the number of live cache entries per provider.
 func (db *DB) CacheSize(ctx context.Context) (map[string]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT provider, count(*) FROM cache WHERE expires_at > ? GROUP BY provider`, db.now().UnixMilli())
+	rows, err := db.sql.QueryContext(ctx, db.q(`SELECT provider, count(*) FROM cache WHERE expires_at > ? GROUP BY provider`), db.now().UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}

@@ -1,15 +1,18 @@
 package store
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/iocane/iocane/internal/cache/cachetest"
 )
 
 // TestCacheConformance runs the cache suite every backend passes (memory,
-// Redis) against the SQLite store's.
+// Redis) against the store's, on SQLite and PostgreSQL.
 func TestCacheConformance(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
-	cachetest.Cache(t, db.Cache(), db.now, "sqlite")
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			db := openTestDB(t, b)()
+			cachetest.Cache(t, db.Cache(), db.now, b)
+		})
+	}
 }

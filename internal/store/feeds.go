@@ -72,11 +72,11 @@ func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, r
 		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
 	defer tx.Rollback()
-	up, err := tx.PrepareContext(ctx, `INSERT INTO feed_indicators (feed, type, value, first_seen, last_seen, confidence, tlp, expires_at)
+	up, err := tx.PrepareContext(ctx, db.q(`INSERT INTO feed_indicators (feed, type, value, first_seen, last_seen, confidence, tlp, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (feed, type, value) DO UPDATE SET last_seen = excluded.last_seen, confidence = excluded.confidence,
 			tlp = excluded.tlp, expires_at = excluded.expires_at
-		RETURNING first_seen`)
+		RETURNING first_seen`))
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
@@ -93,7 +93,7 @@ func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, r
 		}
 	}
 	for _, i := range removed {
-		res, err := tx.ExecContext(ctx, `DELETE FROM feed_indicators WHERE feed = ? AND type = ? AND value = ?`, feed, string(i.Type), i.Value)
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM feed_indicators WHERE feed = ? AND type = ? AND value = ?`), feed, string(i.Type), i.Value)
 		if err != nil {
 			return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 		}
@@ -101,21 +101,21 @@ func (db *DB) SyncFeed(ctx context.Context, feed string, inds []FeedIndicator, r
 		gone += int(n)
 	}
 	if replace {
-		res, err := tx.ExecContext(ctx, `DELETE FROM feed_indicators WHERE feed = ? AND last_seen < ?`, feed, ms)
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM feed_indicators WHERE feed = ? AND last_seen < ?`), feed, ms)
 		if err != nil {
 			return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 		}
 		n, _ := res.RowsAffected()
 		gone += int(n)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_state (feed, etag, last_modified, cursor, last_sync, last_error, error_at)
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO feed_state (feed, etag, last_modified, cursor, last_sync, last_error, error_at)
 		VALUES (?, ?, ?, ?, ?, '', 0)
 		ON CONFLICT (feed) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, cursor = excluded.cursor,
-			last_sync = excluded.last_sync, last_error = '', error_at = 0`,
+			last_sync = excluded.last_sync, last_error = '', error_at = 0`),
 		feed, st.ETag, st.LastModified, st.Cursor, ms); err != nil {
 		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO feed_syncs (feed, at, added, removed) VALUES (?, ?, ?, ?)`, feed, ms, len(added), gone); err != nil {
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO feed_syncs (feed, at, added, removed) VALUES (?, ?, ?, ?)`), feed, ms, len(added), gone); err != nil {
 		return nil, 0, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
 	return added, gone, tx.Commit()
@@ -160,27 +160,39 @@ func (db *DB) FeedFigures(ctx context.Context, from, to time.Time) ([]FeedFigure
 		q    string
 		scan func(*sql.Rows) error
 	}{
-		{`SELECT feed, sum(added), sum(removed) FROM feed_syncs WHERE at >= ? AND at < ? GROUP BY feed`, func(r *sql.Rows) error {
+		{db.pick(`SELECT feed, sum(added), sum(removed) FROM feed_syncs WHERE at >= ? AND at < ? GROUP BY feed`,
+			`SELECT feed, sum(added)::bigint, sum(removed)::bigint FROM feed_syncs WHERE at >= ? AND at < ? GROUP BY feed`), func(r *sql.Rows) error {
 			var name string
 			var a, rm int64
 			err := r.Scan(&name, &a, &rm)
 			get(name).Added, get(name).Removed = a, rm
 			return err
 		}},
-		{`SELECT feed, count(*) FROM feed_indicators WHERE expires_at >= ? AND expires_at < ? GROUP BY feed`, func(r *sql.Rows) error {
+		{db.q(`SELECT feed, count(*) FROM feed_indicators WHERE expires_at >= ? AND expires_at < ? GROUP BY feed`), func(r *sql.Rows) error {
 			var name string
 			var n int64
 			err := r.Scan(&name, &n)
 			get(name).Expired = n
 			return err
 		}},
-		{`SELECT fe.value, count(*), count(DISTINCT CASE WHEN j.alert IS NOT NULL THEN j.id END)
+		{db.pick(`SELECT fe.value, count(*), count(DISTINCT CASE WHEN j.alert IS NOT NULL THEN j.id END)
 			FROM jobs j JOIN job_results r ON r.job_id = j.id,
 				json_each(CAST(r.result AS TEXT), '$.sources') s,
 				json_each(s.value, '$.data.feeds') fe
 			WHERE j.created_at >= ? AND j.created_at < ?
 				AND json_extract(s.value, '$.provider') = 'feeds' AND json_extract(s.value, '$.status') = 'ok'
-			GROUP BY fe.value`, func(r *sql.Rows) error {
+			GROUP BY fe.value`,
+			// jsonb_array_elements fails on a non-array, where json_each
+			// yields nothing: hence the CASEs.
+			`SELECT fe.value, count(*), count(DISTINCT CASE WHEN j.alert IS NOT NULL THEN j.id END)
+			FROM jobs j JOIN job_results r ON r.job_id = j.id,
+				LATERAL (SELECT convert_from(r.result, 'UTF8')::jsonb -> 'sources' AS v) src,
+				jsonb_array_elements(CASE WHEN jsonb_typeof(src.v) = 'array' THEN src.v END) AS s(value),
+				jsonb_array_elements_text(CASE WHEN jsonb_typeof(s.value -> 'data' -> 'feeds') = 'array'
+					THEN s.value -> 'data' -> 'feeds' END) AS fe(value)
+			WHERE j.created_at >= ? AND j.created_at < ?
+				AND s.value ->> 'provider' = 'feeds' AND s.value ->> 'status' = 'ok'
+			GROUP BY fe.value`), func(r *sql.Rows) error {
 			var name string
 			var m, a int64
 			err := r.Scan(&name, &m, &a)
@@ -219,11 +231,12 @@ func (db *DB) TouchFeed(ctx context.Context, feed string, ttl time.Duration, now
 		return fmt.Errorf("store: feed %s: %w", feed, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE feed_indicators SET last_seen = ?, expires_at = max(expires_at, ?) WHERE feed = ?`,
+	if _, err := tx.ExecContext(ctx, db.pick(`UPDATE feed_indicators SET last_seen = ?, expires_at = max(expires_at, ?) WHERE feed = ?`,
+		`UPDATE feed_indicators SET last_seen = ?, expires_at = GREATEST(expires_at, ?) WHERE feed = ?`),
 		now.UnixMilli(), now.Add(ttl).UnixMilli(), feed); err != nil {
 		return fmt.Errorf("store: feed %s: %w", feed, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE feed_state SET last_sync = ?, last_error = '', error_at = 0 WHERE feed = ?`, now.UnixMilli(), feed); err != nil {
+	if _, err := tx.ExecContext(ctx, db.q(`UPDATE feed_state SET last_sync = ?, last_error = '', error_at = 0 WHERE feed = ?`), now.UnixMilli(), feed); err != nil {
 		return fmt.Errorf("store: feed %s: %w", feed, err)
 	}
 	return tx.Commit()
@@ -231,8 +244,8 @@ func (db *DB) TouchFeed(ctx context.Context, feed string, ttl time.Duration, now
 
 // FeedFailed records a failed sync of feed; its indicators stay.
 func (db *DB) FeedFailed(ctx context.Context, feed string, why string, now time.Time) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO feed_state (feed, last_error, error_at) VALUES (?, ?, ?)
-		ON CONFLICT (feed) DO UPDATE SET last_error = excluded.last_error, error_at = excluded.error_at`, feed, why, now.UnixMilli())
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO feed_state (feed, last_error, error_at) VALUES (?, ?, ?)
+		ON CONFLICT (feed) DO UPDATE SET last_error = excluded.last_error, error_at = excluded.error_at`), feed, why, now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: feed %s: %w", feed, err)
 	}
@@ -244,7 +257,7 @@ func (db *DB) FeedFailed(ctx context.Context, feed string, why string, now time.
 func (db *DB) FeedSync(ctx context.Context, feed string) (FeedState, error) {
 	st := FeedState{Feed: feed}
 	var last, errAt int64
-	err := db.read.QueryRowContext(ctx, `SELECT etag, last_modified, cursor, last_sync, last_error, error_at FROM feed_state WHERE feed = ?`, feed).
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT etag, last_modified, cursor, last_sync, last_error, error_at FROM feed_state WHERE feed = ?`), feed).
 		Scan(&st.ETag, &st.LastModified, &st.Cursor, &last, &st.LastError, &errAt)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return st, fmt.Errorf("store: feed %s: %w", feed, err)
@@ -265,7 +278,7 @@ func (db *DB) FeedState(ctx context.Context, feed string, now time.Time) (FeedSt
 	if err != nil {
 		return st, err
 	}
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM feed_indicators WHERE feed = ? AND expires_at > ?`, feed, now.UnixMilli()).Scan(&st.Held); err != nil {
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT count(*) FROM feed_indicators WHERE feed = ? AND expires_at > ?`), feed, now.UnixMilli()).Scan(&st.Held); err != nil {
 		return st, fmt.Errorf("store: feed %s: %w", feed, err)
 	}
 	return st, nil
@@ -273,8 +286,8 @@ func (db *DB) FeedState(ctx context.Context, feed string, now time.Time) (FeedSt
 
 // FeedIndicators calls fn with every indicator not expired at now.
 func (db *DB) FeedIndicators(ctx context.Context, now time.Time, fn func(FeedIndicator)) error {
-	rows, err := db.read.QueryContext(ctx, `SELECT feed, type, value, first_seen, last_seen, confidence, tlp, expires_at
-		FROM feed_indicators WHERE expires_at > ?`, now.UnixMilli())
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT feed, type, value, first_seen, last_seen, confidence, tlp, expires_at
+		FROM feed_indicators WHERE expires_at > ?`), now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: feed indicators: %w", err)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,9 +12,11 @@ import (
 // TestFeedFigures: the weekly report's per-feed figures: added and
 // removed by syncs in the window, expired in it, and the server-job
 // results and alerts the feed matched.
-func TestFeedFigures(t *testing.T) {
+func TestFeedFigures(t *testing.T) { eachBackend(t, testFeedFigures) }
+
+func testFeedFigures(t *testing.T, openDB func() *DB) {
 	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
+	db := openDB()
 	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	in := func(v string, exp time.Time) FeedIndicator {
 		return FeedIndicator{IOC: ioc.IOC{Type: ioc.IPv4, Value: v}, Confidence: 90, Expires: exp}
@@ -35,11 +36,11 @@ func TestFeedFigures(t *testing.T) {
 		if j.alert != "" {
 			alert = j.alert
 		}
-		if _, err := db.sql.ExecContext(ctx, `INSERT INTO jobs (id, source, alert, spec, input, state, created_at) VALUES (?, 'splunk', ?, '{}', x'', 'completed', ?)`,
-			j.id, alert, t0.Add(2*time.Hour).UnixMilli()); err != nil {
+		if _, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO jobs (id, source, alert, spec, input, state, created_at) VALUES (?, 'splunk', ?, '{}', ?, 'completed', ?)`),
+			j.id, alert, []byte{}, t0.Add(2*time.Hour).UnixMilli()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.sql.ExecContext(ctx, `INSERT INTO job_results (job_id, type, value, verdict, result) VALUES (?, 'ipv4', '91.215.85.142', 'malicious', ?)`,
+		if _, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO job_results (job_id, type, value, verdict, result) VALUES (?, 'ipv4', '91.215.85.142', 'malicious', ?)`),
 			j.id, []byte(result)); err != nil {
 			t.Fatal(err)
 		}
@@ -55,8 +56,12 @@ func TestFeedFigures(t *testing.T) {
 }
 
 // TestQuotaStoreConformance runs the QuotaStore suite every backend passes
-// against the SQLite store's.
+// against the store's, on SQLite and PostgreSQL.
 func TestQuotaStoreConformance(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
-	ratelimittest.QuotaStore(t, db.Quotas(), "sqlite")
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			db := openTestDB(t, b)()
+			ratelimittest.QuotaStore(t, db.Quotas(), b)
+		})
+	}
 }

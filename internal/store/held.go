@@ -8,7 +8,7 @@ import (
 // Hold keeps a notification channel's held alert (notify.HeldStore).
 func (db *DB) Hold(ctx context.Context, channel, key string, entry []byte) error {
 	_, err := db.sql.ExecContext(ctx,
-		`INSERT INTO notify_held (channel, key, entry) VALUES (?, ?, ?) ON CONFLICT (channel, key) DO UPDATE SET entry = excluded.entry`,
+		db.q(`INSERT INTO notify_held (channel, key, entry) VALUES (?, ?, ?) ON CONFLICT (channel, key) DO UPDATE SET entry = excluded.entry`),
 		channel, key, entry)
 	if err != nil {
 		return fmt.Errorf("store: hold: %w", err)
@@ -24,7 +24,7 @@ func (db *DB) Release(ctx context.Context, channel string, keys []string) error 
 	}
 	defer tx.Rollback()
 	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM notify_held WHERE channel = ? AND key = ?`, channel, k); err != nil {
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM notify_held WHERE channel = ? AND key = ?`), channel, k); err != nil {
 			return fmt.Errorf("store: release: %w", err)
 		}
 	}
@@ -33,7 +33,8 @@ func (db *DB) Release(ctx context.Context, channel string, keys []string) error 
 
 // Held returns a channel's held alerts, oldest first.
 func (db *DB) Held(ctx context.Context, channel string) ([][]byte, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT entry FROM notify_held WHERE channel = ? ORDER BY rowid`, channel)
+	rows, err := db.sql.QueryContext(ctx, db.pick(`SELECT entry FROM notify_held WHERE channel = ? ORDER BY rowid`,
+		`SELECT entry FROM notify_held WHERE channel = ? ORDER BY id`), channel)
 	if err != nil {
 		return nil, fmt.Errorf("store: held: %w", err)
 	}

@@ -86,20 +86,27 @@ func (db *DB) RecordHistory(ctx context.Context, recs []history.Record) error {
 		return fmt.Errorf("store: history: %w", err)
 	}
 	defer tx.Rollback()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO ioc_history
+	ins, err := tx.PrepareContext(ctx, db.q(`INSERT INTO ioc_history
 		(type, value, at, verdict, score, confidence, sources, origin, job_id, alert, analyst, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
 	if err != nil {
 		return fmt.Errorf("store: history: %w", err)
 	}
 	defer ins.Close()
-	seen, err := tx.PrepareContext(ctx, `INSERT INTO ioc_seen (type, value, first_seen, last_seen, last_verdict, sightings)
+	seen, err := tx.PrepareContext(ctx, db.pick(`INSERT INTO ioc_seen (type, value, first_seen, last_seen, last_verdict, sightings)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (type, value) DO UPDATE SET
 			first_seen = min(first_seen, excluded.first_seen),
 			last_verdict = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_verdict ELSE last_verdict END,
 			last_seen = max(last_seen, excluded.last_seen),
-			sightings = sightings + excluded.sightings`)
+			sightings = sightings + excluded.sightings`,
+		`INSERT INTO ioc_seen AS s (type, value, first_seen, last_seen, last_verdict, sightings)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (type, value) DO UPDATE SET
+			first_seen = LEAST(s.first_seen, excluded.first_seen),
+			last_verdict = CASE WHEN excluded.last_seen >= s.last_seen THEN excluded.last_verdict ELSE s.last_verdict END,
+			last_seen = GREATEST(s.last_seen, excluded.last_seen),
+			sightings = s.sightings + excluded.sightings`))
 	if err != nil {
 		return fmt.Errorf("store: history: %w", err)
 	}
@@ -116,7 +123,7 @@ func (db *DB) RecordHistory(ctx context.Context, recs []history.Record) error {
 		sighted := 0
 		if r.Alert != "" {
 			sighted = 1
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ioc_sightings (type, value, source, alert, job_id, at) VALUES (?, ?, ?, ?, ?, ?)`,
+			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ioc_sightings (type, value, source, alert, job_id, at) VALUES (?, ?, ?, ?, ?, ?)`),
 				string(r.IOC.Type), r.IOC.Value, r.Origin, r.Alert, r.Job, at); err != nil {
 				return fmt.Errorf("store: sighting: %w", err)
 			}
@@ -186,14 +193,14 @@ func (db *DB) verdictSet(ctx context.Context) (map[ioc.IOC]history.Verdict, erro
 		return s.byIOC, nil // another caller refreshed it meanwhile
 	}
 	var version int64
-	if err := db.read.QueryRowContext(ctx, `SELECT v FROM analyst_verdicts_version`).Scan(&version); err != nil {
+	if err := db.read.QueryRowContext(ctx, db.q(`SELECT v FROM analyst_verdicts_version`)).Scan(&version); err != nil {
 		return nil, fmt.Errorf("store: verdicts: %w", err)
 	}
 	if snap != nil && snap.version == version {
 		db.verdicts.Store(&verdictSnap{version: version, checked: time.Now(), byIOC: snap.byIOC})
 		return snap.byIOC, nil
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT type, value, verdict, reason, set_by, set_at, expires_at FROM analyst_verdicts`)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT type, value, verdict, reason, set_by, set_at, expires_at FROM analyst_verdicts`))
 	if err != nil {
 		return nil, fmt.Errorf("store: verdicts: %w", err)
 	}
@@ -216,7 +223,7 @@ func (db *DB) verdictSet(ctx context.Context) (map[ioc.IOC]history.Verdict, erro
 // commitVerdicts bumps the version counter in tx, commits, and drops this
 // process's copy, so the change applies to its next enrichment.
 func (db *DB) commitVerdicts(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE analyst_verdicts_version SET v = v + 1`); err != nil {
+	if _, err := tx.ExecContext(ctx, db.q(`UPDATE analyst_verdicts_version SET v = v + 1`)); err != nil {
 		return fmt.Errorf("store: verdict: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -232,7 +239,7 @@ func (db *DB) HistoryReport(ctx context.Context, i ioc.IOC, limit int, now time.
 	rep := history.Report{IOC: i, History: []history.Entry{}, Sightings: []history.Sighting{}, BySource: []history.SourceSightings{}}
 	t, v := string(i.Type), i.Value
 	var first, last int64
-	err := db.read.QueryRowContext(ctx, `SELECT first_seen, last_seen FROM ioc_seen WHERE type = ? AND value = ?`, t, v).Scan(&first, &last)
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT first_seen, last_seen FROM ioc_seen WHERE type = ? AND value = ?`), t, v).Scan(&first, &last)
 	if err == nil {
 		rep.FirstSeen, rep.LastSeen = ms(first), ms(last)
 	} else if !errors.Is(err, sql.ErrNoRows) {
@@ -243,8 +250,8 @@ func (db *DB) HistoryReport(ctx context.Context, i ioc.IOC, limit int, now time.
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return rep, err
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT at, verdict, score, confidence, sources, origin, job_id, alert, analyst, note
-		FROM ioc_history WHERE type = ? AND value = ? ORDER BY at DESC, id DESC LIMIT ?`, t, v, limit)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT at, verdict, score, confidence, sources, origin, job_id, alert, analyst, note
+		FROM ioc_history WHERE type = ? AND value = ? ORDER BY at DESC, id DESC LIMIT ?`), t, v, limit)
 	if err != nil {
 		return rep, fmt.Errorf("store: history %s: %w", i, err)
 	}
@@ -262,8 +269,8 @@ func (db *DB) HistoryReport(ctx context.Context, i ioc.IOC, limit int, now time.
 	if err := closeRows(rows); err != nil {
 		return rep, fmt.Errorf("store: history %s: %w", i, err)
 	}
-	rows, err = db.read.QueryContext(ctx, `SELECT source, alert, job_id, at FROM ioc_sightings
-		WHERE type = ? AND value = ? ORDER BY at DESC, id DESC LIMIT ?`, t, v, limit)
+	rows, err = db.read.QueryContext(ctx, db.q(`SELECT source, alert, job_id, at FROM ioc_sightings
+		WHERE type = ? AND value = ? ORDER BY at DESC, id DESC LIMIT ?`), t, v, limit)
 	if err != nil {
 		return rep, fmt.Errorf("store: sightings %s: %w", i, err)
 	}
@@ -280,8 +287,8 @@ func (db *DB) HistoryReport(ctx context.Context, i ioc.IOC, limit int, now time.
 	if err := closeRows(rows); err != nil {
 		return rep, fmt.Errorf("store: sightings %s: %w", i, err)
 	}
-	rows, err = db.read.QueryContext(ctx, `SELECT source, count(*), min(at), max(at) FROM ioc_sightings
-		WHERE type = ? AND value = ? GROUP BY source ORDER BY source`, t, v)
+	rows, err = db.read.QueryContext(ctx, db.q(`SELECT source, count(*), min(at), max(at) FROM ioc_sightings
+		WHERE type = ? AND value = ? GROUP BY source ORDER BY source`), t, v)
 	if err != nil {
 		return rep, fmt.Errorf("store: sightings %s: %w", i, err)
 	}
@@ -303,16 +310,17 @@ func (db *DB) HistoryReport(ctx context.Context, i ioc.IOC, limit int, now time.
 // it. It returns the number of entries deleted.
 func (db *DB) PruneHistory(ctx context.Context, before time.Time) (int64, error) {
 	b := before.UnixMilli()
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM ioc_history WHERE at < ?`, b)
+	res, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM ioc_history WHERE at < ?`), b)
 	if err != nil {
 		return 0, fmt.Errorf("store: prune history: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	for _, q := range []string{
-		`DELETE FROM ioc_sightings WHERE at < ?`,
-		`DELETE FROM ioc_seen WHERE last_seen < ?`,
-		`DELETE FROM analyst_verdicts WHERE expires_at > 0 AND expires_at < ?`,
-		`UPDATE analyst_verdicts_version SET v = v + 1 WHERE ? > 0`,
+		db.q(`DELETE FROM ioc_sightings WHERE at < ?`),
+		db.q(`DELETE FROM ioc_seen WHERE last_seen < ?`),
+		db.q(`DELETE FROM analyst_verdicts WHERE expires_at > 0 AND expires_at < ?`),
+		db.pick(`UPDATE analyst_verdicts_version SET v = v + 1 WHERE ? > 0`,
+			`UPDATE analyst_verdicts_version SET v = v + 1 WHERE CAST(? AS BIGINT) > 0`),
 	} {
 		if _, err := db.sql.ExecContext(ctx, q, b); err != nil {
 			return n, fmt.Errorf("store: prune history: %w", err)
@@ -333,14 +341,14 @@ func (db *DB) SetVerdict(ctx context.Context, v history.Verdict) error {
 	if !v.Expires.IsZero() {
 		exp = v.Expires.UnixMilli()
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO analyst_verdicts (type, value, verdict, reason, set_by, set_at, expires_at)
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO analyst_verdicts (type, value, verdict, reason, set_by, set_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (type, value) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason,
-			set_by = excluded.set_by, set_at = excluded.set_at, expires_at = excluded.expires_at`,
+			set_by = excluded.set_by, set_at = excluded.set_at, expires_at = excluded.expires_at`),
 		string(v.IOC.Type), v.IOC.Value, string(v.Verdict), v.Reason, v.By, v.SetAt.UnixMilli(), exp); err != nil {
 		return fmt.Errorf("store: verdict: %w", err)
 	}
-	if err := analystEntry(ctx, tx, v.IOC, history.Entry{At: v.SetAt, Verdict: v.Verdict,
+	if err := db.analystEntry(ctx, tx, v.IOC, history.Entry{At: v.SetAt, Verdict: v.Verdict,
 		Score: v.Score(score.DefaultPolicy().Suspicious, score.DefaultPolicy().Malicious), Confidence: 100, Analyst: v.By, Note: v.Explain()}); err != nil {
 		return err
 	}
@@ -359,11 +367,11 @@ func (db *DB) RemoveVerdict(ctx context.Context, i ioc.IOC, by string, at time.T
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM analyst_verdicts WHERE type = ? AND value = ?`, string(i.Type), i.Value); err != nil {
+	if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM analyst_verdicts WHERE type = ? AND value = ?`), string(i.Type), i.Value); err != nil {
 		return fmt.Errorf("store: verdict: %w", err)
 	}
 	note := fmt.Sprintf("verdict removed (was %s, set by %s)", old.Verdict, old.By)
-	if err := analystEntry(ctx, tx, i, history.Entry{At: at, Verdict: result.Unknown, Analyst: by, Note: note}); err != nil {
+	if err := db.analystEntry(ctx, tx, i, history.Entry{At: at, Verdict: result.Unknown, Analyst: by, Note: note}); err != nil {
 		return err
 	}
 	return db.commitVerdicts(ctx, tx)
@@ -378,7 +386,7 @@ func (db *DB) Verdicts(ctx context.Context, all bool, now time.Time) ([]history.
 		q += ` WHERE expires_at = 0 OR expires_at > ?`
 		args = append(args, now.UnixMilli())
 	}
-	rows, err := db.sql.QueryContext(ctx, q+` ORDER BY set_at DESC`, args...)
+	rows, err := db.sql.QueryContext(ctx, db.q(q+` ORDER BY set_at DESC`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: verdicts: %w", err)
 	}
@@ -399,7 +407,7 @@ type querier interface {
 }
 
 func (db *DB) verdict(ctx context.Context, q querier, i ioc.IOC) (history.Verdict, error) {
-	row := q.QueryRowContext(ctx, `SELECT type, value, verdict, reason, set_by, set_at, expires_at FROM analyst_verdicts WHERE type = ? AND value = ?`,
+	row := q.QueryRowContext(ctx, db.q(`SELECT type, value, verdict, reason, set_by, set_at, expires_at FROM analyst_verdicts WHERE type = ? AND value = ?`),
 		string(i.Type), i.Value)
 	v, err := scanVerdict(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -425,9 +433,9 @@ func scanVerdict(row interface{ Scan(...any) error }) (history.Verdict, error) {
 	return v, nil
 }
 
-func analystEntry(ctx context.Context, tx *sql.Tx, i ioc.IOC, e history.Entry) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ioc_history
-		(type, value, at, verdict, score, confidence, sources, origin, analyst, note) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
+func (db *DB) analystEntry(ctx context.Context, tx *sql.Tx, i ioc.IOC, e history.Entry) error {
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ioc_history
+		(type, value, at, verdict, score, confidence, sources, origin, analyst, note) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?)`),
 		string(i.Type), i.Value, e.At.UnixMilli(), string(e.Verdict), e.Score, e.Confidence, history.AnalystSource, e.Analyst, e.Note); err != nil {
 		return fmt.Errorf("store: verdict history: %w", err)
 	}

@@ -23,9 +23,11 @@ func entry(at time.Time, v result.Verdict, origin, alert string) history.Record 
 
 // TestHistoryRecordRecallReport: what Recall and the report give after
 // three enrichments, two of them from alerts, recorded out of order.
-func TestHistoryRecordRecallReport(t *testing.T) {
+func TestHistoryRecordRecallReport(t *testing.T) { eachBackend(t, testHistoryRecordRecallReport) }
+
+func testHistoryRecordRecallReport(t *testing.T, openDB func() *DB) {
 	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
+	db := openDB()
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	if rc, err := db.Recall(ctx, histIP, t0); err != nil || rc.Seen || rc.Analyst != nil {
 		t.Fatalf("never seen: %+v %v", rc, err)
@@ -67,9 +69,11 @@ func TestHistoryRecordRecallReport(t *testing.T) {
 
 // TestAnalystVerdictLifecycle: set, replace, expire, list and remove, each
 // kept in the history.
-func TestAnalystVerdictLifecycle(t *testing.T) {
+func TestAnalystVerdictLifecycle(t *testing.T) { eachBackend(t, testAnalystVerdictLifecycle) }
+
+func testAnalystVerdictLifecycle(t *testing.T, openDB func() *DB) {
 	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
+	db := openDB()
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	v := history.Verdict{IOC: histIP, Verdict: result.Malicious, Reason: "C2", By: "alice", SetAt: t0}
 	if err := db.SetVerdict(ctx, v); err != nil {
@@ -110,9 +114,11 @@ func TestAnalystVerdictLifecycle(t *testing.T) {
 }
 
 // TestPruneHistory drops what is older than the retention and keeps the rest.
-func TestPruneHistory(t *testing.T) {
+func TestPruneHistory(t *testing.T) { eachBackend(t, testPruneHistory) }
+
+func testPruneHistory(t *testing.T, openDB func() *DB) {
 	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
+	db := openDB()
 	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	recent := old.AddDate(0, 7, 0)
 	other := ioc.IOC{Type: ioc.Domain, Value: "evil-payload.xyz"}
@@ -187,12 +193,14 @@ func BenchmarkHistoryReport1M(b *testing.B) {
 
 // TestDeferredByProvider counts the queue's backlog per provider, for
 // `iocane providers`.
-func TestDeferredByProvider(t *testing.T) {
+func TestDeferredByProvider(t *testing.T) { eachBackend(t, testDeferredByProvider) }
+
+func testDeferredByProvider(t *testing.T, openDB func() *DB) {
 	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "iocane.db"))
+	db := openDB()
 	for i, p := range []string{"virustotal", "virustotal", "shodan"} {
-		if _, err := db.sql.ExecContext(ctx, `INSERT INTO deferred_lookups (job_id, provider, type, value, priority, due_at, queued_at)
-			VALUES ('j', ?, 'ipv4', ?, 0, 0, 0)`, p, fmt.Sprintf("45.1.1.%d", i)); err != nil {
+		if _, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO deferred_lookups (job_id, provider, type, value, priority, due_at, queued_at)
+			VALUES ('j', ?, 'ipv4', ?, 0, 0, 0)`), p, fmt.Sprintf("45.1.1.%d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}

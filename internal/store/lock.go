@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+
+	"github.com/iocane/iocane/internal/dbx"
 )
 
 var errHeld = errors.New("lock held")
@@ -30,8 +32,12 @@ func (e *ServeHeldError) Error() string {
 // twice. A second claim, from any process, fails with *ServeHeldError
 // naming the first's pid; `enrich` and other commands take no claim and
 // run beside a server. release gives the claim up; so does the process's
-// death.
+// death. On PostgreSQL there is no claim (replicas are the point): it
+// returns at once.
 func (db *DB) LockServe() (release func(), err error) {
+	if db.dialect == dbx.Postgres {
+		return func() {}, nil
+	}
 	path := db.path + ".serve.lock"
 	f, err := lockFile(path, false)
 	if errors.Is(err, errHeld) {

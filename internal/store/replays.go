@@ -13,8 +13,8 @@ import (
 func (db *DB) Replayed(ctx context.Context, sig string, expires time.Time) (bool, error) {
 	now := db.now().UnixMilli()
 	res, err := db.sql.ExecContext(ctx,
-		`INSERT INTO webhook_signatures (sig, expires_at) VALUES (?, ?)
-		 ON CONFLICT (sig) DO UPDATE SET expires_at = excluded.expires_at WHERE webhook_signatures.expires_at < ?`,
+		db.q(`INSERT INTO webhook_signatures (sig, expires_at) VALUES (?, ?)
+		 ON CONFLICT (sig) DO UPDATE SET expires_at = excluded.expires_at WHERE webhook_signatures.expires_at < ?`),
 		sig, expires.UnixMilli(), now)
 	if err != nil {
 		return false, fmt.Errorf("store: webhook signature: %w", err)
@@ -26,7 +26,7 @@ func (db *DB) Replayed(ctx context.Context, sig string, expires time.Time) (bool
 	if n == 0 {
 		return true, nil
 	}
-	if _, err := db.sql.ExecContext(ctx, `DELETE FROM webhook_signatures WHERE expires_at < ?`, now); err != nil {
+	if _, err := db.sql.ExecContext(ctx, db.q(`DELETE FROM webhook_signatures WHERE expires_at < ?`), now); err != nil {
 		return false, fmt.Errorf("store: webhook signatures: %w", err)
 	}
 	return false, nil

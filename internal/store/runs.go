@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/iocane/iocane/internal/dbx"
 	"github.com/iocane/iocane/internal/result"
 	"github.com/iocane/iocane/internal/runstats"
 )
@@ -24,15 +25,13 @@ func (db *DB) RecordRun(ctx context.Context, r runstats.Run) (int64, error) {
 			total += n
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO runs (kind, input, started_at, finished_at, iocs) VALUES (?, ?, ?, ?, ?)`,
-		r.Kind, r.Input, r.StartedAt.UnixMilli(), r.FinishedAt.UnixMilli(), total)
+	id, err := db.insertRun(ctx, tx, r, total)
 	if err != nil {
 		return 0, fmt.Errorf("store: record run: %w", err)
 	}
-	id, _ := res.LastInsertId()
 	for typ, byVerdict := range r.IOCs {
 		for v, n := range byVerdict {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO run_iocs (run_id, type, verdict, count) VALUES (?, ?, ?, ?)`, id, typ, string(v), n); err != nil {
+			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO run_iocs (run_id, type, verdict, count) VALUES (?, ?, ?, ?)`), id, typ, string(v), n); err != nil {
 				return 0, fmt.Errorf("store: record run: %w", err)
 			}
 		}
@@ -40,19 +39,37 @@ func (db *DB) RecordRun(ctx context.Context, r runstats.Run) (int64, error) {
 	for _, s := range r.Sources {
 		hist, _ := json.Marshal(s.Hist)
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO run_sources (run_id, provider, status, cached, count, latency_ms, lat_hist) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			db.q(`INSERT INTO run_sources (run_id, provider, status, cached, count, latency_ms, lat_hist) VALUES (?, ?, ?, ?, ?, ?, ?)`),
 			id, s.Provider, s.Status, s.Cached, s.Count, s.LatencyMS, string(hist)); err != nil {
 			return 0, fmt.Errorf("store: record run: %w", err)
 		}
 	}
 	for _, h := range r.HTTP {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO run_http (run_id, provider, requests, http_429, retries) VALUES (?, ?, ?, ?, ?)`,
+			db.q(`INSERT INTO run_http (run_id, provider, requests, http_429, retries) VALUES (?, ?, ?, ?, ?)`),
 			id, h.Provider, h.Requests, h.HTTP429, h.Retries); err != nil {
 			return 0, fmt.Errorf("store: record run: %w", err)
 		}
 	}
 	return id, tx.Commit()
+}
+
+// insertRun inserts the run's row and returns its id: SQLite's rowid, or
+// on PostgreSQL the identity RETURNING gives (pgx has no LastInsertId).
+func (db *DB) insertRun(ctx context.Context, tx *sql.Tx, r runstats.Run, total int64) (int64, error) {
+	const q = `INSERT INTO runs (kind, input, started_at, finished_at, iocs) VALUES (?, ?, ?, ?, ?)`
+	args := []any{r.Kind, r.Input, r.StartedAt.UnixMilli(), r.FinishedAt.UnixMilli(), total}
+	if db.dialect == dbx.Postgres {
+		var id int64
+		err := tx.QueryRowContext(ctx, dbx.Postgres.Rebind(q+` RETURNING id`), args...).Scan(&id)
+		return id, err
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	id, _ := res.LastInsertId()
+	return id, nil
 }
 
 // PutResult stores r as the latest result for its IOC.
@@ -62,8 +79,8 @@ func (db *DB) PutResult(ctx context.Context, r result.Result) error {
 		return fmt.Errorf("store: put result: %w", err)
 	}
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO results (type, value, result, enriched_at) VALUES (?, ?, ?, ?)
-		 ON CONFLICT (type, value) DO UPDATE SET result = excluded.result, enriched_at = excluded.enriched_at`,
+		db.q(`INSERT INTO results (type, value, result, enriched_at) VALUES (?, ?, ?, ?)
+		 ON CONFLICT (type, value) DO UPDATE SET result = excluded.result, enriched_at = excluded.enriched_at`),
 		string(r.IOC.Type), r.IOC.Value, b, r.EnrichedAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: put result: %w", err)
@@ -74,7 +91,7 @@ func (db *DB) PutResult(ctx context.Context, r result.Result) error {
 // LatestResult returns the stored result for an IOC, or ErrNotFound.
 func (db *DB) LatestResult(ctx context.Context, typ, value string) (result.Result, error) {
 	var b []byte
-	err := db.sql.QueryRowContext(ctx, `SELECT result FROM results WHERE type = ? AND value = ?`, typ, value).Scan(&b)
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT result FROM results WHERE type = ? AND value = ?`), typ, value).Scan(&b)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return result.Result{}, ErrNotFound

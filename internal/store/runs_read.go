@@ -22,8 +22,8 @@ type Run struct {
 func (db *DB) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 	f, t := from.UnixMilli(), to.UnixMilli()
 	rows, err := db.sql.QueryContext(ctx,
-		`SELECT id, kind, input, started_at, coalesce(finished_at, started_at) FROM runs
-		 WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id`, f, t)
+		db.q(`SELECT id, kind, input, started_at, coalesce(finished_at, started_at) FROM runs
+		 WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id`), f, t)
 	if err != nil {
 		return nil, fmt.Errorf("store: runs: %w", err)
 	}
@@ -52,7 +52,7 @@ func (db *DB) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 	}
 	inRange := `run_id IN (SELECT id FROM runs WHERE started_at >= ? AND started_at < ?)`
 
-	rows, err = db.sql.QueryContext(ctx, `SELECT run_id, type, verdict, count FROM run_iocs WHERE `+inRange, f, t)
+	rows, err = db.sql.QueryContext(ctx, db.q(`SELECT run_id, type, verdict, count FROM run_iocs WHERE `+inRange), f, t)
 	if err != nil {
 		return nil, fmt.Errorf("store: run iocs: %w", err)
 	}
@@ -82,7 +82,7 @@ func (db *DB) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 	}
 
 	rows, err = db.sql.QueryContext(ctx,
-		`SELECT run_id, provider, requests, http_429, retries FROM run_http WHERE `+inRange+` ORDER BY run_id, provider`, f, t)
+		db.q(`SELECT run_id, provider, requests, http_429, retries FROM run_http WHERE `+inRange+` ORDER BY run_id, provider`), f, t)
 	if err != nil {
 		return nil, fmt.Errorf("store: run http: %w", err)
 	}
@@ -105,8 +105,8 @@ func (db *DB) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 	}
 
 	rows, err = db.sql.QueryContext(ctx,
-		`SELECT run_id, provider, status, cached, count, latency_ms, lat_hist FROM run_sources WHERE `+inRange+
-			` ORDER BY run_id, provider, status, cached`, f, t)
+		db.q(`SELECT run_id, provider, status, cached, count, latency_ms, lat_hist FROM run_sources WHERE `+inRange+
+			` ORDER BY run_id, provider, status, cached`), f, t)
 	if err != nil {
 		return nil, fmt.Errorf("store: run sources: %w", err)
 	}
@@ -138,7 +138,7 @@ func (db *DB) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 // Counts returns every quota counter whose key starts with prefix ("" for
 // all), e.g. "virustotal:d:2026-11-26" → 412, for the weekly report.
 func (q *QuotaStore) Counts(ctx context.Context, prefix string) (map[string]int64, error) {
-	rows, err := q.db.sql.QueryContext(ctx, `SELECT key, count FROM quota WHERE substr(key, 1, ?) = ?`, len(prefix), prefix)
+	rows, err := q.db.sql.QueryContext(ctx, q.db.q(`SELECT key, count FROM quota WHERE substr(key, 1, ?) = ?`), len(prefix), prefix)
 	if err != nil {
 		return nil, fmt.Errorf("store: quota counts: %w", err)
 	}
@@ -163,7 +163,7 @@ func (q *QuotaStore) Counts(ctx context.Context, prefix string) (map[string]int6
 // of deferred look-ups, by provider (the deferred_lookups table, which the
 // store migrates for the queue).
 func (db *DB) DeferredByProvider(ctx context.Context) (map[string]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT provider, count(*) FROM deferred_lookups GROUP BY provider`)
+	rows, err := db.read.QueryContext(ctx, db.q(`SELECT provider, count(*) FROM deferred_lookups GROUP BY provider`))
 	if err != nil {
 		return nil, fmt.Errorf("store: deferred look-ups: %w", err)
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/iocane/iocane/internal/dbx"
 )
 
 // jobsSchema is iocane's own part of the job queue's tables, applied in order; the
@@ -150,8 +152,12 @@ CREATE TABLE IF NOT EXISTS integration_steps (
 // transaction that reads then writes never fails with SQLITE_BUSY_SNAPSHOT
 // against the store's own connection; synchronous FULL, so an accepted job
 // is on disk before Submit returns) and a read-only pool, so a slow client
-// streaming results never holds the writer. The caller closes both.
+// streaming results never holds the writer. On PostgreSQL both are new
+// pgx stdlib pools on the store's database. The caller closes both.
 func (db *DB) QueuePools() (w, r *sql.DB, err error) {
+	if db.dialect == dbx.Postgres {
+		return db.openPool(queueWriterConns), db.openPool(queueReaderConns), nil
+	}
 	base := "file:" + db.path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"
 	if w, err = sql.Open("sqlite", base+"&_pragma=synchronous(FULL)&_txlock=immediate"); err != nil {
 		return nil, nil, fmt.Errorf("store: open %s: %w", db.path, err)
@@ -167,13 +173,32 @@ func (db *DB) QueuePools() (w, r *sql.DB, err error) {
 }
 
 // OpenWriter opens a one-connection pool on the store's file whose
-// transactions take the write lock at BEGIN, for the write-back record.
-// The caller closes it.
+// transactions take the write lock at BEGIN, for the write-back record; on
+// PostgreSQL a new pgx stdlib pool on the store's database. The caller
+// closes it.
 func (db *DB) OpenWriter() (*sql.DB, error) {
+	if db.dialect == dbx.Postgres {
+		return db.openPool(writerConns), nil
+	}
 	w, err := sql.Open("sqlite", "file:"+db.path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", db.path, err)
 	}
 	w.SetMaxOpenConns(1)
 	return w, nil
+}
+
+// OpenReader opens a read-only pool on the store's file (one that creates
+// nothing), or on PostgreSQL a new pgx stdlib pool on the store's
+// database: what `iocane report` reads the write-back record through. The
+// caller closes it.
+func (db *DB) OpenReader() (*sql.DB, error) {
+	if db.dialect == dbx.Postgres {
+		return db.openPool(writerConns), nil
+	}
+	r, err := sql.Open("sqlite", "file:"+db.path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", db.path, err)
+	}
+	return r, nil
 }

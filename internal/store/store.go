@@ -1,7 +1,9 @@
-// Package store is iocane's embedded persistence: one SQLite file (pure Go,
-// modernc.org/sqlite) holding the provider answer cache, quota counters (so a
-// restart never resets a daily quota), run statistics for the weekly report,
-// and the latest result per IOC.
+// Package store is iocane's persistence: by default one SQLite file (pure
+// Go, modernc.org/sqlite) holding the provider answer cache, quota counters
+// (so a restart never resets a daily quota), run statistics for the weekly
+// report, and the latest result per IOC; with a postgres:// URL (OpenURL)
+// the same tables in one PostgreSQL database that several `iocane serve`
+// replicas share (postgres.go).
 //
 // The file is opened in WAL mode with a busy timeout, so a CLI run and a
 // server can share it. Writes go through one connection; SQLite serialises
@@ -19,7 +21,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/iocane/iocane/internal/dbx"
 )
 
 // DefaultPath returns the default store file: $XDG_DATA_HOME/iocane/iocane.db,
@@ -39,16 +44,38 @@ func DefaultPath() (string, error) {
 type DB struct {
 	sql *sql.DB
 	// read is a read-only pool for the reads made before each enrichment
-	// (Recall), so that they never queue behind the writer.
+	// (Recall), so that they never queue behind the writer. On PostgreSQL
+	// it is sql itself.
 	read *sql.DB
+	// dialect is the backend; pg is the PostgreSQL connection settings
+	// (nil on SQLite), password included: never print it.
+	dialect dbx.Dialect
+	pg      *pgxpool.Config
 	// recallStmt is Recall's point look-up, prepared once.
 	recallStmt *sql.Stmt
 	// verdicts holds the analyst verdicts in memory (history.go).
 	verdicts   atomic.Pointer[verdictSnap]
 	verdictsMu sync.Mutex
-	path       string
-	now        func() time.Time
+	// path is the SQLite file, or the PostgreSQL URL with its password
+	// redacted.
+	path string
+	now  func() time.Time
 }
+
+// q rewrites a statement's ? placeholders for the store's dialect.
+func (db *DB) q(query string) string { return db.dialect.Rebind(query) }
+
+// pick returns sqlite on SQLite and postgres, rebound, on PostgreSQL: for
+// the few statements whose SQLite syntax PostgreSQL lacks.
+func (db *DB) pick(sqlite, postgres string) string {
+	if db.dialect == dbx.Postgres {
+		return dbx.Postgres.Rebind(postgres)
+	}
+	return sqlite
+}
+
+// recallQuery is Recall's point look-up, prepared once on the read pool.
+const recallQuery = `SELECT first_seen, last_seen, last_verdict, sightings FROM ioc_seen WHERE type = ? AND value = ?`
 
 // migrations are applied in order; PRAGMA user_version records how many ran.
 var migrations = []string{
@@ -155,7 +182,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.read.SetMaxOpenConns(4)
-	if db.recallStmt, err = db.read.PrepareContext(ctx, `SELECT first_seen, last_seen, last_verdict, sightings FROM ioc_seen WHERE type = ? AND value = ?`); err != nil {
+	if db.recallStmt, err = db.read.PrepareContext(ctx, recallQuery); err != nil {
 		db.read.Close()
 		sdb.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
@@ -185,16 +212,23 @@ func (db *DB) migrateAll(ctx context.Context) error {
 	return nil
 }
 
-// Path returns the file the store lives in.
+// Path returns the file the store lives in, or on PostgreSQL its URL with
+// the password redacted.
 func (db *DB) Path() string { return db.path }
 
 // Close closes the store.
 func (db *DB) Close() error {
+	if db.read == db.sql {
+		return errors.Join(db.recallStmt.Close(), db.sql.Close())
+	}
 	return errors.Join(db.recallStmt.Close(), db.read.Close(), db.sql.Close())
 }
 
 // Ping checks that the store answers and its schema is current.
 func (db *DB) Ping(ctx context.Context) error {
+	if db.dialect == dbx.Postgres {
+		return db.pingPostgres(ctx)
+	}
 	var v int
 	if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("store: %w", err)

@@ -26,10 +26,11 @@ func open(t *testing.T, path string) *DB {
 	return db
 }
 
-func TestQuotaSurvivesRestart(t *testing.T) {
+func TestQuotaSurvivesRestart(t *testing.T) { eachBackend(t, testQuotaSurvivesRestart) }
+
+func testQuotaSurvivesRestart(t *testing.T, openDB func() *DB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "iocane.db")
-	db := open(t, path)
+	db := openDB()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	q := ratelimit.NewQuota("virustotal", []ratelimit.Window{{N: 3, Period: ratelimit.Day}}, db.Quotas())
 	q.Now = func() time.Time { return now }
@@ -40,7 +41,7 @@ func TestQuotaSurvivesRestart(t *testing.T) {
 	}
 	db.Close()
 
-	db2 := open(t, path)
+	db2 := openDB()
 	q2 := ratelimit.NewQuota("virustotal", []ratelimit.Window{{N: 3, Period: ratelimit.Day}}, db2.Quotas())
 	q2.Now = func() time.Time { return now }
 	if err := q2.Take(ctx); err == nil {
@@ -52,8 +53,10 @@ func TestQuotaSurvivesRestart(t *testing.T) {
 	}
 }
 
-func TestQuotaConcurrentAdd(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "q.db"))
+func TestQuotaConcurrentAdd(t *testing.T) { eachBackend(t, testQuotaConcurrentAdd) }
+
+func testQuotaConcurrentAdd(t *testing.T, openDB func() *DB) {
+	db := openDB()
 	qs := db.Quotas()
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ {
@@ -71,9 +74,11 @@ func TestQuotaConcurrentAdd(t *testing.T) {
 	}
 }
 
-func TestCacheRoundTripExpiryPurge(t *testing.T) {
+func TestCacheRoundTripExpiryPurge(t *testing.T) { eachBackend(t, testCacheRoundTripExpiryPurge) }
+
+func testCacheRoundTripExpiryPurge(t *testing.T, openDB func() *DB) {
 	ctx := context.Background()
-	db := open(t, filepath.Join(t.TempDir(), "c.db"))
+	db := openDB()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	db.now = func() time.Time { return now }
 	c := db.Cache()
@@ -214,24 +219,18 @@ func TestLockServe(t *testing.T) {
 
 // A signature is replayed until it expires, across handles (a restart),
 // and may be used again after.
-func TestReplayed(t *testing.T) {
+func TestReplayed(t *testing.T) { eachBackend(t, testReplayed) }
+
+func testReplayed(t *testing.T, openDB func() *DB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "iocane.db")
 	now := time.Unix(1_800_000_000, 0)
-	a, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := openDB()
 	a.now = func() time.Time { return now }
 	if seen, err := a.Replayed(ctx, "sha256=aa", now.Add(5*time.Minute)); err != nil || seen {
 		t.Fatalf("first use: %v %v", seen, err)
 	}
 	a.Close()
-	b, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := openDB()
 	b.now = func() time.Time { return now.Add(time.Minute) }
 	if seen, err := b.Replayed(ctx, "sha256=aa", now.Add(5*time.Minute)); err != nil || !seen {
 		t.Fatalf("replay after reopening: %v %v, want seen", seen, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -288,6 +289,10 @@ func faults(f *fleet) error {
 	pk2, mean2 := f.rateIn(p, pgDown, pgUp)
 	fmt.Printf("during the PostgreSQL outage: at most %d requests in any second, %.1f/s on average\n", pk2, mean2)
 	fmt.Printf("webhooks: %s; accepted %d: found as jobs %d, missing %d; the three jobs completed after recovery\n", s.codeLine(), found+missing, found, missing)
+	logs, _ := os.ReadFile(f.logs.Name())
+	for _, m := range []string{"backend unreachable", "backend recovered", "PostgreSQL is unreachable", "PostgreSQL answers again", `"level":"ERROR"`} {
+		fmt.Printf("  log lines %q: %d\n", m, strings.Count(string(logs), m))
+	}
 	for i := range f.reps {
 		if f.reps[i].cmd.ProcessState != nil {
 			return fmt.Errorf("replica %d exited: %s", i, f.reps[i].cmd.ProcessState)

@@ -177,7 +177,7 @@ func (f *fleet) startReplica(i int) error {
 		port = ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
 	}
-	args := []string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port)}
+	args := []string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--token-rate", "-1"} // the senders share one token
 	if f.dbURL != "" {
 		args = append(args, "--no-migrate")
 	} else {

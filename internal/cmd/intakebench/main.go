@@ -30,6 +30,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/iocane/iocane/internal/dbx"
 	"github.com/iocane/iocane/internal/enrich"
 	"github.com/iocane/iocane/internal/jobs"
 	"github.com/iocane/iocane/internal/result"
@@ -37,6 +38,9 @@ import (
 	"github.com/iocane/iocane/internal/store"
 	"github.com/iocane/iocane/internal/tlp"
 )
+
+// databaseURL puts the in-process server's store on PostgreSQL.
+var databaseURL = flag.String("database-url", "", "PostgreSQL database for the in-process server instead of a SQLite file (migrated first)")
 
 func main() {
 	var (
@@ -85,7 +89,13 @@ func startServer(token, secret, dbPath string) (string, func(), error) {
 		}
 		dbPath = filepath.Join(dir, "iocane.db")
 	}
-	db, err := store.Open(ctx, dbPath)
+	var db *store.DB
+	var err error
+	if *databaseURL != "" {
+		db, err = store.OpenURL(ctx, *databaseURL, store.URLOptions{})
+	} else {
+		db, err = store.Open(ctx, dbPath)
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -94,7 +104,14 @@ func startServer(token, secret, dbPath string) (string, func(), error) {
 		db.Close()
 		return "", nil, err
 	}
-	q, err := jobs.Open(ctx, jobs.Options{DB: w, Reader: r})
+	qo := jobs.Options{DB: w, Reader: r, Dialect: db.Dialect()}
+	if qo.Dialect == dbx.Postgres {
+		if qo.Pool, err = db.RiverPool(ctx); err != nil {
+			db.Close()
+			return "", nil, err
+		}
+	}
+	q, err := jobs.Open(ctx, qo)
 	if err != nil {
 		db.Close()
 		return "", nil, err
@@ -119,6 +136,9 @@ func startServer(token, secret, dbPath string) (string, func(), error) {
 		cancel()
 		<-done
 		q.Close()
+		if qo.Pool != nil {
+			qo.Pool.Close()
+		}
 		r.Close()
 		w.Close()
 		db.Close()
