@@ -91,3 +91,11 @@ func TestLimiterDeadline(t *testing.T) {
 }
 
 func errorsIsDeadline(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
+
+// TestRedisLimiterConformance: the limiter suite every backend passes,
+// with each handle on a client of its own, as two replicas have.
+func TestRedisLimiterConformance(t *testing.T) {
+	ratelimittest.Limiter(t, func(t *testing.T, name string, r ratelimit.Rate) (a, b ratelimit.Limiter) {
+		return NewLimiter(client(t), name, r), NewLimiter(client(t), name, r)
+	})
+}
