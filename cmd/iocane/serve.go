@@ -111,6 +111,11 @@ func runServe(c *cobra.Command, f serveFlags) error {
 		MaxBody: f.maxBody, TokenRate: f.tokenRate, Logger: slog.New(slog.NewJSONHandler(stderr, nil)),
 	}
 	o := options(stderr)
+	if !global.verbose {
+		// The server's JSON log at info: a shared backend's outage and
+		// recovery, a provider's breaker, are events an operator sees.
+		o.Logger = so.Logger
+	}
 	settings, err := pipeline.LoadSettings(o)
 	if err != nil {
 		return err

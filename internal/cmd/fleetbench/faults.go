@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -222,25 +225,35 @@ func intakeKill(f *fleet) error {
 }
 
 // faults is acceptance 5: Redis, then PostgreSQL, unreachable for 10 s
-// each (a proxy in front of each goes down and comes back) while a
-// rate-limited job runs and alerts arrive.
+// each while a rate-limited job runs and alerts arrive: a proxy in front
+// of each goes down and comes back, or with -stop-services the machine's
+// servers themselves are stopped and started (nothing else may be using
+// them then).
+var stopServices = flag.Bool("stop-services", false, "faults: stop and start the machine's Redis and PostgreSQL instead of cutting a proxy")
+
+// faults runs acceptance 5 (see stopServices).
+
 func faults(f *fleet) error {
 	if f.dbURL == "" {
 		return fmt.Errorf("needs -pg")
 	}
 	ru, _ := url.Parse(*redisDB)
 	pu, _ := url.Parse(f.dbURL)
-	rp, err := tcpproxy.New(ru.Host)
-	if err != nil {
-		return err
+	redisOut, pgOut := realRedis, realPostgres
+	if !*stopServices {
+		rp, err := tcpproxy.New(ru.Host)
+		if err != nil {
+			return err
+		}
+		defer rp.Close()
+		pp, err := tcpproxy.New(pu.Host)
+		if err != nil {
+			return err
+		}
+		defer pp.Close()
+		ru.Host, pu.Host = rp.Addr(), pp.Addr()
+		redisOut, pgOut = proxied(rp), proxied(pp)
 	}
-	defer rp.Close()
-	pp, err := tcpproxy.New(pu.Host)
-	if err != nil {
-		return err
-	}
-	defer pp.Close()
-	ru.Host, pu.Host = rp.Addr(), pp.Addr()
 	const p, rate = "abuseipdb", 20.0
 	f.startFake(fakeintel.Options{Rate: map[string]float64{p: rate}}, "IOCANE_ABUSEIPDB_RATE=20/s",
 		"IOCANE_REDIS_URL="+ru.String(), "IOCANE_DATABASE_URL="+pu.String())
@@ -266,12 +279,12 @@ func faults(f *fleet) error {
 		close(done)
 	}()
 	time.Sleep(8 * time.Second)
-	redisDown, redisUp, err := outage("Redis", rp)
+	redisDown, redisUp, err := outage("Redis", redisOut)
 	if err != nil {
 		return err
 	}
 	time.Sleep(8 * time.Second)
-	pgDown, pgUp, err := outage("PostgreSQL", pp)
+	pgDown, pgUp, err := outage("PostgreSQL", pgOut)
 	if err != nil {
 		return err
 	}
@@ -279,10 +292,11 @@ func faults(f *fleet) error {
 	close(stop)
 	<-done
 	for i, id := range ids {
-		if _, err := wait(f.reps[i].base, id, 5*time.Minute); err != nil {
+		if _, err := wait(f.reps[i].base, id, 10*time.Minute); err != nil {
 			return fmt.Errorf("after recovery: %w\n%s", err, f.logTail(30))
 		}
 	}
+	fmt.Printf("the three jobs completed %.1f s after PostgreSQL came back\n", time.Since(pgUp).Seconds())
 	found, missing := s.check(f.reps[0].base)
 	peak, mean := f.rateIn(p, redisDown.Add(time.Second), redisUp)
 	fmt.Printf("during the Redis outage: the provider saw at most %d requests in any second, %.1f/s on average (fleet rate 20/s, fallback share 1/3 each)\n", peak, mean)
@@ -304,13 +318,55 @@ func faults(f *fleet) error {
 	return nil
 }
 
-// outage takes a backend away for 10 s through its proxy.
-func outage(name string, p *tcpproxy.Proxy) (down, up time.Time, err error) {
+// service takes a backend away (down) and gives it back (up).
+type service struct{ down, up func() error }
+
+// proxied is a backend taken away by its proxy.
+func proxied(p *tcpproxy.Proxy) service {
+	return service{down: func() error { p.Down(); return nil }, up: p.Up}
+}
+
+// The machine's own servers, stopped and started with the commands of
+// its notes (-stop-services).
+var (
+	realRedis = service{
+		down: func() error { return run("redis-cli", "-p", "6379", "shutdown", "nosave") },
+		up: func() error {
+			return run("redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
+				"--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log")
+		},
+	}
+	realPostgres = service{
+		down: func() error { return pgctl("stop", "-m", "fast") },
+		up:   func() error { return pgctl("start") },
+	}
+)
+
+func pgctl(args ...string) error {
+	vs, _ := filepath.Glob("/etc/postgresql/*")
+	if len(vs) == 0 {
+		return fmt.Errorf("no PostgreSQL cluster in /etc/postgresql")
+	}
+	return run("pg_ctlcluster", append([]string{"--skip-systemctl-redirect", filepath.Base(vs[0]), "main"}, args...)...)
+}
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "not connected") { // redis-cli shutdown drops its own connection
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// outage takes a backend away for 10 s.
+func outage(name string, svc service) (down, up time.Time, err error) {
 	down = time.Now()
-	p.Down()
+	if err := svc.down(); err != nil {
+		return down, up, err
+	}
 	fmt.Println(name, "unreachable")
 	time.Sleep(10 * time.Second)
-	if err := p.Up(); err != nil {
+	if err := svc.up(); err != nil {
 		return down, up, err
 	}
 	fmt.Println(name, "back")

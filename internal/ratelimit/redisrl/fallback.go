@@ -62,11 +62,14 @@ func (f *FallbackLimiter) Adapt(fb ratelimit.Feedback) {
 }
 
 // FallbackQuotaStore counts in Redis while it answers and in Local (the
-// replica's SQLite file) while it does not. During an outage each replica
-// spends at most the quota as its own file counts it, never an unlimited
-// amount; counts made there are not added to Redis's afterwards, so the
-// fleet may overspend a window by what the replicas spent during the
-// outage, at most one quota each.
+// store: PostgreSQL for a fleet, else the replica's SQLite file) while it
+// does not. Every count Redis takes is mirrored to Local, so that the
+// store holds the fleet's counts for the weekly report and, during an
+// outage, each replica goes on from the fleet's count rather than from
+// zero (on a shared PostgreSQL the fleet then shares one count through
+// the outage; on SQLite files each replica may spend up to the quota less
+// what the fleet had spent). Counts made in Local during an outage are not
+// added to Redis afterwards.
 type FallbackQuotaStore struct {
 	Shared *QuotaStore
 	Local  ratelimit.QuotaStore
@@ -74,14 +77,24 @@ type FallbackQuotaStore struct {
 
 var _ ratelimit.QuotaStore = (*FallbackQuotaStore)(nil)
 
-// Add adds n to key in Redis, or in Local while Redis is unreachable.
+// Add adds n to key in Redis, and mirrors it to Local; or in Local alone
+// while Redis is unreachable. A mirror that fails costs the report a
+// count, never the caller its answer.
 func (s *FallbackQuotaStore) Add(ctx context.Context, key string, n int64) (int64, error) {
 	c, err := s.Shared.Add(ctx, key, n)
 	if errors.Is(err, redisx.ErrUnavailable) {
 		return s.Local.Add(ctx, key, n)
 	}
+	if err == nil {
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mirrorTimeout)
+		_, _ = s.Local.Add(mctx, key, n)
+		cancel()
+	}
 	return c, err
 }
+
+// mirrorTimeout bounds mirroring a count to the store.
+const mirrorTimeout = 2 * time.Second
 
 // Get reads key from Redis, or from Local while Redis is unreachable.
 func (s *FallbackQuotaStore) Get(ctx context.Context, key string) (int64, error) {
