@@ -117,7 +117,7 @@ type sender struct {
 	next     atomic.Int64
 }
 
-func (s *sender) run(bases func() []string, stop <-chan struct{}, n int) {
+func (s *sender) run(bases func() []string, stop <-chan struct{}, n int, pause time.Duration) {
 	var wg sync.WaitGroup
 	for w := range n {
 		wg.Go(func() {
@@ -152,6 +152,7 @@ func (s *sender) run(bases func() []string, stop <-chan struct{}, n int) {
 				if code != http.StatusAccepted {
 					time.Sleep(50 * time.Millisecond)
 				}
+				time.Sleep(pause)
 			}
 		})
 	}
@@ -209,7 +210,7 @@ func intakeKill(f *fleet) error {
 	stop := make(chan struct{})
 	bases := func() []string { return []string{f.reps[0].base, f.reps[1].base, f.reps[2].base} }
 	done := make(chan struct{})
-	go func() { s.run(bases, stop, 16); close(done) }()
+	go func() { s.run(bases, stop, 16, 0); close(done) }()
 	time.Sleep(4 * time.Second)
 	f.stop(1, true)
 	fmt.Println("killed replica 1 (SIGKILL) after 4 s of intake")
@@ -275,7 +276,9 @@ func faults(f *fleet) error {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
-		s.run(func() []string { return []string{f.reps[0].base, f.reps[1].base, f.reps[2].base} }, stop, 4)
+		// About 100 alerts a second: enough to see every answer during the
+		// outages, few enough that the queue drains soon after.
+		s.run(func() []string { return []string{f.reps[0].base, f.reps[1].base, f.reps[2].base} }, stop, 4, 40*time.Millisecond)
 		close(done)
 	}()
 	time.Sleep(8 * time.Second)
