@@ -262,16 +262,24 @@ func TestCrashResume(t *testing.T) {
 		}
 	}
 
+	api.checkCalls(t, all, answeredIPs, crashWorkers)
+}
+
+// checkCalls checks that each IOC answered before the kill (answered) was
+// asked once, each one in flight at the kill at most twice, every other
+// once, and that no more were asked twice than workers can hold in flight.
+func (api *crashAPI) checkCalls(t *testing.T, all []ioc.IOC, answered map[string]bool, workers int) {
+	t.Helper()
 	api.mu.Lock()
 	defer api.mu.Unlock()
 	twice := 0
 	for _, i := range all {
 		n := api.calls[i.Value]
 		switch {
-		case answeredIPs[i.Value] && n != 1:
-			t.Errorf("%s: answered before the crash, yet asked %d times", i, n)
+		case answered[i.Value] && n != 1:
+			t.Errorf("%s: answered before the kill, yet asked %d times", i, n)
 		case api.held[i.Value] > 0 && n > 2:
-			t.Errorf("%s: in flight at the crash, asked %d times", i, n)
+			t.Errorf("%s: in flight at the kill, asked %d times", i, n)
 		case api.held[i.Value] == 0 && n != 1:
 			t.Errorf("%s: asked %d times", i, n)
 		}
@@ -279,9 +287,9 @@ func TestCrashResume(t *testing.T) {
 			twice++
 		}
 	}
-	t.Logf("calls: %d total for %d IOCs; %d IOCs asked twice (in flight at the kill)", api.total, crashIOCs, twice)
-	if twice > crashWorkers {
-		t.Errorf("%d IOCs asked twice, more than the %d that can be in flight", twice, crashWorkers)
+	t.Logf("calls: %d for %d IOCs; %d asked twice (in flight at the kill)", api.total, len(all), twice)
+	if twice > workers {
+		t.Errorf("%d IOCs asked twice, more than the %d that can be in flight", twice, workers)
 	}
 }
 

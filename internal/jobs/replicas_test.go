@@ -278,28 +278,10 @@ func TestRescueAfterProcessDies(t *testing.T) {
 	if err := q.Results(ctx, j.ID, func(r result.Result) error { got[r.IOC]++; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	api.mu.Lock()
-	defer api.mu.Unlock()
-	twice := 0
 	for _, i := range all {
 		if got[i] != 1 {
 			t.Errorf("%s has %d results", i, got[i])
 		}
-		n := api.calls[i.Value]
-		switch {
-		case answeredIPs[i.Value] && n != 1:
-			t.Errorf("%s: answered before the kill, yet asked %d times", i, n)
-		case api.held[i.Value] > 0 && n > 2:
-			t.Errorf("%s: in flight at the kill, asked %d times", i, n)
-		case api.held[i.Value] == 0 && n != 1:
-			t.Errorf("%s: asked %d times", i, n)
-		}
-		if n == 2 {
-			twice++
-		}
 	}
-	t.Logf("calls: %d for %d IOCs; %d asked twice (in flight at the kill)", api.total, rescueIOCs, twice)
-	if twice > rescueWorkers {
-		t.Errorf("%d IOCs asked twice, more than the %d that can be in flight", twice, rescueWorkers)
-	}
+	api.checkCalls(t, all, answeredIPs, rescueWorkers)
 }
