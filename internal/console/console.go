@@ -62,7 +62,7 @@ type Jobs interface {
 	Submit(ctx context.Context, s jobs.Spec) (jobs.Job, bool, error)
 	Get(ctx context.Context, id string) (jobs.Job, error)
 	List(ctx context.Context, offset, limit int) ([]jobs.Job, int, error)
-	ResultsPage(ctx context.Context, id string, q jobs.ResultQuery) ([]result.Result, int, error)
+	ResultsPage(ctx context.Context, id string, q jobs.ResultQuery) (jobs.Job, []result.Result, int, error)
 	Results(ctx context.Context, id string, fn func(result.Result) error) error
 }
 

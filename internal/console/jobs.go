@@ -106,12 +106,8 @@ func (c *Console) jobPage(r *http.Request) (jobData, error) {
 		f.Sort = "worst"
 	}
 	page := pageParam(r)
-	rows, total, err := c.o.Jobs.ResultsPage(r.Context(), id, jobs.ResultQuery{Verdict: result.Verdict(f.Verdict), Type: f.Type,
+	j, rows, total, err := c.o.Jobs.ResultsPage(r.Context(), id, jobs.ResultQuery{Verdict: result.Verdict(f.Verdict), Type: f.Type,
 		Worst: f.Sort == "worst", Offset: (page - 1) * c.o.PageSize, Limit: c.o.PageSize})
-	if err != nil {
-		return jobData{}, err
-	}
-	j, err := c.o.Jobs.Get(r.Context(), id)
 	if err != nil {
 		return jobData{}, err
 	}

@@ -49,12 +49,19 @@ type ResultQuery struct {
 	Offset, Limit int
 }
 
-// ResultsPage returns one page of job id's results and how many match the
-// query in all. It returns ErrNotFound for an unknown job.
-func (q *RiverQueue) ResultsPage(ctx context.Context, id string, rq ResultQuery) ([]result.Result, int, error) {
-	if _, err := q.Get(ctx, id); err != nil {
-		return nil, 0, err
+// ResultsPage returns job id, one page of its results, and how many match
+// the query in all. It returns ErrNotFound for an unknown job.
+func (q *RiverQueue) ResultsPage(ctx context.Context, id string, rq ResultQuery) (Job, []result.Result, int, error) {
+	j, err := q.Get(ctx, id)
+	if err != nil {
+		return Job{}, nil, 0, err
 	}
+	rs, total, err := q.resultsPage(ctx, id, rq)
+	return j, rs, total, err
+}
+
+// resultsPage reads the page ResultsPage returns.
+func (q *RiverQueue) resultsPage(ctx context.Context, id string, rq ResultQuery) ([]result.Result, int, error) {
 	where, args := []string{"job_id = ?"}, []any{id}
 	if rq.Verdict != "" {
 		where, args = append(where, "verdict = ?"), append(args, string(rq.Verdict))

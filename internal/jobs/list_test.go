@@ -54,7 +54,7 @@ func testResultsPaging(t *testing.T, db string) {
 	// Pages in IOC order, concatenated, are Results.
 	var paged []result.Result
 	for off := 0; ; off += 100 {
-		page, total, err := h.q.ResultsPage(ctx, j.ID, ResultQuery{Offset: off, Limit: 100})
+		_, page, total, err := h.q.ResultsPage(ctx, j.ID, ResultQuery{Offset: off, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func testResultsPaging(t *testing.T, db string) {
 		t.Errorf("pages of ResultsPage differ from Results")
 	}
 
-	mal, total, err := h.q.ResultsPage(ctx, j.ID, ResultQuery{Verdict: result.Malicious, Limit: 1000})
+	_, mal, total, err := h.q.ResultsPage(ctx, j.ID, ResultQuery{Verdict: result.Malicious, Limit: 1000})
 	if err != nil || total != evil || len(mal) != evil {
 		t.Fatalf("malicious page: %d of %d (%v), want %d", len(mal), total, err, evil)
 	}
@@ -79,11 +79,11 @@ func testResultsPaging(t *testing.T, db string) {
 			t.Errorf("%s is %s in the malicious page", r.IOC, r.Verdict)
 		}
 	}
-	ipv4, total, err := h.q.ResultsPage(ctx, j.ID, ResultQuery{Type: string(ioc.IPv4), Limit: 10})
+	_, ipv4, total, err := h.q.ResultsPage(ctx, j.ID, ResultQuery{Type: string(ioc.IPv4), Limit: 10})
 	if err != nil || total != 1 || len(ipv4) != 1 || ipv4[0].IOC.Value != "185.220.101.47" {
 		t.Errorf("ipv4 page: %v of %d (%v)", ipv4, total, err)
 	}
-	worst, _, err := h.q.ResultsPage(ctx, j.ID, ResultQuery{Worst: true, Offset: evil - 2, Limit: 4})
+	_, worst, _, err := h.q.ResultsPage(ctx, j.ID, ResultQuery{Worst: true, Offset: evil - 2, Limit: 4})
 	if err != nil || len(worst) != 4 {
 		t.Fatalf("worst page: %d (%v)", len(worst), err)
 	}
@@ -92,7 +92,7 @@ func testResultsPaging(t *testing.T, db string) {
 			t.Errorf("worst-first page at %d: %s is %s", evil-2+i, r.IOC, r.Verdict)
 		}
 	}
-	if _, _, err := h.q.ResultsPage(ctx, "nope", ResultQuery{Limit: 1}); err == nil {
+	if _, _, _, err := h.q.ResultsPage(ctx, "nope", ResultQuery{Limit: 1}); err == nil {
 		t.Errorf("ResultsPage of an unknown job: no error")
 	}
 
