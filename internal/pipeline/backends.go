@@ -73,7 +73,7 @@ func loadBackends(k *koanf.Koanf, getenv func(string) string) (StoreSettings, Jo
 	st.URL = strings.TrimSpace(st.URL)
 	if st.URL != "" {
 		u, err := url.Parse(st.URL)
-		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		if err != nil || !store.IsURL(st.URL) || u.Host == "" {
 			return st, js, fmt.Errorf("config: store.url: want postgres://user@host:5432/database, got %s", st.Redacted())
 		}
 	}
@@ -111,25 +111,11 @@ func openStore(ctx context.Context, s *Settings, dbFlag string, noMigrate bool) 
 // Migrate applies the store's migrations (iocane db migrate) and says
 // which store it migrated, its password redacted.
 func Migrate(ctx context.Context, s *Settings, dbFlag string) (string, error) {
-	if !s.Store.Postgres() {
-		path, err := s.dbPath(dbFlag)
-		if err != nil {
-			return "", err
-		}
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			return "", err
-		}
-		return path, db.Close()
-	}
-	db, err := store.OpenURL(ctx, s.Store.URL, store.URLOptions{}) // opening migrates, under the advisory lock
+	db, err := openStore(ctx, s, dbFlag, false) // opening migrates, on PostgreSQL under the advisory lock
 	if err != nil {
-		return "", fmt.Errorf("store %s: %w", s.Store.Redacted(), err)
-	}
-	if err := db.Close(); err != nil {
 		return "", err
 	}
-	return s.Store.Redacted(), nil
+	return db.Path(), db.Close()
 }
 
 // queuePools opens the job queue's pools on the store (River's pgx pool
