@@ -3,7 +3,6 @@ package redisrl
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,33 +12,12 @@ import (
 
 	"github.com/iocane/iocane/internal/ratelimit"
 	"github.com/iocane/iocane/internal/ratelimit/ratelimittest"
+	"github.com/iocane/iocane/internal/redisx/redistest"
 )
 
-// client connects to the machine's Redis (IOCANE_TEST_REDIS_URL, default
-// redis://127.0.0.1:6379/15). Without one the test is skipped, except in
-// CI, where it fails: .ci/run starts Redis.
-func client(t *testing.T) *redis.Client {
-	t.Helper()
-	u := os.Getenv("IOCANE_TEST_REDIS_URL")
-	if u == "" {
-		u = "redis://127.0.0.1:6379/15"
-	}
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("Redis at %s is not answering (.ci/run starts it): %v", u, err)
-		}
-		t.Skipf("no Redis at %s: %v", u, err)
-	}
-	return c
-}
+// client connects to the machine's Redis (redistest: skipped without
+// one, failed in CI).
+func client(t *testing.T) *redis.Client { return redistest.Client(t, "") }
 
 func TestRedisQuotaStore(t *testing.T) {
 	ratelimittest.QuotaStore(t, NewQuotaStore(client(t)), "test")
