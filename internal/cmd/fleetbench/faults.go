@@ -60,7 +60,7 @@ func death(f *fleet) error {
 	killed := time.Now()
 	f.stop(0, true)
 	fmt.Printf("killed replica 0 (SIGKILL) after %d look-ups\n", before)
-	j, err := wait(f.reps[1].base, id, 5*time.Minute)
+	j, err := wait(f.reps[1].base, id, 5*time.Minute, true)
 	if err != nil {
 		return fmt.Errorf("%w\n%s", err, f.logTail(20))
 	}
@@ -295,7 +295,7 @@ func faults(f *fleet) error {
 	close(stop)
 	<-done
 	for i, id := range ids {
-		if _, err := wait(f.reps[i].base, id, 10*time.Minute); err != nil {
+		if _, err := wait(f.reps[i].base, id, 10*time.Minute, true); err != nil {
 			return fmt.Errorf("after recovery: %w\n%s", err, f.logTail(30))
 		}
 	}

@@ -16,8 +16,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,13 +28,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/iocane/iocane/internal/dbx"
 	"github.com/iocane/iocane/internal/fakeintel"
 )
 
@@ -115,11 +112,11 @@ func withFleet(run func(*fleet) error) error {
 		return fmt.Errorf("redis: %w", err)
 	}
 	if *usePG {
-		if f.dbURL, err = createDB(); err != nil {
+		if f.dbURL, err = dbx.CreateDatabase(context.Background(), *pgURL, "iocane_fleet_"); err != nil {
 			return err
 		}
 		if !*keep {
-			defer dropDB(f.dbURL)
+			defer dbx.DropDatabase(context.Background(), *pgURL, f.dbURL)
 		}
 	}
 	f.logs, _ = os.Create(filepath.Join(dir, "replicas.log"))
@@ -278,15 +275,17 @@ func submit(base string, iocs []string, providers ...string) (string, error) {
 	return j.ID, err
 }
 
-// wait polls job id on base until it ends.
-func wait(base, id string, limit time.Duration) (jobView, error) {
+// wait polls job id on base until it completes and, when landed is set,
+// every look-up it deferred has landed too; a failed or canceled job is an
+// error.
+func wait(base, id string, limit time.Duration, landed bool) (jobView, error) {
 	deadline := time.Now().Add(limit)
 	var j jobView
 	for time.Now().Before(deadline) {
 		if _, err := call("GET", base+"/v1/jobs/"+id, nil, &j); err == nil {
 			switch j.State {
 			case "completed":
-				if j.Counts.Deferred == 0 { // every deferred look-up has landed
+				if !landed || j.Counts.Deferred == 0 {
 					return j, nil
 				}
 			case "failed", "canceled":
@@ -345,35 +344,6 @@ func (f *fleet) lookups(p string) int {
 	return n
 }
 
-func createDB() (string, error) {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, *pgURL)
-	if err != nil {
-		return "", fmt.Errorf("postgres: %w", err)
-	}
-	defer c.Close(ctx)
-	b := make([]byte, 5)
-	rand.Read(b)
-	name := "iocane_fleet_" + hex.EncodeToString(b)
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", err
-	}
-	u, _ := url.Parse(*pgURL)
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-func dropDB(u string) {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, *pgURL)
-	if err != nil {
-		return
-	}
-	defer c.Close(ctx)
-	pu, _ := url.Parse(u)
-	c.Exec(ctx, "DROP DATABASE IF EXISTS "+strings.TrimPrefix(pu.Path, "/")+" WITH (FORCE)")
-}
-
 // logTail returns the last lines of the replicas' log.
 func (f *fleet) logTail(n int) string {
 	b, _ := os.ReadFile(f.logs.Name())
@@ -389,5 +359,3 @@ func scan(r io.Reader, fn func(string) bool) {
 	for sc.Scan() && fn(sc.Text()) {
 	}
 }
-
-var _ = sync.Mutex{}

@@ -34,7 +34,7 @@ func budget(f *fleet) error {
 		wg.Go(func() {
 			id, err := submit(r.base, batch, p)
 			if err == nil {
-				_, err = wait(r.base, id, 5*time.Minute)
+				_, err = wait(r.base, id, 5*time.Minute, true)
 			}
 			errs[i] = err
 		})
@@ -85,7 +85,7 @@ func collapse(f *fleet) error {
 		wg.Go(func() {
 			id, err := submit(r.base, iocs)
 			if err == nil {
-				_, err = wait(r.base, id, 5*time.Minute)
+				_, err = wait(r.base, id, 5*time.Minute, true)
 			}
 			errs[i] = err
 		})
@@ -143,7 +143,7 @@ func quota(f *fleet) error {
 			wg.Go(func() {
 				id, err := submit(r.base, ips(block+i, 60), p)
 				if err == nil {
-					_, err = waitState(r.base, id, 5*time.Minute)
+					_, err = wait(r.base, id, 5*time.Minute, false)
 				}
 				if err == nil {
 					n, err2 := quotaLimited(r.base, id, p)
@@ -186,19 +186,6 @@ func quota(f *fleet) error {
 		return errScenario
 	}
 	return nil
-}
-
-// waitState waits for the job to end, deferred look-ups or not.
-func waitState(base, id string, limit time.Duration) (jobView, error) {
-	deadline := time.Now().Add(limit)
-	var j jobView
-	for time.Now().Before(deadline) {
-		if _, err := call("GET", base+"/v1/jobs/"+id, nil, &j); err == nil && (j.State == "completed" || j.State == "failed") {
-			return j, nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return j, fmt.Errorf("job %s still %s", id, j.State)
 }
 
 // quotaLimited counts the job's results (JSONL) whose source p is

@@ -9,14 +9,12 @@ package pgtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
+	"errors"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/iocane/iocane/internal/dbx"
 )
 
 // DefaultURL is the server the tests use unless IOCANE_TEST_DATABASE_URL
@@ -36,40 +34,19 @@ func NewDatabase(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	admin, err := pgx.Connect(ctx, ServerURL())
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not answering at %s (.ci/run starts it): %v", redact(ServerURL()), err)
-		}
-		t.Skipf("PostgreSQL is not answering at %s: %v", redact(ServerURL()), err)
+	u, err := dbx.CreateDatabase(ctx, ServerURL(), "iocane_test_")
+	switch {
+	case errors.Is(err, dbx.ErrUnreachable) && os.Getenv("CI") == "true":
+		t.Fatalf("%v (.ci/run starts it)", err)
+	case errors.Is(err, dbx.ErrUnreachable):
+		t.Skip(err)
+	case err != nil:
+		t.Fatal(err)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "iocane_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		t.Fatalf("create database: %v", err)
-	}
-	admin.Close(ctx)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		c, err := pgx.Connect(ctx, ServerURL())
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
-		c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		dbx.DropDatabase(ctx, ServerURL(), u)
 	})
-	u, _ := url.Parse(ServerURL())
-	u.Path = "/" + name
-	return u.String()
-}
-
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
+	return u
 }
