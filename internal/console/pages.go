@@ -44,18 +44,24 @@ type view struct {
 	Data    any
 }
 
-// render writes page name with status, buffered so that a template error
-// is a clean 500 and never half a page.
+// render writes page name with status.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	c.execute(w, r, status, name, "layout", v)
+}
+
+// execute writes template block of page name, buffered so that a template
+// error is a clean 500 and never half a page. Every page exists (parsed
+// at New), so a missing one is a programming error, answered 500 too.
+func (c *Console) execute(w http.ResponseWriter, r *http.Request, status int, name, block string, data any) {
+	var buf bytes.Buffer
 	t, ok := c.pages[name]
 	if !ok {
 		c.o.Logger.Error("console: no template", "page", name)
 		http.Error(w, "console: page missing", http.StatusInternalServerError)
 		return
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		c.o.Logger.Error("console: render", "page", name, "error", err)
+	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
+		c.o.Logger.Error("console: render", "page", name, "block", block, "error", err)
 		http.Error(w, "console: the page could not be rendered", http.StatusInternalServerError)
 		return
 	}
@@ -81,13 +87,7 @@ func send(w http.ResponseWriter, r *http.Request, status int, page []byte) {
 
 // fragment writes one named template of a page, for htmx to swap in.
 func (c *Console) fragment(w http.ResponseWriter, r *http.Request, name, block string, data any) {
-	var buf bytes.Buffer
-	if err := c.pages[name].ExecuteTemplate(&buf, block, data); err != nil {
-		c.o.Logger.Error("console: render", "page", name, "block", block, "error", err)
-		http.Error(w, "console: the rows could not be rendered", http.StatusInternalServerError)
-		return
-	}
-	send(w, r, http.StatusOK, buf.Bytes())
+	c.execute(w, r, http.StatusOK, name, block, data)
 }
 
 // fail renders the error page with a message that says what to do.
